@@ -1,0 +1,104 @@
+"""The call state machine and disposition mapping, as tables."""
+
+import pytest
+
+from voicebot.telephony.callstate import (
+    Answered,
+    CallProgress,
+    CallState,
+    Disposition,
+    HungUp,
+    Originated,
+    OriginateResult,
+    Ringing,
+    Vanished,
+    disposition,
+)
+
+
+def fold(*events):
+    progress = CallProgress()
+    for e in events:
+        progress = progress.apply(e)
+    return progress
+
+
+@pytest.mark.parametrize(
+    ("answered", "reason", "cause", "expected"),
+    [
+        (True, 4, 16, Disposition.ANSWERED),
+        (False, 4, 0, Disposition.ANSWERED),
+        (False, 5, 0, Disposition.BUSY),
+        (False, 8, 0, Disposition.CONGESTION),
+        (False, 3, 19, Disposition.NO_ANSWER),
+        (False, 1, 17, Disposition.BUSY),
+        (False, 1, 21, Disposition.BUSY),
+        (False, 1, 19, Disposition.NO_ANSWER),
+        (False, 0, 18, Disposition.NO_ANSWER),
+        (False, 0, 34, Disposition.CONGESTION),
+        (False, 0, 1, Disposition.FAILED),
+        (False, 0, 0, Disposition.FAILED),
+        (False, None, 38, Disposition.CONGESTION),
+    ],
+)
+def test_disposition_table(answered, reason, cause, expected):
+    assert disposition(answered=answered, reason=reason, cause=cause) is expected
+
+
+def test_answered_call_lifecycle():
+    p = fold(
+        Originated(10.0, "PJSIP/trunk-1"),
+        Ringing(11.0),
+        Answered(15.0),
+        OriginateResult(15.0, True, 4),
+        HungUp(45.5, 16, "Normal Clearing"),
+    )
+    assert p.state is CallState.HUNGUP
+    assert p.settled
+    assert p.disposition is Disposition.ANSWERED
+    assert p.ring_seconds == 5.0
+    assert p.talk_seconds == 30.5
+    assert p.cause == 16
+
+
+def test_not_settled_until_originate_result_for_unanswered_calls():
+    p = fold(Originated(1.0, "Local/x;1"), HungUp(2.0, 0, "Unknown"))
+    assert p.ended and not p.settled
+    p = p.apply(OriginateResult(2.1, False, 5))
+    assert p.settled and p.disposition is Disposition.BUSY
+
+
+def test_peer_leg_cause_fills_in_a_zero_cause():
+    p = fold(
+        Originated(1.0, "Local/busy;1"),
+        HungUp(2.0, 0, "Unknown"),
+        HungUp(2.0, 17, "User busy", primary=False),
+        OriginateResult(2.0, False, 1),
+    )
+    assert (p.cause, p.cause_text) == (17, "User busy")
+    assert p.disposition is Disposition.BUSY
+
+
+def test_primary_cause_is_not_overwritten_by_peer():
+    p = fold(HungUp(1.0, 16, "Normal Clearing"), HungUp(1.1, 21, "Call Rejected", primary=False))
+    assert p.cause == 16
+
+
+def test_late_events_do_not_reopen_a_call():
+    p = fold(Originated(1.0, "c"), Answered(2.0), HungUp(3.0, 16, "x"), Ringing(4.0), Answered(5.0))
+    assert p.state is CallState.HUNGUP
+    assert p.answered_at == 2.0
+
+
+def test_originate_success_after_hangup_keeps_hungup_state():
+    p = fold(Originated(1.0, "c"), HungUp(3.0, 16, "x"), OriginateResult(3.1, True, 4))
+    assert p.state is CallState.HUNGUP
+    assert p.answered_at == 3.1
+    assert p.disposition is Disposition.ANSWERED
+
+
+def test_vanished_call_before_answer_is_unknown_after_answer_is_answered():
+    assert fold(Originated(1.0, "c"), Vanished(9.0)).disposition is Disposition.UNKNOWN
+    p = fold(Originated(1.0, "c"), Answered(2.0), Vanished(9.0))
+    assert p.settled and p.disposition is Disposition.ANSWERED
+    assert p.vanished

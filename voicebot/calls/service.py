@@ -1,0 +1,274 @@
+"""Placing calls and keeping their records.
+
+For each call the record is written *before* the originate, so a crash never
+loses a dialed call. Two things then complete it: the PBX's view (state,
+disposition, hangup cause, from AMI) and the media session's (who hung up, how
+much audio went each way). The record is marked completed when both are in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from voicebot.calls.destination import Destination
+from voicebot.calls.session import Behaviour, CallSession, SessionResult
+from voicebot.errors import AgiError, VoicebotError
+from voicebot.media.stream import MediaStream
+from voicebot.store import CallRecord, Store
+from voicebot.telephony.agi import AgiCall
+from voicebot.telephony.callstate import CallEvent, CallProgress, CallState, Disposition
+from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
+
+log = logging.getLogger(__name__)
+
+#: How long a settled call may wait for its media session to finish writing.
+SESSION_DRAIN_TIMEOUT = 10.0
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+@dataclass
+class _Live:
+    """A call in progress, known to this process."""
+
+    call_id: str
+    handle: CallHandle | None = None
+    media_started: bool = False
+    session_done: asyncio.Event = field(default_factory=asyncio.Event)
+    session_result: SessionResult | None = None
+    recording: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    call_id: str
+    disposition: str
+    record: CallRecord
+
+
+class CallService:
+    """Originates calls, runs their sessions, and writes their records."""
+
+    def __init__(
+        self,
+        store: Store,
+        pbx: Pbx,
+        behaviour: Callable[[str], Behaviour],
+        *,
+        context: str,
+        exten: str = "s",
+        agi_address: Callable[[], str],
+        audiosocket_address: Callable[[], str],
+        ring_timeout: float = 30.0,
+        caller_id: str = "",
+        max_call_seconds: float = 600.0,
+    ) -> None:
+        self._store = store
+        self._pbx = pbx
+        self._behaviour = behaviour
+        self._context = context
+        self._exten = exten
+        self._agi_address = agi_address
+        self._audiosocket_address = audiosocket_address
+        self._ring_timeout = ring_timeout
+        self._caller_id = caller_id
+        self._max_call_seconds = max_call_seconds
+        self._live: dict[str, _Live] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def live_calls(self) -> int:
+        return len(self._live)
+
+    async def place(
+        self,
+        destination: Destination,
+        *,
+        shown_as: str | None = None,
+        lead_id: str | None = None,
+        campaign_id: str | None = None,
+    ) -> CallOutcome:
+        """Place one call and wait until its record is complete."""
+        call_id = str(uuid.uuid4())
+        live = self._live[call_id] = _Live(call_id)
+        await self._store.create_call(
+            CallRecord(
+                id=call_id,
+                destination=shown_as or destination.number or destination.channel,
+                channel=destination.channel,
+                lead_id=lead_id,
+                campaign_id=campaign_id,
+            )
+        )
+        variables = {
+            "VOICEBOT_CALL_ID": call_id,
+            "VOICEBOT_AGI": self._agi_address(),
+            "VOICEBOT_LEAD": lead_id or "",
+            "VOICEBOT_CAMPAIGN": campaign_id or "",
+        }
+        request = OriginateRequest(
+            call_id=call_id,
+            channel=destination.channel,
+            context=self._context,
+            exten=self._exten,
+            ring_timeout=self._ring_timeout,
+            caller_id=self._caller_id,
+            variables=variables,
+        )
+        try:
+            live.handle = await self._pbx.originate(request, on_change=self._on_progress)
+            await self._store.add_event(call_id, "originate", {"channel": destination.channel})
+            limit = self._ring_timeout + self._max_call_seconds + 60
+            progress = await live.handle.wait_settled(timeout=limit)
+        except (VoicebotError, TimeoutError) as e:
+            log.error("call failed: %s", e, extra={"call_id": call_id})
+            progress = live.handle.progress if live.handle else CallProgress()
+            return await self._complete(live, progress, error=str(e) or type(e).__name__)
+        return await self._complete(live, progress)
+
+    def _on_progress(self, handle: CallHandle, event: CallEvent) -> None:
+        self._spawn(self._store.add_event(handle.call_id, type(event).__name__.lower(), _event_data(event)))
+        progress = handle.progress
+        fields: dict[str, Any] = {"state": progress.state.value, "channel": progress.channel or None}
+        if progress.originated_at:
+            fields["originated_at"] = _dt(progress.originated_at)
+        if progress.answered_at:
+            fields["answered_at"] = _dt(progress.answered_at)
+        self._spawn(self._store.update_call(handle.call_id, **{k: v for k, v in fields.items() if v}))
+
+    async def _complete(self, live: _Live, progress: CallProgress, error: str | None = None) -> CallOutcome:
+        if live.media_started:
+            try:
+                await asyncio.wait_for(live.session_done.wait(), SESSION_DRAIN_TIMEOUT)
+            except TimeoutError:
+                log.warning(
+                    "media session still running after the call ended", extra={"call_id": live.call_id}
+                )
+        await self._drain()
+        session = live.session_result
+        ended_at = progress.ended_at
+        if progress.vanished and session is not None:
+            ended_at = session.ended  # the media side saw the real end
+        talk = (ended_at - progress.answered_at) if (ended_at and progress.answered_at) else None
+        if error is not None and not progress.ended:
+            disposition = Disposition.UNKNOWN if progress.answered_at else Disposition.FAILED
+        else:
+            disposition = progress.disposition
+        fields: dict[str, Any] = {
+            "state": CallState.HUNGUP.value if progress.ended or error else progress.state.value,
+            "disposition": disposition.value,
+            "hangup_cause": progress.cause,
+            "hangup_cause_text": progress.cause_text or None,
+            "ended_at": _dt(ended_at),
+            "ring_seconds": _round(progress.ring_seconds),
+            "talk_seconds": _round(talk),
+            "completed_at": datetime.now(UTC),
+        }
+        if error:
+            fields["error"] = error
+        if session is not None:
+            fields.update(
+                end_reason=session.end_reason,
+                bot_audio_seconds=session.bot_audio_seconds,
+                callee_audio_seconds=session.callee_audio_seconds,
+                callee_audio_rms=session.callee_audio_rms,
+            )
+            if session.error and not error:
+                fields["error"] = session.error
+        if live.recording:
+            fields["recording"] = live.recording
+        record = await self._store.update_call(live.call_id, **fields)
+        await self._store.add_event(live.call_id, "completed", {"disposition": disposition.value})
+        self._live.pop(live.call_id, None)
+        self._pbx.forget(live.call_id)
+        return CallOutcome(live.call_id, disposition.value, record)
+
+    # -- the call enters the bot -------------------------------------------------------
+    async def on_agi(self, call: AgiCall) -> None:
+        """FastAGI: answer, then bridge the call's audio to our AudioSocket server."""
+        live = self._live.get(call.call_id)
+        if live is None:
+            log.warning("FastAGI call for unknown call id %r; hanging up", call.call_id)
+            await _quietly(call.command("HANGUP"))
+            return
+        live.recording = f"voicebot/{call.call_id}.wav"
+        await self._store.add_event(call.call_id, "agi", {"channel": call.channel})
+        try:
+            await call.command("ANSWER")
+            result = await call.command(f"EXEC AudioSocket {call.call_id},{self._audiosocket_address()}")
+            log.debug("AudioSocket returned %s", result, extra={"call_id": call.call_id})
+        except AgiError as e:
+            if not live.media_started:
+                await self._store.add_event(call.call_id, "media_failed", {"error": e.message})
+                log.error("media never started: %s", e.message, extra={"call_id": call.call_id})
+        # Returning ends the AGI; the dialplan's Hangup() clears the call normally (cause 16).
+
+    async def on_media(self, stream: MediaStream) -> None:
+        """AudioSocket: run the call's session on its media stream."""
+        live = self._live.get(stream.call_id)
+        if live is None:
+            log.warning("AudioSocket stream for unknown call %s; closing", stream.call_id)
+            await stream.hangup()
+            return
+        live.media_started = True
+        journal = self._journal(stream.call_id)
+        session = CallSession(
+            stream.call_id,
+            stream,
+            self._behaviour(stream.call_id),
+            journal,
+            max_seconds=self._max_call_seconds,
+        )
+        try:
+            live.session_result = await session.run()
+        finally:
+            live.session_done.set()
+
+    def _journal(self, call_id: str) -> Callable[..., Any]:
+        async def journal(kind: str, **data: Any) -> None:
+            try:
+                await self._store.add_event(call_id, kind, data)
+            except VoicebotError as e:
+                log.error("could not journal %s: %s", kind, e, extra={"call_id": call_id})
+
+        return journal
+
+    # -- task ownership ----------------------------------------------------------------
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._reap)
+
+    def _reap(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("record update failed: %s", task.exception())
+
+    async def _drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def _quietly(coro: Any) -> None:
+    try:
+        await coro
+    except AgiError:
+        pass
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+def _event_data(event: CallEvent) -> dict[str, Any]:
+    data = {k: getattr(event, k) for k in event.__slots__ if k != "at"}
+    data["ts"] = event.at
+    return data

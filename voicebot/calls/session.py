@@ -1,0 +1,160 @@
+"""One call's session: the media stream joined to a behaviour, with every task owned.
+
+The session reads the callee's audio for the whole call, runs the behaviour
+(play, listen, decide), and ends the call when the behaviour returns, the
+callee hangs up, or the call runs too long. A failing behaviour ends its own
+call, never the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from voicebot.media import audio
+from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaStream, PlayResult
+
+log = logging.getLogger(__name__)
+
+Journal = Callable[..., Awaitable[None]]
+"""``await journal(kind, **data)`` appends an event to the call's record."""
+
+
+class Behaviour(Protocol):
+    """What the bot does on a call. Later: a sales script; for now a greeting."""
+
+    async def run(self, call: CallContext) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    end_reason: str  # bot-hangup, callee-hangup, max-duration, error
+    error: str | None
+    started: float
+    ended: float
+    bot_audio_seconds: float
+    callee_audio_seconds: float
+    callee_audio_rms: float
+
+
+class CallContext:
+    """The API a behaviour sees: play, listen, hang up."""
+
+    def __init__(self, call_id: str, stream: MediaStream, journal: Journal) -> None:
+        self.call_id = call_id
+        self._stream = stream
+        self._journal = journal
+        self.heard = bytearray()  # all of the callee's audio so far
+        self.bot_audio_seconds = 0.0
+        self.callee_gone = asyncio.Event()
+        self.dtmf: list[str] = []
+
+    async def play(self, pcm: bytes, name: str = "prompt") -> PlayResult:
+        started = time.monotonic()
+        result = await self._stream.play(pcm)
+        played = time.monotonic() - started
+        self.bot_audio_seconds += min(played, audio.duration(pcm))
+        await self._journal(
+            "prompt",
+            name=name,
+            seconds=round(audio.duration(pcm), 3),
+            result=result.value,
+            elapsed=round(played, 3),
+        )
+        return result
+
+    async def listen(self, seconds: float) -> bytes:
+        """The callee's audio over the next ``seconds`` (less if the callee hangs up)."""
+        start = len(self.heard)
+        try:
+            await asyncio.wait_for(self.callee_gone.wait(), seconds)
+        except TimeoutError:
+            pass
+        heard = bytes(self.heard[start:])
+        await self._journal(
+            "listened",
+            seconds=round(seconds, 3),
+            audio_seconds=round(audio.duration(heard), 3),
+            rms=round(audio.rms(heard), 5),
+        )
+        return heard
+
+
+class CallSession:
+    def __init__(
+        self,
+        call_id: str,
+        stream: MediaStream,
+        behaviour: Behaviour,
+        journal: Journal,
+        *,
+        max_seconds: float = 600.0,
+    ) -> None:
+        self.call_id = call_id
+        self._stream = stream
+        self._behaviour = behaviour
+        self._journal = journal
+        self._max_seconds = max_seconds
+        self.context = CallContext(call_id, stream, journal)
+        self._end_reason: str | None = None
+        self._error: str | None = None
+        self._behaviour_task: asyncio.Task[None] | None = None
+
+    async def run(self) -> SessionResult:
+        started = time.time()
+        await self._journal("media_started")
+        async with asyncio.TaskGroup() as tasks:
+            self._behaviour_task = tasks.create_task(self._run_behaviour(), name=f"behaviour-{self.call_id}")
+            tasks.create_task(self._read_media(), name=f"media-in-{self.call_id}")
+        heard = bytes(self.context.heard)
+        result = SessionResult(
+            end_reason=self._end_reason or "bot-hangup",
+            error=self._error,
+            started=started,
+            ended=time.time(),
+            bot_audio_seconds=round(self.context.bot_audio_seconds, 3),
+            callee_audio_seconds=round(audio.duration(heard), 3),
+            callee_audio_rms=round(audio.rms(heard), 5),
+        )
+        await self._journal("media_ended", reason=result.end_reason, error=result.error)
+        return result
+
+    async def _run_behaviour(self) -> None:
+        try:
+            async with asyncio.timeout(self._max_seconds):
+                await self._behaviour.run(self.context)
+            self._end_reason = self._end_reason or "bot-hangup"
+        except TimeoutError:
+            self._end_reason = "max-duration"
+        except asyncio.CancelledError:
+            if not self.context.callee_gone.is_set():
+                raise
+        except Exception as e:  # a broken behaviour ends this call only
+            log.exception("behaviour failed", extra={"call_id": self.call_id})
+            self._end_reason, self._error = "error", f"{type(e).__name__}: {e}"
+        finally:
+            await self._stream.hangup()
+
+    async def _read_media(self) -> None:
+        async for event in self._stream.events():
+            match event:
+                case AudioIn(pcm, _):
+                    self.context.heard += pcm
+                case DtmfIn(digit, at):
+                    self.context.dtmf.append(digit)
+                    await self._journal("dtmf", digit=digit, at=round(at, 3))
+                case HangupIn(reason, at):
+                    if reason != "local":
+                        self._end_reason = self._end_reason or "callee-hangup"
+                        self.context.callee_gone.set()
+                        if self._behaviour_task is not None:
+                            self._behaviour_task.cancel()
+                        await self._journal("callee_hangup", reason=reason, at=round(at, 3))
+
+
+async def no_journal(kind: str, **data: Any) -> None:
+    """A journal that keeps nothing (for tools and tests that need none)."""

@@ -1,0 +1,180 @@
+"""The ``voicebot`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from voicebot import logs
+from voicebot.config import Settings, load_settings
+from voicebot.errors import VoicebotError
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="settings file (default: ./voicebot.toml or $VOICEBOT_CONFIG)",
+)
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING, ERROR")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
+    """voicebot: outbound sales calls with a voice robot on Asterisk."""
+    try:
+        settings = load_settings(config_path)
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    logs.setup(log_level or settings.log_level)
+    ctx.obj = settings
+
+
+@main.command()
+@click.pass_obj
+def serve(settings: Settings) -> None:
+    """Run AMI + FastAGI + AudioSocket until interrupted."""
+    from voicebot.app import App
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with App(settings) as app:
+            assert app.agi and app.audiosocket
+            click.echo(
+                f"voicebot serving: FastAGI {settings.agi.host}:{app.agi.port}, "
+                f"AudioSocket {settings.audiosocket.host}:{app.audiosocket.port}, "
+                f"AMI {settings.ami.host}:{settings.ami.port}"
+            )
+            await stop.wait()
+            click.echo("stopping")
+
+    _run(run())
+
+
+@main.command()
+@click.argument("destination")
+@click.option("--lead", default=None, help="lead id to attach to the call record")
+@click.option("--campaign", default=None, help="campaign id to attach to the call record")
+@click.pass_obj
+def call(settings: Settings, destination: str, lead: str | None, campaign: str | None) -> None:
+    """Place one outbound call to DESTINATION (a phone number or a channel) and print the outcome."""
+    from voicebot.app import App
+    from voicebot.calls.destination import resolve
+
+    d = settings.dial
+    try:  # a bad number is reported before anything connects
+        resolve(
+            destination, template=d.channel_template, number_format=d.number_format, region=d.default_region
+        )
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+
+    async def run() -> int:
+        async with App(settings) as app:
+            outcome = await app.call(destination, lead_id=lead, campaign_id=campaign)
+        r = outcome.record
+        click.echo(f"call {r.id}")
+        click.echo(f"  destination  {r.destination}")
+        click.echo(f"  disposition  {r.disposition}")
+        click.echo(f"  hangup cause {r.hangup_cause} {r.hangup_cause_text or ''}".rstrip())
+        if r.talk_seconds is not None:
+            click.echo(
+                f"  talk         {r.talk_seconds:.1f} s (bot {r.bot_audio_seconds or 0:.1f} s audio, "
+                f"callee {r.callee_audio_seconds or 0:.1f} s audio)"
+            )
+        if r.end_reason:
+            click.echo(f"  ended by     {r.end_reason}")
+        if r.recording:
+            click.echo(f"  recording    {settings.recording_path(r.recording)}")
+        if r.error:
+            click.echo(f"  error        {r.error}")
+        return 0 if r.disposition != "failed" else 1
+
+    sys.exit(_run(run()))
+
+
+@main.command()
+@click.option("-n", "--limit", default=20, show_default=True)
+@click.pass_obj
+def calls(settings: Settings, limit: int) -> None:
+    """List recent calls."""
+    from voicebot.store import Store
+
+    store = Store(settings.db_url)
+    try:
+        store.check_schema()
+        rows = store.recent_calls_sync(limit)
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    if not rows:
+        click.echo("no calls yet")
+        return
+    click.echo(
+        f"{'started (UTC)':19}  {'disposition':11}  {'talk':>6}  {'ended by':13}  {'destination':30}  id"
+    )
+    for r in rows:
+        started = r.created_at.strftime("%Y-%m-%d %H:%M:%S") if r.created_at else ""
+        talk = f"{r.talk_seconds:.1f}s" if r.talk_seconds is not None else "-"
+        click.echo(
+            f"{started:19}  {r.disposition or r.state:11}  {talk:>6}  {r.end_reason or '-':13}  "
+            f"{r.destination[:30]:30}  {r.id}"
+        )
+
+
+@main.command()
+@click.pass_obj
+def doctor(settings: Settings) -> None:
+    """Check AMI, modules, dialplan, ports and the data directory, with a fix for each problem."""
+    from voicebot.doctor import print_checks, run_checks
+
+    checks = _run(run_checks(settings))
+    sys.exit(0 if print_checks(checks, click.echo) else 1)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Migrate the database to the newest schema."""
+    from voicebot.store import Store
+
+    store = Store(settings.db_url)
+    try:
+        store.migrate()
+        current, _ = store.revision()
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo(f"database at schema {current}")

@@ -1,0 +1,170 @@
+"""Settings: defaults < a TOML file < VOICEBOT_* environment variables.
+
+Nested keys use ``__`` in the environment: ``VOICEBOT_AMI__SECRET`` is
+``[ami] secret`` in the file. A bad file or value stops startup with the file,
+the line and what to change (:class:`voicebot.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from voicebot.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("voicebot.toml")
+_ASSETS = Path(__file__).parent / "assets"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AmiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "voicebot"
+    secret: SecretStr = SecretStr("")
+    connect_timeout: float = Field(10.0, gt=0, description="seconds to keep retrying at startup")
+    action_timeout: float = Field(10.0, gt=0)
+    reconnect_max_delay: float = Field(10.0, gt=0)
+
+
+class ServerSettings(_Section):
+    """Where a voicebot server listens, and the address Asterisk uses to reach it."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(ge=0, le=65535)
+    advertise: str | None = Field(None, description="host:port as Asterisk sees it")
+
+    def address(self, bound_port: int | None = None) -> str:
+        if self.advertise:
+            return self.advertise
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"{host}:{bound_port or self.port}"
+
+
+class DialSettings(_Section):
+    context: str = "voicebot-outbound"
+    exten: str = "s"
+    #: How a phone number becomes a channel; {number} is the formatted number.
+    channel_template: str = "PJSIP/{number}@trunk"
+    #: e164 (+8613800138000), national (013800138000) or digits (8613800138000).
+    number_format: str = Field("e164", pattern="^(e164|national|digits)$")
+    default_region: str = Field("CN", min_length=2, max_length=2)
+    ring_timeout: float = Field(30.0, gt=0)
+    caller_id: str = ""
+
+
+class CallSettings(_Section):
+    greeting: Path = _ASSETS / "greeting-en.wav"
+    listen_seconds: float = Field(6.0, ge=0)
+    max_call_seconds: float = Field(600.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Path(os.environ.get("XDG_DATA_HOME", "~/.local/share")).expanduser() / "voicebot"
+    database_url: str | None = None
+    #: The PBX's file-system root as seen from voicebot ("/" unless Asterisk runs in a chroot).
+    pbx_root: Path = Path("/")
+    log_level: str = "INFO"
+    ami: AmiSettings = AmiSettings()
+    agi: ServerSettings = ServerSettings(port=4573)
+    audiosocket: ServerSettings = ServerSettings(port=9092)
+    dial: DialSettings = DialSettings()
+    call: CallSettings = CallSettings()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'voicebot.db'}"
+
+    def recording_path(self, relative: str) -> Path:
+        """Where a recording named by the PBX (relative to its monitor dir) is on this host."""
+        return self.pbx_root / "var/spool/asterisk/monitor" / relative
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``path`` (or ./voicebot.toml, or $VOICEBOT_CONFIG) and the environment."""
+    if path is None:
+        env_path = os.environ.get("VOICEBOT_CONFIG")
+        path = Path(env_path) if env_path else (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None)
+    if path is not None:
+        _check_toml(path)
+    toml_file = path
+
+    class _FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if toml_file is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+            return tuple(sources)
+
+    try:
+        return _FileSettings(**overrides)
+    except ValidationError as e:
+        raise ConfigError(_describe(e, toml_file)) from e
+
+
+def _check_toml(path: Path) -> None:
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: no such settings file", hint="check --config or VOICEBOT_CONFIG") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}", hint="fix the line named above") from e
+
+
+def _describe(error: ValidationError, path: Path | None) -> str:
+    lines = []
+    for item in error.errors():
+        loc = [str(p) for p in item["loc"]]
+        key = ".".join(loc)
+        env = "VOICEBOT_" + "__".join(p.upper() for p in loc)
+        where = _line_of(path, loc) if path else None
+        origin = f"{path}:{where}: " if where else ""
+        got = f" (got {item['input']!r})" if item["type"] != "missing" and "input" in item else ""
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{origin}unknown setting {key!r}: remove it or check its spelling")
+        else:
+            lines.append(f"{origin}{key}: {item['msg']}{got}; set it in the file or as {env}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def _line_of(path: Path, loc: list[str]) -> int | None:
+    """The line where ``loc`` (section..., key) is set in a TOML file, if it can be found."""
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    section, key = ".".join(loc[:-1]), loc[-1]
+    current = ""
+    for number, line in enumerate(text, start=1):
+        stripped = line.strip()
+        if m := re.fullmatch(r"\[([^\]]+)\]", stripped):
+            current = m.group(1).strip()
+        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None

@@ -1,0 +1,237 @@
+"""``voicebot doctor``: is this machine ready to run calls? Each check says how to fix it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voicebot.config import Settings
+from voicebot.errors import VoicebotError
+from voicebot.store import Store
+from voicebot.telephony.ami import AmiClient
+from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
+
+REQUIRED_MODULES = (
+    "pbx_config.so",
+    "res_agi.so",
+    "app_audiosocket.so",
+    "res_audiosocket.so",
+    "chan_audiosocket.so",
+    "app_mixmonitor.so",
+    "app_queue.so",
+    "func_uuid.so",
+)
+REQUIRED_CONTEXTS = ("voicebot-outbound", "voicebot-transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    checks = [_data_dir(settings), await asyncio.to_thread(_database, settings)]
+    ami = AmiClient(
+        settings.ami.host,
+        settings.ami.port,
+        settings.ami.username,
+        settings.ami.secret.get_secret_value(),
+        connect_timeout=3.0,
+        action_timeout=5.0,
+    )
+    try:
+        await ami.connect()
+    except VoicebotError as e:
+        checks.append(Check("AMI login", False, e.message, e.hint or ""))
+        return checks
+    try:
+        checks.append(
+            Check("AMI login", True, f"{settings.ami.username}@{settings.ami.host}:{settings.ami.port}")
+        )
+        checks.append(await _modules(ami))
+        checks.append(await _contexts(ami, (settings.dial.context, *REQUIRED_CONTEXTS[1:])))
+        checks.extend(await _reachability(ami, settings))
+    finally:
+        await ami.close()
+    return checks
+
+
+def _data_dir(settings: Settings) -> Check:
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        return Check(
+            "data directory",
+            False,
+            f"{path}: {e.strerror}",
+            "set VOICEBOT_DATA_DIR to a writable directory, or fix its permissions",
+        )
+    return Check("data directory", True, str(path))
+
+
+def _database(settings: Settings) -> Check:
+    try:
+        store = Store(settings.db_url)
+        try:
+            current, head = store.revision()
+        finally:
+            store.close()
+    except VoicebotError as e:
+        return Check("database", False, e.message, e.hint or "check VOICEBOT_DATABASE_URL")
+    if current != head:
+        return Check(
+            "database", False, f"schema at {current or 'none'}, needs {head}", "run: voicebot db upgrade"
+        )
+    return Check("database", True, f"schema {head}")
+
+
+async def _modules(ami: AmiClient) -> Check:
+    missing = []
+    for module in REQUIRED_MODULES:
+        output = await ami.command(f"module show like {module}")
+        if f"{module}" not in output or " 0 modules loaded" in output:
+            missing.append(module)
+    if missing:
+        return Check(
+            "Asterisk modules",
+            False,
+            "not loaded: " + ", ".join(missing),
+            "add 'load => MODULE' lines to modules.conf and restart Asterisk "
+            "(res_speech.so must load before res_agi.so)",
+        )
+    return Check("Asterisk modules", True, f"{len(REQUIRED_MODULES)} required modules loaded")
+
+
+async def _contexts(ami: AmiClient, contexts: tuple[str, ...]) -> Check:
+    missing = []
+    for context in contexts:
+        output = await ami.command(f"dialplan show {context}")
+        if "There is no existence" in output or f"'{context}'" not in output:
+            missing.append(context)
+    if missing:
+        return Check(
+            "dialplan contexts",
+            False,
+            "missing: " + ", ".join(missing),
+            "#include extensions_voicebot.conf from extensions.conf, then 'dialplan reload' "
+            "(see dialplans/asterisk/README.md)",
+        )
+    return Check("dialplan contexts", True, ", ".join(contexts))
+
+
+async def _reachability(ami: AmiClient, settings: Settings) -> list[Check]:
+    """Ask Asterisk to connect to our FastAGI and AudioSocket ports.
+
+    An Originate of ``AudioSocket/HOST:PORT/UUID`` makes Asterisk dial our
+    AudioSocket port; its application ``AGI(agi://HOST:PORT/doctor)`` then
+    makes it connect to our FastAGI port. Temporary listeners on the configured
+    ports record both connections.
+    """
+    probe = str(uuid.uuid4())
+    handlers: set[asyncio.Task[None]] = set()
+    seen: dict[str, asyncio.Event] = {"agi": asyncio.Event(), "audiosocket": asyncio.Event()}
+
+    async def on_agi(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        with contextlib.suppress(Exception):
+            data = await asyncio.wait_for(reader.readuntil(b"\n\n"), 3)
+            if b"agi_network_script: doctor" in data:
+                seen["agi"].set()
+            writer.write(b"HANGUP\n")
+            await writer.drain()
+        writer.close()
+
+    async def on_audiosocket(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        decoder = FrameDecoder()
+        with contextlib.suppress(Exception):
+            frames = decoder.feed(await asyncio.wait_for(reader.readexactly(19), 3))
+            if frames and frames[0].type is FrameType.UUID and str(frames[0].uuid()) == probe:
+                seen["audiosocket"].set()
+            # keep the channel alive (silence) until the AGI check is done
+            for _ in range(150):
+                writer.write(encode(Frame.audio(bytes(320))))
+                await asyncio.sleep(0.02)
+                if seen["agi"].is_set():
+                    break
+            writer.write(encode(Frame.hangup()))
+        writer.close()
+
+    servers: list[asyncio.Server] = []
+    checks: list[Check] = []
+    for name, server_settings, handler, env in (
+        ("FastAGI port", settings.agi, on_agi, "VOICEBOT_AGI"),
+        ("AudioSocket port", settings.audiosocket, on_audiosocket, "VOICEBOT_AUDIOSOCKET"),
+    ):
+        try:
+            servers.append(await asyncio.start_server(handler, server_settings.host, server_settings.port))
+        except OSError as e:
+            checks.append(
+                Check(
+                    name,
+                    False,
+                    f"cannot listen on {server_settings.host}:{server_settings.port}: {e.strerror}",
+                    f"stop what holds the port (voicebot serve?) or set {env}__PORT",
+                )
+            )
+    if checks:
+        for s in servers:
+            s.close()
+        return checks
+    agi_address = settings.agi.address()
+    as_address = settings.audiosocket.address()
+    try:
+        with contextlib.suppress(VoicebotError):
+            await ami.action(
+                {
+                    "Action": "Originate",
+                    "Channel": f"AudioSocket/{as_address}/{probe}",
+                    "Application": "AGI",
+                    "Data": f"agi://{agi_address}/doctor",
+                    "Timeout": "5000",
+                    "Async": "true",
+                },
+                timeout=1.0,
+            )
+        for key in seen:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(seen[key].wait(), 6)
+    finally:
+        for s in servers:
+            s.close()
+        await asyncio.wait(handlers, timeout=4) if handlers else None
+    for key, name, address, env in (
+        ("agi", "FastAGI port", agi_address, "VOICEBOT_AGI"),
+        ("audiosocket", "AudioSocket port", as_address, "VOICEBOT_AUDIOSOCKET"),
+    ):
+        if seen[key].is_set():
+            checks.append(Check(name, True, f"Asterisk reached {address}"))
+        else:
+            checks.append(
+                Check(
+                    name,
+                    False,
+                    f"Asterisk did not connect to {address}",
+                    f"make {address} reachable from the Asterisk host (firewall, bind address), "
+                    f"or set {env}__ADVERTISE to the address Asterisk should use",
+                )
+            )
+    return checks
+
+
+def print_checks(checks: list[Check], echo: Callable[[str], None]) -> bool:
+    for c in checks:
+        echo(f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.detail}")
+        if not c.ok and c.hint:
+            echo(f"      fix: {c.hint}")
+    return all(c.ok for c in checks)

@@ -1,0 +1,89 @@
+"""The one exception tree of voicebot.
+
+    VoicebotError
+    ├── ConfigError               bad settings file or value: stops startup
+    ├── NumberFormatError         a destination that is neither a phone number nor a channel
+    ├── TelephonyError
+    │   ├── AmiError
+    │   │   ├── AmiConnectError   AMI unreachable (after retries)
+    │   │   ├── AmiAuthError      AMI refused the login
+    │   │   ├── AmiActionError    an AMI action answered with an error
+    │   │   └── AmiDisconnected   the connection dropped while an action waited
+    │   ├── AgiError              a FastAGI exchange failed
+    │   └── AudioSocketError
+    │       └── FrameError        a malformed AudioSocket frame
+    ├── MediaError                unreadable or unsupported audio
+    └── StoreError                the database failed or is out of date
+
+Library errors are translated at the boundary with ``raise ... from e``. Every
+error carries a message that says what is wrong and how to fix it; ``hint``
+holds the fix when it is worth printing on its own line.
+"""
+
+from __future__ import annotations
+
+
+class VoicebotError(Exception):
+    """Base of every error voicebot raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  fix: {self.hint}"
+        return self.message
+
+
+class ConfigError(VoicebotError):
+    """A settings file or value is invalid; startup stops."""
+
+
+class NumberFormatError(VoicebotError):
+    """A destination is neither a valid phone number nor a channel string."""
+
+
+class TelephonyError(VoicebotError):
+    """Something between voicebot and the PBX failed."""
+
+
+class AmiError(TelephonyError):
+    """The Asterisk Manager Interface failed."""
+
+
+class AmiConnectError(AmiError):
+    """AMI could not be reached."""
+
+
+class AmiAuthError(AmiError):
+    """AMI refused the login (wrong user or secret, or not permitted from this host)."""
+
+
+class AmiActionError(AmiError):
+    """An AMI action was answered with an error."""
+
+
+class AmiDisconnected(AmiError):
+    """The AMI connection dropped while an action waited for its answer."""
+
+
+class AgiError(TelephonyError):
+    """A FastAGI exchange failed."""
+
+
+class AudioSocketError(TelephonyError):
+    """The AudioSocket media connection failed."""
+
+
+class FrameError(AudioSocketError):
+    """A malformed AudioSocket frame: unknown type, bad length, or wrong payload."""
+
+
+class MediaError(VoicebotError):
+    """Audio that cannot be read or converted."""
+
+
+class StoreError(VoicebotError):
+    """The database failed, or its schema is not the one this version needs."""

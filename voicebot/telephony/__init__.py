@@ -1,0 +1,1 @@
+"""The PBX edge: AMI (call control), FastAGI (call entry) and AudioSocket (media)."""

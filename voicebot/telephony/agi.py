@@ -1,0 +1,139 @@
+"""The FastAGI server: Asterisk hands each answered call to a route here.
+
+The dialplan runs ``AGI(agi://HOST:PORT/bot,CALL_ID,LEAD,CAMPAIGN)``; arguments
+arrive as ``agi_arg_N`` headers (routes match the script path exactly, so no
+query strings). panoramisk provides routing and command exchange; the request
+header read is replaced with one that has a timeout and survives EOF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from panoramisk.fast_agi import Application, Request
+
+from voicebot.errors import AgiError, ConfigError
+
+log = logging.getLogger(__name__)
+
+HEADER_TIMEOUT = 5.0
+MAX_HEADER_BYTES = 16_384
+BOT_ROUTE = "bot"
+
+
+@dataclass(frozen=True, slots=True)
+class AgiCall:
+    """What Asterisk told us about a call entering the bot."""
+
+    call_id: str
+    channel: str
+    uniqueid: str
+    caller_id: str
+    lead_id: str
+    campaign_id: str
+    request: Request
+
+    @classmethod
+    def from_request(cls, request: Request) -> AgiCall:
+        h = request.headers
+        return cls(
+            call_id=h.get("agi_arg_1", "").strip(),
+            channel=h.get("agi_channel", ""),
+            uniqueid=h.get("agi_uniqueid", ""),
+            caller_id=h.get("agi_callerid", ""),
+            lead_id=h.get("agi_arg_2", "").strip(),
+            campaign_id=h.get("agi_arg_3", "").strip(),
+            request=request,
+        )
+
+    async def command(self, command: str) -> dict[str, Any]:
+        """Send one AGI command; raises AgiError when the channel is gone or the command fails."""
+        try:
+            result: dict[str, Any] = await self.request.send_command(command)
+        except (ConnectionError, OSError) as e:
+            raise AgiError(f"AGI connection lost during {command.split()[0]}") from e
+        if "error" in result:
+            raise AgiError(f"AGI {command.split()[0]} failed: {result.get('error')} {result.get('msg', '')}")
+        return result
+
+
+CallHandler = Callable[[AgiCall], Awaitable[None]]
+
+
+class AgiServer(Application):  # type: ignore[misc]
+    """FastAGI with one route, ``bot``, passing each call to ``on_call``."""
+
+    def __init__(self, host: str, port: int, on_call: CallHandler) -> None:
+        super().__init__(loop=asyncio.get_running_loop())
+        self.host = host
+        self.port = port
+        self._on_call = on_call
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.add_route(BOT_ROUTE, self._bot)
+
+    async def start(self) -> None:
+        try:
+            self._server = await asyncio.start_server(self.handler, self.host, self.port)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot listen for FastAGI on {self.host}:{self.port}: {e.strerror}",
+                hint="another voicebot may be running; stop it or set VOICEBOT_AGI__PORT "
+                "(and the AGI address the dialplan uses)",
+            ) from e
+        if self.port == 0:
+            self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            headers = await asyncio.wait_for(_read_headers(reader), HEADER_TIMEOUT)
+        except (TimeoutError, AgiError, ConnectionError) as e:
+            log.error("bad FastAGI request from %s: %s", writer.get_extra_info("peername"), e)
+            writer.close()
+            self._tasks.discard(task)
+            return
+        script = headers.get("agi_network_script", "")
+        route = self._route.get(script)
+        try:
+            if route is None:
+                log.error("FastAGI request for unknown route %r (voicebot serves %r)", script, BOT_ROUTE)
+                writer.write(b"HANGUP\n")
+            else:
+                await route(Request(self, headers, reader, writer, self.default_encoding))
+        except Exception:
+            log.exception("FastAGI route %r failed", script)
+        finally:
+            writer.close()
+            self._tasks.discard(task)
+
+    async def _bot(self, request: Request) -> None:
+        await self._on_call(AgiCall.from_request(request))
+
+
+async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
+    buffer = b""
+    while b"\n\n" not in buffer:
+        chunk = await reader.read(1024)
+        if not chunk:
+            raise AgiError("connection closed before the AGI headers ended")
+        buffer += chunk
+        if len(buffer) > MAX_HEADER_BYTES:
+            raise AgiError("AGI headers larger than 16 KiB")
+    head = buffer.split(b"\n\n", 1)[0].decode("utf-8", errors="replace")
+    return dict(line.split(": ", 1) for line in head.split("\n") if ": " in line)

@@ -1,0 +1,207 @@
+"""The outbound call's state machine and its disposition: pure, no I/O.
+
+The AMI edge turns Asterisk events into the small events below; ``CallProgress``
+folds them into the call's state, and ``disposition`` maps the outcome:
+
+    PENDING -> ORIGINATED -> RINGING -> ANSWERED -> HUNGUP
+                   \\____________\\_______________/
+
+A call is *settled* when its channel is gone and the originate's result is
+known (or the channel was answered, which says the same).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+
+class CallState(enum.StrEnum):
+    PENDING = "pending"
+    ORIGINATED = "originated"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    HUNGUP = "hungup"
+
+
+class Disposition(enum.StrEnum):
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CONGESTION = "congestion"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # voicebot lost track of the call (AMI down while it ended)
+
+
+@dataclass(frozen=True, slots=True)
+class Originated:
+    at: float
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ringing:
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class HungUp:
+    """A channel of the call hung up; ``primary`` is the originated channel itself."""
+
+    at: float
+    cause: int
+    cause_text: str
+    primary: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateResult:
+    """Asterisk's OriginateResponse: ``reason`` is the last control frame seen (4 = answered)."""
+
+    at: float
+    success: bool
+    reason: int
+
+
+@dataclass(frozen=True, slots=True)
+class Vanished:
+    """After an AMI reconnect the call's channel no longer exists: it ended unseen."""
+
+    at: float
+
+
+CallEvent = Originated | Ringing | Answered | HungUp | OriginateResult | Vanished
+
+# Q.850 cause codes by disposition.
+_BUSY_CAUSES = frozenset({17, 21})  # user busy, call rejected
+_NO_ANSWER_CAUSES = frozenset({18, 19, 20})  # no user responding, no answer, subscriber absent
+_CONGESTION_CAUSES = frozenset({34, 38, 41, 42, 44, 47})
+# OriginateResponse reasons (the AST_CONTROL_* frame that ended the attempt).
+_REASON_NO_ANSWER, _REASON_ANSWERED, _REASON_BUSY, _REASON_CONGESTION = 3, 4, 5, 8
+
+
+def disposition(*, answered: bool, reason: int | None, cause: int) -> Disposition:
+    """Map the outcome of an originate to a disposition.
+
+    The OriginateResponse reason decides when it is specific (busy, congestion,
+    ring timeout); otherwise the hangup cause does.
+    """
+    if answered or reason == _REASON_ANSWERED:
+        return Disposition.ANSWERED
+    if reason == _REASON_BUSY:
+        return Disposition.BUSY
+    if reason == _REASON_CONGESTION:
+        return Disposition.CONGESTION
+    if reason == _REASON_NO_ANSWER:
+        return Disposition.NO_ANSWER
+    if cause in _BUSY_CAUSES:
+        return Disposition.BUSY
+    if cause in _NO_ANSWER_CAUSES:
+        return Disposition.NO_ANSWER
+    if cause in _CONGESTION_CAUSES:
+        return Disposition.CONGESTION
+    return Disposition.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class CallProgress:
+    """Everything known about one originated call, folded from its events."""
+
+    state: CallState = CallState.PENDING
+    channel: str = ""
+    originated_at: float | None = None
+    ringing_at: float | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    cause: int = 0
+    cause_text: str = ""
+    originate_reason: int | None = None
+    originate_success: bool | None = None
+    vanished: bool = False
+
+    def apply(self, event: CallEvent) -> CallProgress:
+        """The progress after ``event``; events after the end only refine the cause."""
+        match event:
+            case Originated(at, channel):
+                if self.state is CallState.PENDING:
+                    return replace(self, state=CallState.ORIGINATED, channel=channel, originated_at=at)
+                return replace(self, channel=self.channel or channel)
+            case Ringing(at):
+                if self.state in (CallState.PENDING, CallState.ORIGINATED):
+                    return replace(
+                        self, state=CallState.RINGING, ringing_at=at, originated_at=self.originated_at or at
+                    )
+            case Answered(at):
+                if self.state not in (CallState.ANSWERED, CallState.HUNGUP):
+                    return replace(
+                        self, state=CallState.ANSWERED, answered_at=at, originated_at=self.originated_at or at
+                    )
+            case HungUp(at, cause, text, primary):
+                if primary and self.state is not CallState.HUNGUP:
+                    keep = self.cause if cause == 0 else cause
+                    return replace(
+                        self,
+                        state=CallState.HUNGUP,
+                        ended_at=at,
+                        cause=keep,
+                        cause_text=text if cause or not self.cause_text else self.cause_text,
+                    )
+                if self.cause == 0 and cause != 0:  # a peer leg knows the real cause
+                    return replace(self, cause=cause, cause_text=text)
+            case OriginateResult(at, success, reason):
+                progress = replace(self, originate_success=success, originate_reason=reason)
+                if success and progress.answered_at is None:
+                    progress = replace(progress, answered_at=at)
+                    if not progress.ended:
+                        progress = replace(progress, state=CallState.ANSWERED)
+                return progress
+            case Vanished(at):
+                if self.state is not CallState.HUNGUP:
+                    return replace(
+                        self,
+                        state=CallState.HUNGUP,
+                        ended_at=at,
+                        vanished=True,
+                        cause_text=self.cause_text or "ended while AMI was disconnected",
+                    )
+        return self
+
+    @property
+    def ended(self) -> bool:
+        return self.state is CallState.HUNGUP
+
+    @property
+    def settled(self) -> bool:
+        """Ended, and nothing still to learn that would change the disposition."""
+        if not self.ended:
+            return False
+        return self.vanished or self.answered_at is not None or self.originate_success is not None
+
+    @property
+    def disposition(self) -> Disposition:
+        if self.vanished and self.answered_at is None:
+            return Disposition.UNKNOWN
+        return disposition(
+            answered=self.answered_at is not None, reason=self.originate_reason, cause=self.cause
+        )
+
+    @property
+    def talk_seconds(self) -> float | None:
+        """Seconds from answer to hangup (billable duration)."""
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return max(0.0, self.ended_at - self.answered_at)
+
+    @property
+    def ring_seconds(self) -> float | None:
+        """Seconds from originate to answer or end."""
+        start = self.originated_at
+        stop = self.answered_at or self.ended_at
+        if start is None or stop is None:
+            return None
+        return max(0.0, stop - start)

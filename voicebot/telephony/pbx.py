@@ -1,0 +1,231 @@
+"""Call control on the PBX: originate, follow, hang up.
+
+``Pbx`` is the interface the rest of voicebot uses; ``AsteriskPbx`` implements it
+over AMI. Each originated call gets a :class:`CallHandle` whose progress is
+folded from AMI events by the pure :mod:`voicebot.telephony.callstate` machine.
+Asterisk's ``ChannelId`` makes the call id the channel's Uniqueid (and the
+Linkedid of every channel in the call), so events are routed without guessing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from panoramisk.message import Message
+
+from voicebot.errors import AmiActionError, AmiDisconnected
+from voicebot.telephony.ami import AmiClient
+from voicebot.telephony.callstate import (
+    Answered,
+    CallEvent,
+    CallProgress,
+    HungUp,
+    Originated,
+    OriginateResult,
+    Ringing,
+    Vanished,
+)
+
+log = logging.getLogger(__name__)
+
+#: After the end, wait this long for late events (a peer leg's hangup cause).
+SETTLE_GRACE = 0.3
+_STATE_RINGING, _STATE_UP = "5", "6"
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRequest:
+    call_id: str
+    channel: str
+    context: str
+    exten: str = "s"
+    priority: int = 1
+    ring_timeout: float = 30.0
+    caller_id: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+class CallHandle:
+    """One call's progress; ``wait_settled`` returns when the outcome is final."""
+
+    def __init__(
+        self, call_id: str, on_change: Callable[[CallHandle, CallEvent], None] | None = None
+    ) -> None:
+        self.call_id = call_id
+        self.progress = CallProgress()
+        self.events: list[CallEvent] = []
+        self._settled = asyncio.Event()
+        self._settle_timer: asyncio.TimerHandle | None = None
+        self._on_change = on_change
+
+    def apply(self, event: CallEvent) -> None:
+        self.events.append(event)
+        self.progress = self.progress.apply(event)
+        if self._on_change is not None:
+            self._on_change(self, event)
+        if self.progress.settled and self._settle_timer is None and not self._settled.is_set():
+            self._settle_timer = asyncio.get_running_loop().call_later(SETTLE_GRACE, self._settled.set)
+
+    @property
+    def settled(self) -> bool:
+        return self._settled.is_set()
+
+    async def wait_settled(self, timeout: float | None = None) -> CallProgress:
+        await asyncio.wait_for(self._settled.wait(), timeout)
+        return self.progress
+
+
+class Pbx(Protocol):
+    async def originate(
+        self, request: OriginateRequest, on_change: Callable[[CallHandle, CallEvent], None] | None = None
+    ) -> CallHandle: ...
+
+    async def hangup(self, channel: str, cause: int = 16) -> None: ...
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None: ...
+
+    def forget(self, call_id: str) -> None:
+        """Stop following a call whose record is complete."""
+
+
+class AsteriskPbx:
+    """The :class:`Pbx` of an Asterisk reached over AMI."""
+
+    def __init__(self, ami: AmiClient, clock: Callable[[], float] = time.time) -> None:
+        self.ami = ami
+        self._clock = clock
+        self._calls: dict[str, CallHandle] = {}
+        self._waiters: set[asyncio.Task[None]] = set()
+        ami.on_event(self._on_event)
+        ami.on_reconnect(self.reconcile)
+
+    @property
+    def active_calls(self) -> list[CallHandle]:
+        return list(self._calls.values())
+
+    async def originate(
+        self, request: OriginateRequest, on_change: Callable[[CallHandle, CallEvent], None] | None = None
+    ) -> CallHandle:
+        """Queue an Originate; the handle follows the call until it settles.
+
+        Raises :class:`AmiActionError` when Asterisk refuses the action outright.
+        """
+        handle = CallHandle(request.call_id, on_change)
+        self._calls[request.call_id] = handle
+        action: dict[str, Any] = {
+            "Action": "Originate",
+            "Channel": request.channel,
+            "Context": request.context,
+            "Exten": request.exten,
+            "Priority": str(request.priority),
+            "Timeout": str(int(request.ring_timeout * 1000)),
+            "Async": "true",
+            "ChannelId": request.call_id,
+            "Variable": [f"{k}={v}" for k, v in request.variables.items()],
+        }
+        if request.caller_id:
+            action["CallerID"] = request.caller_id
+        try:
+            future = self.ami.send_nowait(action)
+        except AmiDisconnected:
+            self._calls.pop(request.call_id, None)
+            raise
+        waiter = asyncio.create_task(self._await_result(handle, future), name=f"originate-{request.call_id}")
+        self._waiters.add(waiter)
+        waiter.add_done_callback(self._waiters.discard)
+        # Let an immediate refusal surface as an error rather than a silent failure.
+        await asyncio.sleep(0)
+        return handle
+
+    async def hangup(self, channel: str, cause: int = 16) -> None:
+        await self.ami.action({"Action": "Hangup", "Channel": channel, "Cause": str(cause)})
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
+        await self.ami.action(
+            {
+                "Action": "Redirect",
+                "Channel": channel,
+                "Context": context,
+                "Exten": exten,
+                "Priority": str(priority),
+            }
+        )
+
+    def forget(self, call_id: str) -> None:
+        self._calls.pop(call_id, None)
+
+    async def reconcile(self) -> None:
+        """After a reconnect: learn which followed calls still exist, end the ones that do not."""
+        if not self._calls:
+            return
+        try:
+            result = await self.ami.action({"Action": "Status"}, timeout=10.0)
+        except (AmiActionError, AmiDisconnected) as e:
+            log.warning("cannot reconcile calls after reconnect: %s", e)
+            return
+        messages = result if isinstance(result, list) else [result]
+        live: dict[str, Message] = {}
+        for m in messages:
+            if m.event == "Status" and m.uniqueid:
+                live[m.uniqueid] = m
+        now = self._clock()
+        for call_id, handle in list(self._calls.items()):
+            if handle.progress.ended:
+                continue
+            status = live.get(call_id)
+            if status is None:
+                log.info("call vanished while AMI was down", extra={"call_id": call_id})
+                handle.apply(Vanished(now))
+            elif status.get("ChannelState") == _STATE_UP:
+                handle.apply(Answered(now))
+
+    async def _await_result(self, handle: CallHandle, future: asyncio.Future[Any]) -> None:
+        try:
+            result = await future
+        except AmiDisconnected:
+            return  # reconcile() settles it after the reconnect
+        messages = result if isinstance(result, list) else [result]
+        for m in messages:
+            if m.event == "OriginateResponse":
+                handle.apply(OriginateResult(self._clock(), m.response == "Success", int(m.reason or 0)))
+                return
+        first = messages[0]
+        if first.response in ("Error", "Failure"):
+            log.error("originate refused: %s", first.message, extra={"call_id": handle.call_id})
+            handle.apply(OriginateResult(self._clock(), False, 0))
+            handle.apply(HungUp(self._clock(), 0, f"originate refused: {first.message}"))
+
+    def _on_event(self, message: Message) -> None:
+        call_id = message.get("Linkedid") or message.get("Uniqueid")
+        handle = self._calls.get(call_id) if call_id else None
+        if handle is None:
+            return
+        event = translate(message, call_id, self._clock())
+        if event is not None:
+            handle.apply(event)
+
+
+def translate(message: Message | Mapping[str, str], call_id: str, at: float) -> CallEvent | None:
+    """One AMI event of a followed call as a call-state event (None if irrelevant)."""
+    kind = message.get("Event")
+    primary = message.get("Uniqueid") == call_id
+    if kind == "Newchannel" and primary:
+        return Originated(at, message.get("Channel", ""))
+    if kind == "Newstate" and primary:
+        state = message.get("ChannelState")
+        if state == _STATE_RINGING:
+            return Ringing(at)
+        if state == _STATE_UP:
+            return Answered(at)
+    if kind == "Hangup":
+        with contextlib.suppress(ValueError):
+            return HungUp(at, int(message.get("Cause") or 0), message.get("Cause-txt", ""), primary)
+    if kind == "OriginateResponse":
+        return OriginateResult(at, message.get("Response") == "Success", int(message.get("Reason") or 0))
+    return None
