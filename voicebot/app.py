@@ -51,9 +51,9 @@ class App:
             lambda _call_id: GreetAndListen(self.greeting, settings.call.listen_seconds),
             context=settings.dial.context,
             exten=settings.dial.exten,
-            agi_address=lambda: settings.agi.address(self.agi.port if self.agi else None),
+            agi_address=lambda: settings.agi.address(self.agi.port if self.agi is not None else None),
             audiosocket_address=lambda: settings.audiosocket.address(
-                self.audiosocket.port if self.audiosocket else None
+                self.audiosocket.port if self.audiosocket is not None else None
             ),
             ring_timeout=settings.dial.ring_timeout,
             caller_id=settings.dial.caller_id,

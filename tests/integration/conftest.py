@@ -1,0 +1,100 @@
+"""Fixtures for tests through the real lab Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voicebot.app import App
+from voicebot.config import Settings, load_settings
+from voicebot.media import audio
+from voicebot.media.wavfile import write_call_audio
+
+
+@pytest.fixture
+def settings_for(lab, tmp_path) -> Callable[..., Settings]:
+    """Settings pointing at the lab, on free ports, with a data dir of the test's own."""
+
+    def make(**overrides: Any) -> Settings:
+        base: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "pbx_root": lab.root,
+            "ami": {"host": "127.0.0.1", "port": 5038, "username": "voicebot", "secret": lab.secret,
+                    "connect_timeout": 5},
+            "agi": {"host": "127.0.0.1", "port": 0},
+            "audiosocket": {"host": "127.0.0.1", "port": 0},
+            "dial": {"ring_timeout": 5},
+            "call": {"listen_seconds": 1.0},
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict):
+                base[key] = {**base.get(key, {}), **value}
+            else:
+                base[key] = value
+        return load_settings(None, **base)
+
+    return make
+
+
+@pytest.fixture
+def tone_greeting(tmp_path) -> Path:
+    """A 2 s, 440 Hz greeting: easy to find again in the callee's recording."""
+    path = tmp_path / "greeting.wav"
+    write_call_audio(path, audio.tone(440, 2.0, level=0.3))
+    return path
+
+
+@pytest.fixture
+async def app(settings_for, tone_greeting) -> AsyncIterator[App]:
+    async with App(settings_for(call={"greeting": tone_greeting})) as running:
+        yield running
+
+
+class TcpProxy:
+    """A loopback TCP proxy whose connections the test can cut, to drop AMI for real."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.refusing = False
+        self._pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.accepted = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.close()
+            return
+        self.accepted += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._pairs.append((writer, up_writer))
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer),
+                             return_exceptions=True)
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    def cut(self) -> None:
+        """Close every proxied connection, both ways, as a network failure would."""
+        for a, b in self._pairs:
+            a.transport.abort()
+            b.transport.abort()
+        self._pairs.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        self._server.close()

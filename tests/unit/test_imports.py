@@ -1,0 +1,28 @@
+"""The pure core imports no sockets, telephony, speech engines or database."""
+
+import subprocess
+import sys
+
+import pytest
+
+IO = ["panoramisk", "sqlalchemy", "vosk", "pyttsx3", "alembic", "voicebot.store", "voicebot.telephony.ami"]
+NETWORK = ["socket", "asyncio"]
+PURE = {
+    "voicebot.telephony.audiosocket.codec": IO + NETWORK,
+    "voicebot.telephony.callstate": IO + NETWORK,
+    "voicebot.media.audio": IO + NETWORK,
+    "voicebot.calls.destination": IO + NETWORK,
+    "voicebot.errors": IO + NETWORK,
+    # pacing hands out asyncio futures for plays, but does no I/O
+    "voicebot.media.pacing": IO,
+}
+
+
+@pytest.mark.parametrize(("module", "forbidden"), PURE.items())
+def test_pure_module_imports(module, forbidden):
+    code = (
+        "import sys, importlib; importlib.import_module(%r); "
+        "print(','.join(m for m in %r if m in sys.modules))" % (module, forbidden)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"{module} pulls in {out.stdout.strip()}"

@@ -1,0 +1,93 @@
+"""CallSession over the in-package fake stream: the behaviour seam, endings, and task ownership.
+
+The same paths run through the real Asterisk in tests/integration/test_calls.py.
+"""
+
+import asyncio
+
+from voicebot.calls.behaviour import GreetAndListen
+from voicebot.calls.session import CallContext, CallSession
+from voicebot.media import audio
+from voicebot.media.fake import FakeMediaStream
+from voicebot.media.stream import PlayResult
+
+
+class Journal:
+    def __init__(self):
+        self.entries = []
+
+    async def __call__(self, kind, **data):
+        self.entries.append((kind, data))
+
+    def kinds(self):
+        return [k for k, _ in self.entries]
+
+
+async def test_greet_listen_hang_up():
+    stream = FakeMediaStream(speed=100)
+    journal = Journal()
+    greeting = audio.tone(440, 2.0)
+    session = CallSession(stream.call_id, stream, GreetAndListen(greeting, listen_seconds=0.2), journal)
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(0.05)
+    stream.say(audio.tone(300, 0.5))  # the callee talks while the bot listens
+    result = await task
+    assert stream.played == [(greeting, PlayResult.COMPLETED)]
+    assert stream.hung_up
+    assert result.end_reason == "bot-hangup"
+    assert result.callee_audio_seconds == 0.5
+    assert result.callee_audio_rms > 0.1
+    assert journal.kinds() == ["media_started", "prompt", "listened", "media_ended"]
+    assert journal.entries[2][1]["audio_seconds"] == 0.5
+
+
+async def test_callee_hangup_mid_prompt_cancels_behaviour_and_leaves_no_task():
+    before = len(asyncio.all_tasks())
+    stream = FakeMediaStream(speed=1)  # a 10 s prompt really takes 10 s
+    journal = Journal()
+    session = CallSession(stream.call_id, stream, GreetAndListen(audio.tone(440, 10.0), 5.0), journal)
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(0.1)
+    stream.callee_hangs_up()
+    result = await asyncio.wait_for(task, 1.0)
+    assert result.end_reason == "callee-hangup"
+    assert stream.played[0][1] is PlayResult.HUNGUP
+    assert "callee_hangup" in journal.kinds() and journal.kinds()[-1] == "media_ended"
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == before
+
+
+class Broken:
+    async def run(self, call: CallContext) -> None:
+        await call.play(audio.tone(440, 0.1))
+        raise RuntimeError("script bug")
+
+
+async def test_failing_behaviour_ends_only_its_call():
+    stream = FakeMediaStream()
+    journal = Journal()
+    result = await CallSession(stream.call_id, stream, Broken(), journal).run()
+    assert result.end_reason == "error"
+    assert result.error == "RuntimeError: script bug"
+    assert stream.hung_up
+    assert journal.entries[-1] == ("media_ended", {"reason": "error", "error": "RuntimeError: script bug"})
+
+
+class Forever:
+    async def run(self, call: CallContext) -> None:
+        await call.listen(3600)
+
+
+async def test_max_duration_ends_the_call():
+    stream = FakeMediaStream()
+    result = await CallSession(stream.call_id, stream, Forever(), Journal(), max_seconds=0.1).run()
+    assert result.end_reason == "max-duration"
+    assert stream.hung_up
+
+
+async def test_dtmf_is_journaled():
+    stream = FakeMediaStream(speed=1000)
+    journal = Journal()
+    stream.press("7")
+    await CallSession(stream.call_id, stream, GreetAndListen(audio.tone(440, 0.1), 0.05), journal).run()
+    assert ("dtmf", {"digit": "7", "at": 0.0}) in journal.entries
