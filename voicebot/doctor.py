@@ -188,8 +188,9 @@ async def _reachability(ami: AmiClient, settings: Settings) -> list[Check]:
         for s in servers:
             s.close()
         return checks
-    agi_address = settings.agi.address()
-    as_address = settings.audiosocket.address()
+    agi_port, as_port = (s.sockets[0].getsockname()[1] for s in servers)
+    agi_address = settings.agi.address(agi_port)
+    as_address = settings.audiosocket.address(as_port)
     try:
         with contextlib.suppress(VoicebotError):
             await ami.action(

@@ -133,7 +133,12 @@ class AmiClient:
 
     # -- actions ----------------------------------------------------------------------
     async def action(
-        self, action: dict[str, Any], *, timeout: float | None = None, as_list: bool | None = None
+        self,
+        action: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        as_list: bool | None = None,
+        check: bool = True,
     ) -> Any:
         """Send an action and wait for its complete answer (a Message, or a list for event lists)."""
         if self._manager is None or not self.connected:
@@ -152,9 +157,7 @@ class AmiClient:
         finally:
             self._pending.discard(future)
         first = result[0] if isinstance(result, list) else result
-        if first.response in ("Error", "Fail", "Failure") and not isinstance(result, list):
-            raise AmiActionError(f"AMI {action.get('Action')} failed: {first.message}")
-        if isinstance(result, list) and first.response == "Error":
+        if check and first.response in ("Error", "Fail", "Failure"):
             raise AmiActionError(f"AMI {action.get('Action')} failed: {first.message}")
         return result
 
@@ -168,8 +171,8 @@ class AmiClient:
         return future
 
     async def command(self, command: str) -> str:
-        """Run an Asterisk CLI command; its output as text."""
-        result = await self.action({"Action": "Command", "Command": command})
+        """Run an Asterisk CLI command; its output as text (a failing command's too)."""
+        result = await self.action({"Action": "Command", "Command": command}, check=False)
         output = result.get("Output") or result.content or ""
         if isinstance(output, list):
             return "\n".join(output)

@@ -1,0 +1,99 @@
+"""`voicebot doctor` and the CLI against the real lab Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import pytest
+
+from voicebot.doctor import run_checks
+
+pytestmark = pytest.mark.asterisk
+
+
+def by_name(checks):
+    return {c.name: c for c in checks}
+
+
+async def test_doctor_all_green_on_the_lab(settings_for):
+    from voicebot.store import Store
+
+    settings = settings_for()
+    store = Store(settings.db_url)
+    store.migrate()
+    store.close()
+    checks = by_name(await run_checks(settings))
+    assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
+    assert set(checks) == {"data directory", "database", "AMI login", "Asterisk modules", "dialplan contexts",
+                           "FastAGI port", "AudioSocket port"}
+    # port 0 in settings: the doctor proves Asterisk reaches whatever it bound
+
+
+async def test_doctor_names_each_problem_and_its_fix(settings_for, tmp_path):
+    blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    busy_port = blocker.sockets[0].getsockname()[1]
+    try:
+        settings = settings_for(dial={"context": "no-such-context"}, agi={"port": busy_port})
+        checks = by_name(await run_checks(settings))
+    finally:
+        blocker.close()
+    assert not checks["dialplan contexts"].ok
+    assert "no-such-context" in checks["dialplan contexts"].detail
+    assert "extensions_voicebot.conf" in checks["dialplan contexts"].hint
+    assert not checks["FastAGI port"].ok
+    assert "VOICEBOT_AGI__PORT" in checks["FastAGI port"].hint
+    assert not checks["database"].ok and checks["database"].hint == "run: voicebot db upgrade"
+
+
+async def test_doctor_wrong_secret_and_unreachable_ami(settings_for):
+    checks = by_name(await run_checks(settings_for(ami={"secret": "nope"})))
+    assert not checks["AMI login"].ok and "refused login" in checks["AMI login"].detail
+    assert "VOICEBOT_AMI__USERNAME/SECRET" in checks["AMI login"].hint
+    checks = by_name(await run_checks(settings_for(ami={"port": 1})))
+    assert not checks["AMI login"].ok and "cannot reach AMI at 127.0.0.1:1" in checks["AMI login"].detail
+
+
+def run_cli(lab, tmp_path, *args, extra_env=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
+    env.update(lab.env)
+    env.update({"VOICEBOT_DATA_DIR": str(tmp_path / "cli-data"), "VOICEBOT_AGI__PORT": "0",
+                "VOICEBOT_AUDIOSOCKET__PORT": "0", "VOICEBOT_CALL__LISTEN_SECONDS": "0.5"})
+    env.update(extra_env or {})
+    return subprocess.run([sys.executable, "-m", "voicebot", *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_cli_call_and_calls(lab, tmp_path):
+    out = run_cli(lab, tmp_path, "call", "Local/busy@voicebot-lab/n")
+    assert out.returncode == 0, out.stderr
+    assert "disposition  busy" in out.stdout and "hangup cause 17 User busy" in out.stdout
+    out = run_cli(lab, tmp_path, "calls")
+    assert out.returncode == 0
+    assert "busy" in out.stdout and "Local/busy@voicebot-lab/n" in out.stdout
+
+
+def test_cli_bad_number_fails_before_dialing(lab, tmp_path):
+    out = run_cli(lab, tmp_path, "call", "12ab")
+    assert out.returncode == 2
+    assert "'12ab' is not a phone number" in out.stderr and "fix:" in out.stderr
+
+
+def test_cli_bad_config_file_stops_with_line(lab, tmp_path):
+    bad = tmp_path / "voicebot.toml"
+    bad.write_text("[dial]\nring_timeout = 'x'\n")
+    out = run_cli(lab, tmp_path, "--config", str(bad), "doctor")
+    assert out.returncode == 2
+    assert f"{bad}:2: dial.ring_timeout" in out.stderr
+
+
+def test_cli_doctor_exit_status(lab, tmp_path):
+    out = run_cli(lab, tmp_path, "db", "upgrade")
+    assert out.returncode == 0 and "schema 0001" in out.stdout
+    out = run_cli(lab, tmp_path, "doctor")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("ok  ") == 7
+    out = run_cli(lab, tmp_path, "doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
+    assert out.returncode == 1 and "FAIL  AMI login" in out.stdout
