@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _script(*args: str, timeout: float = 600) -> str:
     try:
-        out = subprocess.run([str(ROOT / "scripts" / args[0]), *args[1:]], capture_output=True, text=True,
-                             timeout=timeout, check=True)
+        out = subprocess.run(
+            [str(ROOT / "scripts" / args[0]), *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
     except subprocess.CalledProcessError as e:
         pytest.fail(f"scripts/{' '.join(args)} failed ({e.returncode}):\n{e.stderr[-2000:]}", pytrace=False)
     except subprocess.TimeoutExpired:

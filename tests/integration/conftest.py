@@ -24,8 +24,13 @@ def settings_for(lab, tmp_path) -> Callable[..., Settings]:
         base: dict[str, Any] = {
             "data_dir": tmp_path / "data",
             "pbx_root": lab.root,
-            "ami": {"host": "127.0.0.1", "port": 5038, "username": "voicebot", "secret": lab.secret,
-                    "connect_timeout": 5},
+            "ami": {
+                "host": "127.0.0.1",
+                "port": 5038,
+                "username": "voicebot",
+                "secret": lab.secret,
+                "connect_timeout": 5,
+            },
             "agi": {"host": "127.0.0.1", "port": 0},
             "audiosocket": {"host": "127.0.0.1", "port": 0},
             "dial": {"ring_timeout": 5},
@@ -77,8 +82,9 @@ class TcpProxy:
         self.accepted += 1
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self._pairs.append((writer, up_writer))
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer),
-                             return_exceptions=True)
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
 
     @staticmethod
     async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

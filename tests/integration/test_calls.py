@@ -57,8 +57,17 @@ async def test_answered_call_streams_audio_both_ways_and_is_recorded(lab, settin
     assert r.recording == f"voicebot/{r.id}.wav"
     assert settings.recording_path(r.recording).stat().st_size > 8000 * 2 * greeting_seconds
     kinds = [e.kind for e in await app_store_events(settings, r.id)]
-    for expected in ("originate", "originated", "answered", "agi", "media_started", "prompt", "listened",
-                     "media_ended", "completed"):
+    for expected in (
+        "originate",
+        "originated",
+        "answered",
+        "agi",
+        "media_started",
+        "prompt",
+        "listened",
+        "media_ended",
+        "completed",
+    ):
         assert expected in kinds
 
 

@@ -27,8 +27,15 @@ async def test_doctor_all_green_on_the_lab(settings_for):
     store.close()
     checks = by_name(await run_checks(settings))
     assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
-    assert set(checks) == {"data directory", "database", "AMI login", "Asterisk modules", "dialplan contexts",
-                           "FastAGI port", "AudioSocket port"}
+    assert set(checks) == {
+        "data directory",
+        "database",
+        "AMI login",
+        "Asterisk modules",
+        "dialplan contexts",
+        "FastAGI port",
+        "AudioSocket port",
+    }
     # port 0 in settings: the doctor proves Asterisk reaches whatever it bound
 
 
@@ -59,11 +66,18 @@ async def test_doctor_wrong_secret_and_unreachable_ami(settings_for):
 def run_cli(lab, tmp_path, *args, extra_env=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
     env.update(lab.env)
-    env.update({"VOICEBOT_DATA_DIR": str(tmp_path / "cli-data"), "VOICEBOT_AGI__PORT": "0",
-                "VOICEBOT_AUDIOSOCKET__PORT": "0", "VOICEBOT_CALL__LISTEN_SECONDS": "0.5"})
+    env.update(
+        {
+            "VOICEBOT_DATA_DIR": str(tmp_path / "cli-data"),
+            "VOICEBOT_AGI__PORT": "0",
+            "VOICEBOT_AUDIOSOCKET__PORT": "0",
+            "VOICEBOT_CALL__LISTEN_SECONDS": "0.5",
+        }
+    )
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, "-m", "voicebot", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "voicebot", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_cli_call_and_calls(lab, tmp_path):

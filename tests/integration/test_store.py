@@ -24,8 +24,13 @@ async def test_call_record_life(store):
     await store.update_call("c1", state="answered", answered_at=answered)
     await store.add_event("c1", "originated", {"channel": "PJSIP/x", "ts": 1.5})
     await store.add_event("c1", "prompt", {"name": "greeting", "result": "completed"})
-    done = await store.update_call("c1", state="hungup", disposition="answered", talk_seconds=12.5,
-                                   completed_at=answered + timedelta(seconds=13))
+    done = await store.update_call(
+        "c1",
+        state="hungup",
+        disposition="answered",
+        talk_seconds=12.5,
+        completed_at=answered + timedelta(seconds=13),
+    )
     assert done.completed and done.disposition == "answered" and done.lead_id == "L7"
     assert abs((done.answered_at - answered).total_seconds()) < 1e-3
     events = await store.events("c1")
@@ -38,7 +43,9 @@ async def test_call_record_life(store):
 async def test_recent_calls_newest_first(store):
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(5):
-        await store.create_call(CallRecord(id=f"c{i}", destination=str(i), created_at=t0 + timedelta(minutes=i)))
+        await store.create_call(
+            CallRecord(id=f"c{i}", destination=str(i), created_at=t0 + timedelta(minutes=i))
+        )
     assert [c.id for c in await store.recent_calls(3)] == ["c4", "c3", "c2"]
     assert {c.id for c in store.incomplete_calls_sync()} == {f"c{i}" for i in range(5)}
 

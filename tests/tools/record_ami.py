@@ -28,8 +28,14 @@ async def record(exten: str) -> None:
     await ami.connect()
     call_id = str(uuid.uuid4())
     action = {
-        "Action": "Originate", "Channel": f"Local/{exten}@voicebot-lab/n", "Context": "voicebot-outbound",
-        "Exten": "s", "Priority": "1", "Async": "true", "Timeout": "3000", "ChannelId": call_id,
+        "Action": "Originate",
+        "Channel": f"Local/{exten}@voicebot-lab/n",
+        "Context": "voicebot-outbound",
+        "Exten": "s",
+        "Priority": "1",
+        "Async": "true",
+        "Timeout": "3000",
+        "ChannelId": call_id,
         # no FastAGI listens on port 9: an answered call fails into Hangup() at once
         "Variable": [f"VOICEBOT_CALL_ID={call_id}", "VOICEBOT_AGI=127.0.0.1:9"],
     }

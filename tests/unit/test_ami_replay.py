@@ -25,8 +25,12 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "ami"
 async def test_recorded_exchange_gives_disposition(recording, expected, cause):
     ami = ReplayAmi(FIXTURES / recording)
     pbx = AsteriskPbx(ami, clock=iter(range(1000)).__next__)  # type: ignore[arg-type]
-    request = OriginateRequest(call_id=ami.call_id, channel=ami.header["channel"], context="voicebot-outbound",
-                               variables={"VOICEBOT_CALL_ID": ami.call_id})
+    request = OriginateRequest(
+        call_id=ami.call_id,
+        channel=ami.header["channel"],
+        context="voicebot-outbound",
+        variables={"VOICEBOT_CALL_ID": ami.call_id},
+    )
     handle = await pbx.originate(request)
     progress = await handle.wait_settled(timeout=2)
     assert progress.state is CallState.HUNGUP
@@ -43,8 +47,9 @@ async def test_recorded_exchange_gives_disposition(recording, expected, cause):
 async def test_events_of_other_calls_are_ignored():
     ami = ReplayAmi(FIXTURES / "originate-busy.txt")
     pbx = AsteriskPbx(ami)
-    other = OriginateRequest(call_id="11111111-1111-4111-8111-111111111111", channel="Local/x@y/n",
-                             context="voicebot-outbound")
+    other = OriginateRequest(
+        call_id="11111111-1111-4111-8111-111111111111", channel="Local/x@y/n", context="voicebot-outbound"
+    )
     handle = await pbx.originate(other)
     await __import__("asyncio").sleep(0.05)
     assert handle.progress.state is CallState.PENDING

@@ -4,6 +4,7 @@ Its twin against the real Asterisk is tests/integration/test_calls.py.
 """
 
 import asyncio
+import itertools
 import statistics
 import uuid
 
@@ -84,7 +85,7 @@ async def test_idle_stream_sends_silence_every_20_ms(server):
     times = [t for t, f in peer.frames]
     assert all(f.type is FrameType.AUDIO and f.payload == bytes(320) for _, f in peer.frames)
     assert 45 <= len(times) <= 52
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert abs(statistics.mean(gaps) - 0.020) < 0.002
     await peer.close()
 
@@ -153,5 +154,9 @@ async def test_port_in_use_is_a_clear_error(server):
     from voicebot.errors import ConfigError
 
     other = AudioSocketServer("127.0.0.1", server.port, lambda s: asyncio.sleep(0))
-    with pytest.raises(ConfigError, match=r"(?s)cannot listen for AudioSocket on 127.0.0.1:\d+.*address already in use.*VOICEBOT_AUDIOSOCKET__PORT"):
+    with pytest.raises(
+        ConfigError,
+        match=r"(?s)cannot listen for AudioSocket on 127.0.0.1:\d+.*address already in use"
+        r".*VOICEBOT_AUDIOSOCKET__PORT",
+    ):
         await other.start()

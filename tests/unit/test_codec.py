@@ -52,7 +52,7 @@ def test_unknown_type_is_rejected_with_its_offset():
 
 def test_oversize_length_is_rejected_before_buffering():
     decoder = FrameDecoder(max_payload=1000)
-    with pytest.raises(FrameError, match="1001 bytes .* exceeds the 1000-byte limit"):
+    with pytest.raises(FrameError, match=r"1001 bytes .* exceeds the 1000-byte limit"):
         decoder.feed(b"\x10\x03\xe9")  # header alone: no need to wait for 1001 bytes
 
 

@@ -21,8 +21,8 @@ PURE = {
 @pytest.mark.parametrize(("module", "forbidden"), PURE.items())
 def test_pure_module_imports(module, forbidden):
     code = (
-        "import sys, importlib; importlib.import_module(%r); "
-        "print(','.join(m for m in %r if m in sys.modules))" % (module, forbidden)
+        f"import sys, importlib; importlib.import_module({module!r}); "
+        f"print(','.join(m for m in {forbidden!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"{module} pulls in {out.stdout.strip()}"
