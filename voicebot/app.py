@@ -51,9 +51,9 @@ class App:
             lambda _call_id: GreetAndListen(self.greeting, settings.call.listen_seconds),
             context=settings.dial.context,
             exten=settings.dial.exten,
-            agi_address=lambda: settings.agi.address(self.agi.port if self.agi is not None else None),
+            agi_address=lambda: settings.agi.address(self.agi.port if self.agi else None),
             audiosocket_address=lambda: settings.audiosocket.address(
-                self.audiosocket.port if self.audiosocket is not None else None
+                self.audiosocket.port if self.audiosocket else None
             ),
             ring_timeout=settings.dial.ring_timeout,
             caller_id=settings.dial.caller_id,
@@ -72,11 +72,14 @@ class App:
             raise
 
     async def stop(self) -> None:
-        await self.ami.close()
+        """Stop taking calls, end the sessions, then close AMI and the store."""
         if self.agi is not None:
             await self.agi.close()
         if self.audiosocket is not None:
             await self.audiosocket.close()
+        if self.calls is not None:
+            await self.calls.close()
+        await self.ami.close()
         await asyncio.to_thread(self.store.close)
 
     async def __aenter__(self) -> App:

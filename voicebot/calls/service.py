@@ -82,7 +82,15 @@ class CallService:
         self._caller_id = caller_id
         self._max_call_seconds = max_call_seconds
         self._live: dict[str, _Live] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # record updates
+        self._adopted: set[asyncio.Task[None]] = set()  # followers of calls we did not originate
+
+    async def close(self) -> None:
+        """Stop following adopted calls and finish pending record writes."""
+        for task in list(self._adopted):
+            task.cancel()
+        await asyncio.gather(*self._adopted, return_exceptions=True)
+        await self._drain()
 
     @property
     def live_calls(self) -> int:
@@ -196,9 +204,11 @@ class CallService:
         """FastAGI: answer, then bridge the call's audio to our AudioSocket server."""
         live = self._live.get(call.call_id)
         if live is None:
-            log.warning("FastAGI call for unknown call id %r; hanging up", call.call_id)
-            await _quietly(call.command("HANGUP"))
-            return
+            if not _is_uuid(call.call_id):
+                log.warning("FastAGI call without a valid call id (%r); hanging up", call.call_id)
+                await _quietly(call.command("HANGUP"))
+                return
+            live = await self._adopt(call)
         live.recording = f"voicebot/{call.call_id}.wav"
         await self._store.add_event(call.call_id, "agi", {"channel": call.channel})
         try:
@@ -210,6 +220,38 @@ class CallService:
                 await self._store.add_event(call.call_id, "media_failed", {"error": e.message})
                 log.error("media never started: %s", e.message, extra={"call_id": call.call_id})
         # Returning ends the AGI; the dialplan's Hangup() clears the call normally (cause 16).
+
+    async def _adopt(self, call: AgiCall) -> _Live:
+        """A call that another process or system originated into voicebot-outbound.
+
+        It gets a record and a follower like our own calls; its record completes
+        when the channel hangs up and the session is done.
+        """
+        live = self._live[call.call_id] = _Live(call.call_id)
+        await self._store.create_call(
+            CallRecord(
+                id=call.call_id,
+                direction="external",
+                destination=call.caller_id or call.channel,
+                channel=call.channel,
+                lead_id=call.lead_id or None,
+                campaign_id=call.campaign_id or None,
+            )
+        )
+        live.handle = self._pbx.follow(call.call_id, call.uniqueid, call.channel, on_change=self._on_progress)
+        task = asyncio.create_task(self._complete_adopted(live), name=f"adopted-{call.call_id}")
+        self._adopted.add(task)
+        task.add_done_callback(self._adopted.discard)
+        return live
+
+    async def _complete_adopted(self, live: _Live) -> None:
+        assert live.handle is not None
+        try:
+            progress = await live.handle.wait_settled(timeout=self._max_call_seconds + 60)
+        except TimeoutError:
+            await self._complete(live, live.handle.progress, error="call did not end within max_call_seconds")
+            return
+        await self._complete(live, progress)
 
     async def on_media(self, stream: MediaStream) -> None:
         """AudioSocket: run the call's session on its media stream."""
@@ -255,6 +297,13 @@ class CallService:
     async def _drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 async def _quietly(coro: Any) -> None:

@@ -64,17 +64,17 @@ class AgiCall:
 CallHandler = Callable[[AgiCall], Awaitable[None]]
 
 
-class AgiServer(Application):  # type: ignore[misc]
+class AgiServer:
     """FastAGI with one route, ``bot``, passing each call to ``on_call``."""
 
     def __init__(self, host: str, port: int, on_call: CallHandler) -> None:
-        super().__init__(loop=asyncio.get_running_loop())
         self.host = host
         self.port = port
         self._on_call = on_call
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.add_route(BOT_ROUTE, self._bot)
+        self._app = Application(loop=asyncio.get_running_loop())
+        self._app.add_route(BOT_ROUTE, self._bot)
 
     async def start(self) -> None:
         try:
@@ -109,13 +109,13 @@ class AgiServer(Application):  # type: ignore[misc]
             self._tasks.discard(task)
             return
         script = headers.get("agi_network_script", "")
-        route = self._route.get(script)
+        route = self._app._route.get(script)
         try:
             if route is None:
                 log.error("FastAGI request for unknown route %r (voicebot serves %r)", script, BOT_ROUTE)
                 writer.write(b"HANGUP\n")
             else:
-                await route(Request(self, headers, reader, writer, self.default_encoding))
+                await route(Request(self._app, headers, reader, writer, self._app.default_encoding))
         except Exception:
             log.exception("FastAGI route %r failed", script)
         finally:

@@ -90,6 +90,16 @@ class Pbx(Protocol):
 
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None: ...
 
+    def follow(
+        self,
+        call_id: str,
+        uniqueid: str,
+        channel: str,
+        on_change: Callable[[CallHandle, CallEvent], None] | None = None,
+    ) -> CallHandle:
+        """Follow a call voicebot did not originate, already answered, by its channel's Uniqueid."""
+        ...
+
     def forget(self, call_id: str) -> None:
         """Stop following a call whose record is complete."""
 
@@ -157,8 +167,24 @@ class AsteriskPbx:
             }
         )
 
+    def follow(
+        self,
+        call_id: str,
+        uniqueid: str,
+        channel: str,
+        on_change: Callable[[CallHandle, CallEvent], None] | None = None,
+    ) -> CallHandle:
+        handle = CallHandle(call_id, on_change)
+        self._calls[uniqueid] = handle
+        now = self._clock()
+        handle.apply(Originated(now, channel))
+        handle.apply(Answered(now))
+        return handle
+
     def forget(self, call_id: str) -> None:
-        self._calls.pop(call_id, None)
+        for key, handle in list(self._calls.items()):
+            if handle.call_id == call_id:
+                del self._calls[key]
 
     async def reconcile(self) -> None:
         """After a reconnect: learn which followed calls still exist, end the ones that do not."""
@@ -202,13 +228,15 @@ class AsteriskPbx:
             handle.apply(HungUp(self._clock(), 0, f"originate refused: {first.message}"))
 
     def _on_event(self, message: Message) -> None:
-        call_id = message.get("Linkedid") or message.get("Uniqueid")
-        handle = self._calls.get(call_id) if call_id else None
-        if handle is None:
-            return
-        event = translate(message, call_id, self._clock())
-        if event is not None:
-            handle.apply(event)
+        # Calls are keyed by the Uniqueid of their primary channel, which is also the
+        # Linkedid of every other channel in the call.
+        for key in (message.get("Linkedid"), message.get("Uniqueid")):
+            handle = self._calls.get(key) if key else None
+            if handle is not None:
+                event = translate(message, key, self._clock())
+                if event is not None:
+                    handle.apply(event)
+                return
 
 
 def translate(message: Message | Mapping[str, str], call_id: str, at: float) -> CallEvent | None:
