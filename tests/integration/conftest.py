@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,23 @@ def settings_for(lab, tmp_path) -> Callable[..., Settings]:
         return load_settings(None, **base)
 
     return make
+
+
+@pytest.fixture
+def cli_env(lab, tmp_path) -> dict[str, str]:
+    """The environment for a `voicebot` process against the lab: free ports, a data dir of its own,
+    and none of the developer's VOICEBOT_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
+    env.update(lab.env)
+    env.update(
+        {
+            "VOICEBOT_DATA_DIR": str(tmp_path / "cli-data"),
+            "VOICEBOT_AGI__PORT": "0",
+            "VOICEBOT_AUDIOSOCKET__PORT": "0",
+            "VOICEBOT_CALL__LISTEN_SECONDS": "0.5",
+        }
+    )
+    return env
 
 
 @pytest.fixture

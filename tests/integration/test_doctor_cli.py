@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 
@@ -63,51 +62,45 @@ async def test_doctor_wrong_secret_and_unreachable_ami(settings_for):
     assert not checks["AMI login"].ok and "cannot reach AMI at 127.0.0.1:1" in checks["AMI login"].detail
 
 
-def run_cli(lab, tmp_path, *args, extra_env=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
-    env.update(lab.env)
-    env.update(
-        {
-            "VOICEBOT_DATA_DIR": str(tmp_path / "cli-data"),
-            "VOICEBOT_AGI__PORT": "0",
-            "VOICEBOT_AUDIOSOCKET__PORT": "0",
-            "VOICEBOT_CALL__LISTEN_SECONDS": "0.5",
-        }
-    )
-    env.update(extra_env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "voicebot", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+@pytest.fixture
+def run_cli(cli_env):
+    def run(*args, extra_env=None):
+        env = {**cli_env, **(extra_env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "voicebot", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    return run
 
 
-def test_cli_call_and_calls(lab, tmp_path):
-    out = run_cli(lab, tmp_path, "call", "Local/busy@voicebot-lab/n")
+def test_cli_call_and_calls(run_cli):
+    out = run_cli("call", "Local/busy@voicebot-lab/n")
     assert out.returncode == 0, out.stderr
     assert "disposition  busy" in out.stdout and "hangup cause 17 User busy" in out.stdout
-    out = run_cli(lab, tmp_path, "calls")
+    out = run_cli("calls")
     assert out.returncode == 0
     assert "busy" in out.stdout and "Local/busy@voicebot-lab/n" in out.stdout
 
 
-def test_cli_bad_number_fails_before_dialing(lab, tmp_path):
-    out = run_cli(lab, tmp_path, "call", "12ab")
+def test_cli_bad_number_fails_before_dialing(run_cli):
+    out = run_cli("call", "12ab")
     assert out.returncode == 2
     assert "'12ab' is not a phone number" in out.stderr and "fix:" in out.stderr
 
 
-def test_cli_bad_config_file_stops_with_line(lab, tmp_path):
+def test_cli_bad_config_file_stops_with_line(run_cli, tmp_path):
     bad = tmp_path / "voicebot.toml"
     bad.write_text("[dial]\nring_timeout = 'x'\n")
-    out = run_cli(lab, tmp_path, "--config", str(bad), "doctor")
+    out = run_cli("--config", str(bad), "doctor")
     assert out.returncode == 2
     assert f"{bad}:2: dial.ring_timeout" in out.stderr
 
 
-def test_cli_doctor_exit_status(lab, tmp_path):
-    out = run_cli(lab, tmp_path, "db", "upgrade")
+def test_cli_doctor_exit_status(run_cli):
+    out = run_cli("db", "upgrade")
     assert out.returncode == 0 and "schema 0001" in out.stdout
-    out = run_cli(lab, tmp_path, "doctor")
+    out = run_cli("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("ok  ") == 7
-    out = run_cli(lab, tmp_path, "doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
+    out = run_cli("doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
     assert out.returncode == 1 and "FAIL  AMI login" in out.stdout

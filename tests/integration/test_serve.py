@@ -4,7 +4,6 @@ recorded and completed; SIGTERM stops it cleanly."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sys
@@ -18,17 +17,8 @@ from voicebot.telephony.ami import AmiClient
 pytestmark = pytest.mark.asterisk
 
 
-async def test_serve_takes_external_calls_and_stops_on_sigterm(lab, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
-    env.update(lab.env)
-    env.update(
-        {
-            "VOICEBOT_DATA_DIR": str(tmp_path / "data"),
-            "VOICEBOT_AGI__PORT": "0",
-            "VOICEBOT_AUDIOSOCKET__PORT": "0",
-            "VOICEBOT_CALL__LISTEN_SECONDS": "1",
-        }
-    )
+async def test_serve_takes_external_calls_and_stops_on_sigterm(lab, cli_env):
+    env = cli_env
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -63,7 +53,7 @@ async def test_serve_takes_external_calls_and_stops_on_sigterm(lab, tmp_path):
             timeout=20,
         )
         await ami.close()
-        store = Store(f"sqlite:///{tmp_path / 'data' / 'voicebot.db'}")
+        store = Store(f"sqlite:///{env['VOICEBOT_DATA_DIR'] + '/voicebot.db'}")
         try:
             record = None
             for _ in range(300):
