@@ -111,6 +111,11 @@ def call(settings: Settings, destination: str, lead: str | None, campaign: str |
             click.echo(f"  recording    {settings.recording_path(r.recording)}")
         if r.error:
             click.echo(f"  error        {r.error}")
+        if r.disposition == "failed" and (r.hangup_cause_text or "").startswith(("originate", "channel")):
+            click.echo(
+                f"  fix: check the destination and [dial] context {settings.dial.context!r}; "
+                "run voicebot doctor"
+            )
         return 0 if r.disposition != "failed" else 1
 
     sys.exit(_run(run()))

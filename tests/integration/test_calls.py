@@ -181,3 +181,20 @@ async def test_wrong_secret_is_not_retried(settings_for, tone_greeting):
         async with App(settings):
             pass
     assert loop.time() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    ("destination", "context", "text"),
+    [
+        ("Foo/bar", "voicebot-outbound", "channel could not be created"),
+        ("Local/silent@voicebot-lab/n", "no-such-context", "originate refused: Extension does not exist."),
+    ],
+)
+async def test_impossible_calls_fail_fast_with_a_reason(
+    settings_for, tone_greeting, destination, context, text
+):
+    async with App(settings_for(dial={"context": context}, call={"greeting": tone_greeting})) as app:
+        outcome = await asyncio.wait_for(app.call(destination), 10)
+    assert outcome.disposition == "failed"
+    assert outcome.record.hangup_cause_text == text
+    assert outcome.record.completed

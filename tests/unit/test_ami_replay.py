@@ -51,6 +51,25 @@ async def test_events_of_other_calls_are_ignored():
         call_id="11111111-1111-4111-8111-111111111111", channel="Local/x@y/n", context="voicebot-outbound"
     )
     handle = await pbx.originate(other)
-    await __import__("asyncio").sleep(0.05)
-    assert handle.progress.state is CallState.PENDING
-    assert handle.progress.originate_reason == 5  # the action's own response still arrives
+    progress = await handle.wait_settled(timeout=1)
+    # none of the recorded call's channel events reached it, only its own action's response
+    assert progress.channel == "" and progress.originated_at is None
+    assert progress.originate_reason == 5
+    assert progress.cause_text == "channel could not be created"
+
+
+async def test_originate_of_an_impossible_channel_ends(tmp_path):
+    """Asterisk sends only a failed OriginateResponse (no channel events) for Foo/bar."""
+    recording = tmp_path / "foo.txt"
+    recording.write_text(
+        "# call_id: a292cf05-b91d-42e4-8b92-02920cd5a62a\n# channel: Foo/bar\n"
+        "Response: Success\nActionID: a/1\nMessage: Originate successfully queued\n\n"
+        "Event: OriginateResponse\nPrivilege: call,all\nActionID: a/1\nResponse: Failure\nChannel: Foo/bar\n"
+        "Context: voicebot-outbound\nExten: s\nReason: 0\nUniqueid: a292cf05-b91d-42e4-8b92-02920cd5a62a\n"
+    )
+    ami = ReplayAmi(recording)
+    pbx = AsteriskPbx(ami)
+    handle = await pbx.originate(OriginateRequest(call_id=ami.call_id, channel="Foo/bar", context="c"))
+    progress = await handle.wait_settled(timeout=1)
+    assert progress.disposition is Disposition.FAILED
+    assert progress.cause_text == "channel could not be created"

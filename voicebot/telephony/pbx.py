@@ -25,6 +25,7 @@ from voicebot.telephony.callstate import (
     Answered,
     CallEvent,
     CallProgress,
+    CallState,
     HungUp,
     Originated,
     OriginateResult,
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: After the end, wait this long for late events (a peer leg's hangup cause).
 SETTLE_GRACE = 0.3
+#: After a failed OriginateResponse, how long to wait for the channel's own Hangup event.
+FAILED_HANGUP_GRACE = 2.0
 _STATE_RINGING, _STATE_UP = "5", "6"
 
 
@@ -219,13 +222,29 @@ class AsteriskPbx:
         messages = result if isinstance(result, list) else [result]
         for m in messages:
             if m.event == "OriginateResponse":
-                handle.apply(OriginateResult(self._clock(), m.response == "Success", int(m.reason or 0)))
+                success = m.response == "Success"
+                handle.apply(OriginateResult(self._clock(), success, int(m.reason or 0)))
+                if not success:
+                    await self._end_failed(handle)
                 return
         first = messages[0]
         if first.response in ("Error", "Failure"):
             log.error("originate refused: %s", first.message, extra={"call_id": handle.call_id})
             handle.apply(OriginateResult(self._clock(), False, 0))
             handle.apply(HungUp(self._clock(), 0, f"originate refused: {first.message}"))
+
+    async def _end_failed(self, handle: CallHandle) -> None:
+        """A failed originate whose channel never showed up, or never hung up, still ends.
+
+        Asterisk sends no channel events at all when the channel cannot be created
+        (unknown technology, no such endpoint).
+        """
+        if handle.progress.state is CallState.PENDING:
+            handle.apply(HungUp(self._clock(), 0, "channel could not be created"))
+            return
+        await asyncio.sleep(FAILED_HANGUP_GRACE)
+        if not handle.progress.ended:
+            handle.apply(HungUp(self._clock(), 0, "originate failed"))
 
     def _on_event(self, message: Message) -> None:
         # Calls are keyed by the Uniqueid of their primary channel, which is also the
