@@ -2,7 +2,7 @@
 
     set -a; eval "$(scripts/pbx.sh env)"; set +a
     .venv/bin/python bench/spine.py originate --calls 30
-    .venv/bin/python bench/spine.py pacing --seconds 60
+    .venv/bin/python bench/spine.py pacing --seconds 60 [--streams 50]
     .venv/bin/python bench/spine.py concurrent --calls 50
 
 originate   originate-to-answer time on the lab (sequential calls to an answering callee)
@@ -67,7 +67,7 @@ async def originate(calls: int) -> None:
     )
 
 
-async def pacing(seconds: float) -> None:
+async def pacing(seconds: float, streams: int) -> None:
     done = asyncio.Event()
 
     async def hold(stream):
@@ -76,28 +76,42 @@ async def pacing(seconds: float) -> None:
 
     server = AudioSocketServer("127.0.0.1", 0, hold)
     await server.start()
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(encode(Frame(FrameType.UUID, uuid.uuid4().bytes)))
-    decoder = FrameDecoder()
     loop = asyncio.get_running_loop()
-    stamps: list[float] = []
-    end = loop.time() + seconds
-    while loop.time() < end:
-        data = await reader.read(4096)
-        now = loop.time()
-        stamps += [now] * sum(1 for f in decoder.feed(data) if f.type is FrameType.AUDIO)
+    # measure after a 1 s warm-up, once every stream is connected and playing
+    start = loop.time() + 1.0
+    end = start + seconds
+    warm = asyncio.create_task(asyncio.sleep(1.0))
+
+    async def peer() -> list[float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(encode(Frame(FrameType.UUID, uuid.uuid4().bytes)))
+        decoder = FrameDecoder()
+        stamps: list[float] = []
+        while loop.time() < end:
+            data = await reader.read(4096)
+            now = loop.time()
+            n = sum(1 for f in decoder.feed(data) if f.type is FrameType.AUDIO)
+            if now >= start:
+                stamps += [now] * n
+        writer.close()
+        return stamps
+
+    peers = [asyncio.create_task(peer()) for _ in range(streams)]
+    await warm
+    late0, under0 = server.clock.late_frames, server.clock.underruns
+    runs = await asyncio.gather(*peers)
     done.set()
-    writer.close()
     clock = server.clock
     await server.close()
-    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(stamps) if b > a]
-    # frames arriving together in one read share a stamp; the spacing of distinct arrivals is the figure
-    expected = seconds * 50
+    # frames that arrive together in one read share a stamp; the spacing of distinct arrivals is the figure
+    gaps = [(b - a) * 1000 for stamps in runs for a, b in itertools.pairwise(stamps) if b > a]
+    frames = sum(len(r) for r in runs) / streams
     print(
-        f"AudioSocket pacing over {seconds:.0f} s: {len(stamps)} frames (expected {expected:.0f}), "
-        f"mean gap {statistics.mean(gaps):.3f} ms, jitter (stdev) {statistics.pstdev(gaps):.3f} ms, "
-        f"p99 {percentile(gaps, 99):.2f} ms, max {max(gaps):.2f} ms, "
-        f"late frames {clock.late_frames}, underruns {clock.underruns}"
+        f"AudioSocket pacing over {seconds:.0f} s, {streams} stream(s) on one server: {frames:.0f} frames "
+        f"per stream (expected {seconds * 50:.0f}), mean gap {statistics.mean(gaps):.3f} ms, "
+        f"jitter (stdev) {statistics.pstdev(gaps):.3f} ms, p99 {percentile(gaps, 99):.2f} ms, "
+        f"max {max(gaps):.2f} ms; late ticks {clock.late_frames - late0}, "
+        f"underruns {clock.underruns - under0}"
     )
 
 
@@ -190,7 +204,9 @@ def main() -> None:
     )
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("originate").add_argument("--calls", type=int, default=30)
-    sub.add_parser("pacing").add_argument("--seconds", type=float, default=60.0)
+    p = sub.add_parser("pacing")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--streams", type=int, default=1)
     c = sub.add_parser("concurrent")
     c.add_argument("--calls", type=int, default=50)
     c.add_argument("--greeting", type=float, default=8.0)
@@ -198,7 +214,7 @@ def main() -> None:
     if args.what == "originate":
         asyncio.run(originate(args.calls))
     elif args.what == "pacing":
-        asyncio.run(pacing(args.seconds))
+        asyncio.run(pacing(args.seconds, args.streams))
     else:
         asyncio.run(concurrent(args.calls, args.greeting))
 
