@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from voicebot.media import audio
-from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult
+from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult, until_hangup
 
 
 class FakeMediaStream:
@@ -50,12 +50,8 @@ class FakeMediaStream:
             self._events.put_nowait(HangupIn("eof", self._t))
 
     # -- MediaStream -------------------------------------------------------------------
-    async def events(self) -> AsyncIterator[MediaEvent]:
-        while True:
-            event = await self._events.get()
-            yield event
-            if isinstance(event, HangupIn):
-                return
+    def events(self) -> AsyncIterator[MediaEvent]:
+        return until_hangup(self._events)
 
     async def play(self, pcm: bytes) -> PlayResult:
         if self._closed:

@@ -7,6 +7,7 @@ uses only this interface, so behaviours are tested against
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ class HangupIn:
 
 
 MediaEvent = AudioIn | DtmfIn | HangupIn
+
+
+async def until_hangup(queue: asyncio.Queue[MediaEvent]) -> AsyncIterator[MediaEvent]:
+    """A transport's queued events, ending after the first :class:`HangupIn`."""
+    while True:
+        event = await queue.get()
+        yield event
+        if isinstance(event, HangupIn):
+            return
 
 
 class PlayResult(enum.Enum):

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from voicebot.errors import AudioSocketError, ConfigError, FrameError
 from voicebot.media.audio import SILENCE_FRAME
 from voicebot.media.pacing import FrameClock, Playout
-from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult
+from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult, until_hangup
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,8 @@ class AudioSocketStream:
     def _now(self) -> float:
         return time.monotonic() - self._opened
 
-    async def events(self) -> AsyncIterator[MediaEvent]:
-        while True:
-            event = await self._events.get()
-            yield event
-            if isinstance(event, HangupIn):
-                return
+    def events(self) -> AsyncIterator[MediaEvent]:
+        return until_hangup(self._events)
 
     async def play(self, pcm: bytes) -> PlayResult:
         if self._closed:
