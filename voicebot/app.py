@@ -8,9 +8,15 @@ from types import TracebackType
 
 from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
+from voicebot.calls.ears import Ears
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.config import Settings
+from voicebot.errors import ConfigError
+from voicebot.media.stream import MediaStream
 from voicebot.media.wavfile import read_call_audio
+from voicebot.speech.turns import TurnConfig
+from voicebot.speech.vad import VoiceActivity
+from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import Store
 from voicebot.telephony.agi import AgiServer
 from voicebot.telephony.ami import AmiClient
@@ -38,6 +44,22 @@ class App:
             reconnect_max_delay=s.reconnect_max_delay,
         )
         self.pbx = AsteriskPbx(self.ami)
+        sp = settings.speech
+        self.turn_config = TurnConfig(
+            trailing_silence=sp.trailing_silence,
+            max_utterance=sp.max_utterance,
+            no_input=settings.call.listen_seconds,
+            min_speech=sp.min_speech,
+            pre_roll=sp.pre_roll,
+        )
+        self.recognizer: VoskRecognizer | None = None
+        if sp.engine == "vosk":
+            if sp.model is None:
+                raise ConfigError(
+                    "[speech] engine = 'vosk' needs [speech] model, a vosk model directory",
+                    hint="run `voicebot models` to see what is installed",
+                )
+            self.recognizer = VoskRecognizer(sp.model, threads=sp.decode_threads)
         self.agi: AgiServer | None = None
         self.audiosocket: AudioSocketServer | None = None
         self.calls: CallService | None = None
@@ -48,7 +70,8 @@ class App:
         self.calls = CallService(
             self.store,
             self.pbx,
-            lambda _call_id: GreetAndListen(self.greeting, settings.call.listen_seconds),
+            lambda _call_id: GreetAndListen(self.greeting, barge_in=settings.call.greeting_barge_in),
+            self.ears,
             context=settings.dial.context,
             exten=settings.dial.exten,
             agi_address=lambda: settings.agi.address(self.agi.port if self.agi else None),
@@ -71,6 +94,13 @@ class App:
             await self.stop()
             raise
 
+    def ears(self, stream: MediaStream) -> Ears:
+        """A call's ears: its own VAD and recognizer stream over the shared model."""
+        recognizer = self.recognizer.stream() if self.recognizer is not None else None
+        return Ears(
+            VoiceActivity(self.settings.speech.vad_aggressiveness), recognizer, self.turn_config, stream.now
+        )
+
     async def stop(self) -> None:
         """Stop taking calls, end the sessions, then close AMI and the store."""
         if self.agi is not None:
@@ -80,6 +110,8 @@ class App:
         if self.calls is not None:
             await self.calls.close()
         await self.ami.close()
+        if self.recognizer is not None:
+            await asyncio.to_thread(self.recognizer.close)
         await asyncio.to_thread(self.store.close)
 
     async def __aenter__(self) -> App:

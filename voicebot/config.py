@@ -69,8 +69,28 @@ class DialSettings(_Section):
 
 class CallSettings(_Section):
     greeting: Path = _ASSETS / "greeting-en.wav"
+    #: False: the callee cannot interrupt the greeting (an opening with the legal disclosure).
+    greeting_barge_in: bool = False
+    #: How long the minimal behaviour waits for the callee to start speaking (no-input timeout).
     listen_seconds: float = Field(6.0, ge=0)
     max_call_seconds: float = Field(600.0, gt=0)
+
+
+class SpeechSettings(_Section):
+    #: Recognizer: "none" (turn timing only), "vosk" (model directory in ``model``).
+    engine: str = Field("none", pattern="^(none|vosk)$")
+    model: Path | None = None
+    decode_threads: int = Field(4, ge=1, le=64)
+    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    #: Silence after speech that ends the callee's turn.
+    trailing_silence: float = Field(0.7, gt=0, le=5)
+    max_utterance: float = Field(15.0, gt=0)
+    #: Speech needed to count as speech (and to interrupt a prompt): coughs and "mm" are shorter.
+    min_speech: float = Field(0.2, ge=0.02, le=2)
+    #: Audio kept from before the speech started, so no word start is lost.
+    pre_roll: float = Field(0.3, ge=0, le=2)
+    voice: str = "en-us"
+    rate: int = Field(160, ge=60, le=400)
 
 
 class Settings(BaseSettings):
@@ -88,10 +108,19 @@ class Settings(BaseSettings):
     audiosocket: ServerSettings = ServerSettings(port=9092)
     dial: DialSettings = DialSettings()
     call: CallSettings = CallSettings()
+    speech: SpeechSettings = SpeechSettings()
 
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'voicebot.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.data_dir / "prompts"
 
     def recording_path(self, relative: str) -> Path:
         """Where a recording named by the PBX (relative to its monitor dir) is on this host."""

@@ -64,7 +64,7 @@ async def test_answered_call_streams_audio_both_ways_and_is_recorded(lab, settin
         "agi",
         "media_started",
         "prompt",
-        "listened",
+        "heard",
         "media_ended",
         "completed",
     ):

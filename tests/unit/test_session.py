@@ -6,10 +6,18 @@ The same paths run through the real Asterisk in tests/integration/test_calls.py.
 import asyncio
 
 from voicebot.calls.behaviour import GreetAndListen
-from voicebot.calls.session import CallContext, CallSession
+from voicebot.calls.context import CallContext
+from voicebot.calls.ears import Ears
+from voicebot.calls.session import CallSession
 from voicebot.media import audio
 from voicebot.media.fake import FakeMediaStream
 from voicebot.media.stream import PlayResult
+from voicebot.speech.turns import TurnConfig
+from voicebot.speech.vad import VoiceActivity
+
+
+def ears_for(stream, no_input=0.5):
+    return Ears(VoiceActivity(2), None, TurnConfig(no_input=no_input), stream.now)
 
 
 class Journal:
@@ -23,29 +31,30 @@ class Journal:
         return [k for k, _ in self.entries]
 
 
-async def test_greet_listen_hang_up():
-    stream = FakeMediaStream(speed=100)
+async def test_greet_hear_hang_up():
+    stream = FakeMediaStream(speed=20)
     journal = Journal()
     greeting = audio.tone(440, 2.0)
-    session = CallSession(stream.call_id, stream, GreetAndListen(greeting, listen_seconds=0.2), journal)
-    task = asyncio.create_task(session.run())
-    await asyncio.sleep(0.05)
-    stream.say(audio.tone(300, 0.5))  # the callee talks while the bot listens
-    result = await task
+    session = CallSession(stream.call_id, stream, GreetAndListen(greeting), journal, ears_for(stream))
+    stream.say(audio.tone(300, 0.5), after=0.5)  # the callee talks over the greeting (no barge-in)
+    result = await session.run()
     assert stream.played == [(greeting, PlayResult.COMPLETED)]
     assert stream.hung_up
     assert result.end_reason == "bot-hangup"
     assert result.callee_audio_seconds == 0.5
     assert result.callee_audio_rms > 0.1
-    assert journal.kinds() == ["media_started", "prompt", "listened", "media_ended"]
-    assert journal.entries[2][1]["audio_seconds"] == 0.5
+    assert journal.kinds() == ["media_started", "prompt", "heard", "media_ended"]
+    assert journal.entries[2][1]["reason"] == "no-input"
+    assert [t.speaker for t in session.context.turns] == ["bot", "callee"]
 
 
 async def test_callee_hangup_mid_prompt_cancels_behaviour_and_leaves_no_task():
     before = len(asyncio.all_tasks())
     stream = FakeMediaStream(speed=1)  # a 10 s prompt really takes 10 s
     journal = Journal()
-    session = CallSession(stream.call_id, stream, GreetAndListen(audio.tone(440, 10.0), 5.0), journal)
+    session = CallSession(
+        stream.call_id, stream, GreetAndListen(audio.tone(440, 10.0)), journal, ears_for(stream)
+    )
     task = asyncio.create_task(session.run())
     await asyncio.sleep(0.1)
     stream.callee_hangs_up()
@@ -66,7 +75,7 @@ class Broken:
 async def test_failing_behaviour_ends_only_its_call():
     stream = FakeMediaStream()
     journal = Journal()
-    result = await CallSession(stream.call_id, stream, Broken(), journal).run()
+    result = await CallSession(stream.call_id, stream, Broken(), journal, ears_for(stream)).run()
     assert result.end_reason == "error"
     assert result.error == "RuntimeError: script bug"
     assert stream.hung_up
@@ -75,19 +84,23 @@ async def test_failing_behaviour_ends_only_its_call():
 
 class Forever:
     async def run(self, call: CallContext) -> None:
-        await call.listen(3600)
+        await asyncio.sleep(3600)
 
 
 async def test_max_duration_ends_the_call():
     stream = FakeMediaStream()
-    result = await CallSession(stream.call_id, stream, Forever(), Journal(), max_seconds=0.1).run()
+    result = await CallSession(
+        stream.call_id, stream, Forever(), Journal(), ears_for(stream), max_seconds=0.1
+    ).run()
     assert result.end_reason == "max-duration"
     assert stream.hung_up
 
 
 async def test_dtmf_is_journaled():
-    stream = FakeMediaStream(speed=1000)
+    stream = FakeMediaStream(speed=100)
     journal = Journal()
     stream.press("7")
-    await CallSession(stream.call_id, stream, GreetAndListen(audio.tone(440, 0.1), 0.05), journal).run()
-    assert ("dtmf", {"digit": "7", "at": 0.0}) in journal.entries
+    await CallSession(
+        stream.call_id, stream, GreetAndListen(audio.tone(440, 0.1)), journal, ears_for(stream)
+    ).run()
+    assert any(k == "dtmf" and d["digit"] == "7" for k, d in journal.entries)

@@ -1,21 +1,21 @@
-"""Behaviours a call session can run. Later issues add speech and scripts."""
+"""Behaviours a call session can run. The sales-script engine arrives in a later issue."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicebot.calls.session import CallContext
+from voicebot.calls.context import CallContext
 from voicebot.media.stream import PlayResult
 
 
 @dataclass(frozen=True)
 class GreetAndListen:
-    """Play a greeting, listen for a while, then end the call."""
+    """Play a greeting, hear the callee's answer, then end the call."""
 
     greeting: bytes
-    listen_seconds: float
+    barge_in: bool = False  # an opening with the legal disclosure is heard in full
 
     async def run(self, call: CallContext) -> None:
-        if await call.play(self.greeting, name="greeting") is PlayResult.HUNGUP:
+        if await call.play(self.greeting, name="greeting", barge_in=self.barge_in) is PlayResult.HUNGUP:
             return
-        await call.listen(self.listen_seconds)
+        await call.hear()

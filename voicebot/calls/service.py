@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from voicebot.calls.destination import Destination
+from voicebot.calls.ears import Ears
 from voicebot.calls.session import Behaviour, CallSession, SessionResult
 from voicebot.errors import AgiError, VoicebotError
 from voicebot.media.stream import MediaStream
@@ -62,6 +63,7 @@ class CallService:
         store: Store,
         pbx: Pbx,
         behaviour: Callable[[str], Behaviour],
+        ears: Callable[[MediaStream], Ears],
         *,
         context: str,
         exten: str = "s",
@@ -74,6 +76,7 @@ class CallService:
         self._store = store
         self._pbx = pbx
         self._behaviour = behaviour
+        self._ears = ears
         self._context = context
         self._exten = exten
         self._agi_address = agi_address
@@ -267,6 +270,7 @@ class CallService:
             stream,
             self._behaviour(stream.call_id),
             journal,
+            self._ears(stream),
             max_seconds=self._max_call_seconds,
         )
         try:

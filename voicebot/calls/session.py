@@ -11,17 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from voicebot.calls.context import CallContext, Journal
+from voicebot.calls.ears import Ears
 from voicebot.media import audio
-from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaStream, PlayResult
+from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaStream
 
 log = logging.getLogger(__name__)
-
-Journal = Callable[..., Awaitable[None]]
-"""``await journal(kind, **data)`` appends an event to the call's record."""
 
 
 class Behaviour(Protocol):
@@ -41,49 +39,6 @@ class SessionResult:
     callee_audio_rms: float
 
 
-class CallContext:
-    """The API a behaviour sees: play, listen, hang up."""
-
-    def __init__(self, call_id: str, stream: MediaStream, journal: Journal) -> None:
-        self.call_id = call_id
-        self._stream = stream
-        self._journal = journal
-        self.heard = bytearray()  # all of the callee's audio so far
-        self.bot_audio_seconds = 0.0
-        self.callee_gone = asyncio.Event()
-        self.dtmf: list[str] = []
-
-    async def play(self, pcm: bytes, name: str = "prompt") -> PlayResult:
-        started = time.monotonic()
-        result = await self._stream.play(pcm)
-        played = time.monotonic() - started
-        self.bot_audio_seconds += min(played, audio.duration(pcm))
-        await self._journal(
-            "prompt",
-            name=name,
-            seconds=round(audio.duration(pcm), 3),
-            result=result.value,
-            elapsed=round(played, 3),
-        )
-        return result
-
-    async def listen(self, seconds: float) -> bytes:
-        """The callee's audio over the next ``seconds`` (less if the callee hangs up)."""
-        start = len(self.heard)
-        try:
-            await asyncio.wait_for(self.callee_gone.wait(), seconds)
-        except TimeoutError:
-            pass
-        heard = bytes(self.heard[start:])
-        await self._journal(
-            "listened",
-            seconds=round(seconds, 3),
-            audio_seconds=round(audio.duration(heard), 3),
-            rms=round(audio.rms(heard), 5),
-        )
-        return heard
-
-
 class CallSession:
     def __init__(
         self,
@@ -91,6 +46,7 @@ class CallSession:
         stream: MediaStream,
         behaviour: Behaviour,
         journal: Journal,
+        ears: Ears,
         *,
         max_seconds: float = 600.0,
     ) -> None:
@@ -99,7 +55,7 @@ class CallSession:
         self._behaviour = behaviour
         self._journal = journal
         self._max_seconds = max_seconds
-        self.context = CallContext(call_id, stream, journal)
+        self.context = CallContext(call_id, stream, journal, ears)
         self._end_reason: str | None = None
         self._error: str | None = None
         self._behaviour_task: asyncio.Task[None] | None = None
@@ -142,12 +98,14 @@ class CallSession:
     async def _read_media(self) -> None:
         async for event in self._stream.events():
             match event:
-                case AudioIn(pcm, _):
+                case AudioIn(pcm, at):
                     self.context.heard += pcm
+                    await self.context.ears.hear(pcm, at)
                 case DtmfIn(digit, at):
                     self.context.dtmf.append(digit)
                     await self._journal("dtmf", digit=digit, at=round(at, 3))
                 case HangupIn(reason, at):
+                    await self.context.ears.hangup(at)
                     if reason != "local":
                         self._end_reason = self._end_reason or "callee-hangup"
                         self.context.callee_gone.set()

@@ -1,13 +1,15 @@
 """An in-memory MediaStream for unit tests of behaviours and sessions.
 
-It plays audio on a simulated clock (``speed`` times real time) and delivers
-whatever inbound events the test scripts. Its twin, the AudioSocket stream, is
-proven against the real Asterisk in tests/integration.
+Time runs ``speed`` times faster than real time: a 2 s prompt plays in
+2/speed real seconds, and audio the test makes the callee ``say`` arrives one
+20 ms frame at a time on that clock, like Asterisk's. Its twin, the
+AudioSocket stream, is proven against the real Asterisk in tests/integration.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 from voicebot.media import audio
@@ -15,15 +17,17 @@ from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayRes
 
 
 class FakeMediaStream:
-    def __init__(self, call_id: str = "00000000-0000-4000-8000-000000000000", *, speed: float = 50.0) -> None:
+    def __init__(self, call_id: str = "00000000-0000-4000-8000-000000000000", *, speed: float = 10.0) -> None:
         self._call_id = call_id
-        self._speed = speed
+        self.speed = speed
         self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
         self._closed = False
         self._clear = asyncio.Event()
+        self._opened = time.monotonic()
+        self._talk: asyncio.Task[None] | None = None
         self.played: list[tuple[bytes, PlayResult]] = []
+        self.play_ended: list[float] = []  # stream time each play ended
         self.hung_up = False
-        self._t = 0.0
 
     @property
     def call_id(self) -> str:
@@ -33,21 +37,32 @@ class FakeMediaStream:
     def closed(self) -> bool:
         return self._closed
 
+    def now(self) -> float:
+        return (time.monotonic() - self._opened) * self.speed
+
     # -- what the test drives ----------------------------------------------------------
-    def say(self, pcm: bytes) -> None:
-        """The callee speaks: ``pcm`` arrives as 20 ms frames."""
-        for frame in audio.split_frames(pcm):
-            self._t += audio.FRAME_MS / 1000
-            self._events.put_nowait(AudioIn(frame, self._t))
+    def say(self, pcm: bytes, after: float = 0.0) -> asyncio.Task[None]:
+        """The callee speaks ``pcm`` starting ``after`` seconds from now (stream time)."""
+
+        async def talk() -> None:
+            await asyncio.sleep(after / self.speed)
+            for frame in audio.split_frames(pcm):
+                if self._closed:
+                    return
+                await asyncio.sleep(audio.FRAME_MS / 1000 / self.speed)
+                self._events.put_nowait(AudioIn(frame, self.now()))
+
+        self._talk = asyncio.create_task(talk())
+        return self._talk
 
     def press(self, digit: str) -> None:
-        self._events.put_nowait(DtmfIn(digit, self._t))
+        self._events.put_nowait(DtmfIn(digit, self.now()))
 
     def callee_hangs_up(self) -> None:
         if not self._closed:
             self._closed = True
             self._clear.set()
-            self._events.put_nowait(HangupIn("eof", self._t))
+            self._events.put_nowait(HangupIn("eof", self.now()))
 
     # -- MediaStream -------------------------------------------------------------------
     def events(self) -> AsyncIterator[MediaEvent]:
@@ -58,11 +73,12 @@ class FakeMediaStream:
             return PlayResult.HUNGUP
         self._clear.clear()
         try:
-            await asyncio.wait_for(self._clear.wait(), audio.duration(pcm) / self._speed)
+            await asyncio.wait_for(self._clear.wait(), audio.duration(pcm) / self.speed)
             result = PlayResult.HUNGUP if self._closed else PlayResult.INTERRUPTED
         except TimeoutError:
             result = PlayResult.COMPLETED
         self.played.append((pcm, result))
+        self.play_ended.append(self.now())
         return result
 
     def clear(self) -> None:
@@ -73,7 +89,9 @@ class FakeMediaStream:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._talk is not None:
+            self._talk.cancel()
         if not self._closed:
             self._closed = True
             self._clear.set()
-            self._events.put_nowait(HangupIn("local", self._t))
+            self._events.put_nowait(HangupIn("local", self.now()))

@@ -64,7 +64,7 @@ class AudioSocketStream:
     def closed(self) -> bool:
         return self._closed
 
-    def _now(self) -> float:
+    def now(self) -> float:
         return time.monotonic() - self._opened
 
     def events(self) -> AsyncIterator[MediaEvent]:
@@ -145,9 +145,9 @@ class AudioSocketStream:
                 if self._events.qsize() >= INBOUND_QUEUE_FRAMES:
                     self.dropped_in += 1
                     continue
-                self._events.put_nowait(AudioIn(frame.payload, self._now()))
+                self._events.put_nowait(AudioIn(frame.payload, self.now()))
             elif frame.type is FrameType.DTMF:
-                self._events.put_nowait(DtmfIn(frame.digit(), self._now()))
+                self._events.put_nowait(DtmfIn(frame.digit(), self.now()))
             elif frame.type is FrameType.HANGUP:
                 return True
             elif frame.type is FrameType.ERROR:
@@ -165,7 +165,7 @@ class AudioSocketStream:
             return
         self._closed = True
         self._playout.clear(PlayResult.HUNGUP)
-        self._events.put_nowait(HangupIn(reason, self._now()))
+        self._events.put_nowait(HangupIn(reason, self.now()))
         self._writer.close()
 
     async def _finish(self, reason: str) -> None:

@@ -1,0 +1,149 @@
+"""Turns, barge-in and speech-only decoding over the fake stream, with the real WebRTC VAD.
+
+A fake recognizer records exactly what audio it was fed; the real vosk is in
+tests/integration/test_speech.py.
+"""
+
+import asyncio
+
+import pytest
+
+from voicebot.calls.context import CallContext
+from voicebot.calls.ears import Ears
+from voicebot.media import audio
+from voicebot.media.fake import FakeMediaStream
+from voicebot.media.stream import PlayResult
+from voicebot.speech.asr import Transcript
+from voicebot.speech.tts import Synthesizer
+from voicebot.speech.turns import EndReason, TurnConfig
+from voicebot.speech.vad import VoiceActivity
+
+CONFIG = TurnConfig(trailing_silence=0.6, max_utterance=10, no_input=2.0, min_speech=0.2, pre_roll=0.3)
+
+
+class RecordingRecognizer:
+    def __init__(self):
+        self.fed = bytearray()
+        self.turns: list[bytes] = []
+        self.phrases = None
+
+    async def push(self, pcm):
+        self.fed += pcm
+        return None
+
+    async def finish(self):
+        self.turns.append(bytes(self.fed))
+        self.fed.clear()
+        return Transcript(f"{len(self.turns[-1]) // 320} frames", final=True, confidence=0.9)
+
+    def set_phrases(self, phrases):
+        self.phrases = phrases
+
+    async def aclose(self):
+        pass
+
+
+@pytest.fixture(scope="module")
+def speech():
+    """1.2 s of real synthetic speech (espeak-ng), as call audio."""
+
+    async def render():
+        synth = Synthesizer()
+        try:
+            return await synth.render("Yes, I am interested in that offer.", "en-us", 170)
+        finally:
+            synth.close()
+
+    return asyncio.run(render())
+
+
+async def drive(stream, ears, context):
+    """The session's media reader, reduced to what these tests need."""
+    from voicebot.media.stream import AudioIn, HangupIn
+
+    async for event in stream.events():
+        if isinstance(event, AudioIn):
+            context.heard += event.pcm
+            await ears.hear(event.pcm, event.at)
+        elif isinstance(event, HangupIn):
+            await ears.hangup(event.at)
+
+
+async def journal(kind, **data):
+    pass
+
+
+def setup(speed=10.0, rec=None):
+    stream = FakeMediaStream(speed=speed)
+    ears = Ears(VoiceActivity(2), rec, CONFIG, stream.now)
+    ctx = CallContext(stream.call_id, stream, journal, ears)
+    reader = asyncio.create_task(drive(stream, ears, ctx))
+    return stream, ctx, reader
+
+
+async def test_turn_ends_after_trailing_silence_and_only_speech_is_decoded(speech):
+    rec = RecordingRecognizer()
+    stream, ctx, reader = setup(rec=rec)
+    stream.say(
+        bytes(8000 * 2 * 1) + speech + bytes(8000 * 2 * 2), after=0.0
+    )  # 1 s silence, speech, 2 s silence
+    heard = await ctx.hear(phrases=["yes", "no"])
+    assert heard.reason is EndReason.SILENCE
+    assert heard.speech_start == pytest.approx(1.0, abs=0.25)
+    assert heard.decided - heard.speech_end == pytest.approx(0.6, abs=0.1)
+    assert rec.phrases == ["yes", "no"]
+    fed_seconds = len(rec.turns[0]) / 16000
+    speech_seconds = audio.duration(speech)
+    # pre-roll + speech + trailing silence, not the leading second of silence
+    assert speech_seconds * 0.6 < fed_seconds < speech_seconds + 0.3 + 0.7
+    assert heard.text == f"{len(rec.turns[0]) // 320} frames"
+    assert ctx.turns[-1].speaker == "callee"
+    await stream.aclose()
+    await reader
+
+
+async def test_no_input_when_the_callee_sends_nothing():
+    stream, ctx, reader = setup()
+    heard = await ctx.hear()
+    assert heard.reason is EndReason.NO_INPUT
+    assert heard.decided - heard.opened == pytest.approx(2.0, abs=0.15)
+    assert heard.text == ""
+    await stream.aclose()
+    await reader
+
+
+async def test_barge_in_stops_the_prompt_and_keeps_the_speech(speech):
+    rec = RecordingRecognizer()
+    stream, ctx, reader = setup(rec=rec)
+    stream.say(speech, after=1.0)
+    result = await ctx.play(audio.tone(440, 5.0), name="offer", barge_in=True)
+    assert result is PlayResult.INTERRUPTED
+    barge = ctx.barge_ins[0]
+    assert barge.speech_start == pytest.approx(1.0, abs=0.25)
+    assert barge.detected - barge.speech_start == pytest.approx(CONFIG.min_speech, abs=0.1)
+    assert stream.play_ended[0] - barge.detected < 0.2  # fake stream time; the real bound is in integration
+    heard = await ctx.hear()
+    assert heard.barged_in and heard.reason is EndReason.SILENCE
+    assert heard.speech_start == pytest.approx(barge.speech_start, abs=0.05)
+    assert len(rec.turns[0]) / 16000 > audio.duration(speech) * 0.6  # the speech before detection was kept
+    await stream.aclose()
+    await reader
+
+
+async def test_prompt_without_barge_in_plays_in_full(speech):
+    stream, ctx, reader = setup()
+    stream.say(speech, after=0.5)
+    result = await ctx.play(audio.tone(440, 3.0), name="disclosure", barge_in=False)
+    assert result is PlayResult.COMPLETED and not ctx.barge_ins
+    await stream.aclose()
+    await reader
+
+
+async def test_hangup_ends_a_turn():
+    stream, ctx, reader = setup()
+    task = asyncio.create_task(ctx.hear())
+    await asyncio.sleep(0.02)
+    stream.callee_hangs_up()
+    heard = await asyncio.wait_for(task, 1)
+    assert heard.reason is EndReason.HANGUP
+    await reader

@@ -1,0 +1,100 @@
+"""What a behaviour can do on a call: speak, hear the callee's turn, hang up.
+
+Every turn, the bot's and the callee's, is kept (speaker, text, start, end in
+the call's media time) for the call record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from voicebot.calls.ears import BargeIn, Ears, Heard
+from voicebot.media import audio
+from voicebot.media.stream import MediaStream, PlayResult
+
+Journal = Callable[..., Awaitable[None]]
+"""``await journal(kind, **data)`` appends an event to the call's record."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    speaker: str  # "bot" or "callee"
+    text: str
+    start: float
+    end: float
+
+
+class CallContext:
+    def __init__(self, call_id: str, stream: MediaStream, journal: Journal, ears: Ears) -> None:
+        self.call_id = call_id
+        self._stream = stream
+        self._journal = journal
+        self.ears = ears
+        self.heard = bytearray()  # all of the callee's audio so far
+        self.bot_audio_seconds = 0.0
+        self.callee_gone = asyncio.Event()
+        self.dtmf: list[str] = []
+        self.turns: list[TurnRecord] = []
+        self.barge_ins: list[BargeIn] = []
+
+    async def play(
+        self, pcm: bytes, name: str = "prompt", *, barge_in: bool = True, text: str = ""
+    ) -> PlayResult:
+        """Play audio to the callee; with ``barge_in`` the callee talking over it stops it."""
+        started, wall = self._stream.now(), time.monotonic()
+        caught: list[BargeIn] = []
+
+        def on_barge_in(event: BargeIn) -> None:
+            caught.append(event)
+            self._stream.clear()
+
+        self.ears.arm_barge_in(on_barge_in if barge_in else None)
+        try:
+            result = await self._stream.play(pcm)
+        finally:
+            self.ears.arm_barge_in(None)
+        played = time.monotonic() - wall
+        self.bot_audio_seconds += min(played, audio.duration(pcm))
+        self.turns.append(TurnRecord("bot", text or name, round(started, 3), round(self._stream.now(), 3)))
+        extra = {}
+        if caught:
+            self.barge_ins.append(caught[0])
+            extra = {
+                "barge_in_speech_start": round(caught[0].speech_start, 3),
+                "barge_in_detected": round(caught[0].detected, 3),
+            }
+        await self._journal(
+            "prompt",
+            name=name,
+            seconds=round(audio.duration(pcm), 3),
+            result=result.value,
+            elapsed=round(played, 3),
+            barge_in=barge_in,
+            **extra,
+        )
+        return result
+
+    async def hear(self, phrases: Sequence[str] | None = None) -> Heard:
+        """The callee's next turn: its transcript (if a recognizer is set), timing, and why it ended."""
+        heard = await self.ears.listen(phrases)
+        start = heard.speech_start if heard.speech_start is not None else heard.opened
+        end = heard.speech_end if heard.speech_end is not None else heard.decided
+        self.turns.append(TurnRecord("callee", heard.text, round(start, 3), round(end, 3)))
+        await self._journal(
+            "heard",
+            text=heard.text,
+            confidence=heard.confidence,
+            reason=heard.reason.value,
+            speech_start=_r(heard.speech_start),
+            speech_end=_r(heard.speech_end),
+            decided=round(heard.decided, 3),
+            barged_in=heard.barged_in,
+        )
+        return heard
+
+
+def _r(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None

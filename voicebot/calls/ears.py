@@ -1,0 +1,200 @@
+"""The bot's ears on one call: voice activity on every frame, turns, barge-in, recognition.
+
+Every inbound frame goes through the VAD. While a turn is open, the turn
+detector decides when the callee started and stopped; only speech (from a
+short pre-roll before it) is fed to the recognizer, not the silence between
+turns. While an interruptible prompt plays, ``min_speech`` of speech stops it
+(barge-in) and opens a turn that already holds the speech so far.
+
+Inbound frames are no clock (a silent far end may send none), so a listening
+turn is also driven by time: ``catch_up`` counts missing frames as silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from voicebot.media.audio import FRAME_MS
+from voicebot.speech.asr import RecognizerStream, Transcript
+from voicebot.speech.turns import FRAME, EndReason, SpeechStarted, TurnConfig, TurnDetector, TurnEnded
+from voicebot.speech.vad import VoiceActivity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """One callee turn: what was said, when, and why the turn ended."""
+
+    text: str
+    confidence: float
+    reason: EndReason
+    opened: float  # stream time the turn opened
+    speech_start: float | None
+    speech_end: float | None
+    decided: float  # stream time the end of turn was decided
+    barged_in: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BargeIn:
+    speech_start: float
+    detected: float
+
+
+@dataclass
+class _Frame:
+    pcm: bytes
+    speech: bool
+    at: float
+
+
+class _Turn:
+    def __init__(self, config: TurnConfig, opened: float, barged_in: bool) -> None:
+        self.detector = TurnDetector(config, opened)
+        self.opened = opened
+        self.barged_in = barged_in
+        self.pushing = False
+        self.result: asyncio.Future[Heard] = asyncio.get_running_loop().create_future()
+
+
+class Ears:
+    def __init__(
+        self,
+        vad: VoiceActivity,
+        recognizer: RecognizerStream | None,
+        config: TurnConfig,
+        clock: Callable[[], float],
+    ) -> None:
+        self._vad = vad
+        self._rec = recognizer
+        self.config = config
+        self._clock = clock
+        frames = int((config.pre_roll + config.min_speech) / FRAME) + 2
+        self._ring: deque[_Frame] = deque(maxlen=frames)
+        self._turn: _Turn | None = None
+        self._barge: Callable[[BargeIn], None] | None = None
+        self._run: list[_Frame] = []  # the current run of speech frames, for barge-in
+        self._last_at: float | None = None
+        self.speech_seconds = 0.0  # audio actually sent to the recognizer
+        self.partials: list[Transcript] = []
+
+    # -- driven by the session's media reader ---------------------------------------
+    async def hear(self, pcm: bytes, at: float) -> None:
+        speech = self._vad.is_speech(pcm)
+        frame = _Frame(pcm, speech, at)
+        self._ring.append(frame)
+        self._last_at = at
+        self._run = [*self._run, frame] if speech else []
+        if self._barge is not None and len(self._run) * FRAME + 1e-9 >= self.config.min_speech:
+            fire, self._barge = self._barge, None
+            start = self._run[0].at - FRAME
+            fire(BargeIn(start, at))
+            if self._turn is None:
+                self._open(start - FRAME, barged_in=True)
+                await self._replay()
+            return
+        if self._turn is not None:
+            await self._feed(frame)
+
+    async def hangup(self, at: float) -> None:
+        if self._turn is not None and not self._turn.result.done():
+            await self._end(self._turn, self._turn.detector.hangup(at))
+
+    async def catch_up(self) -> None:
+        """Count frames that never arrived as silence, so a turn ends on time."""
+        now = self._clock()
+        turn = self._turn
+        if turn is None or turn.result.done():
+            return
+        last = self._last_at if self._last_at is not None else turn.opened
+        last = max(last, turn.opened)
+        while now - last >= 2 * FRAME and not turn.result.done():
+            last += FRAME
+            self._last_at = last
+            for event in turn.detector.feed(False, last):
+                if isinstance(event, TurnEnded):
+                    await self._end(turn, event)
+
+    # -- used by the call context ------------------------------------------------------
+    def arm_barge_in(self, on_barge_in: Callable[[BargeIn], None] | None) -> None:
+        """While a prompt plays: call ``on_barge_in`` when the callee talks over it."""
+        self._barge = on_barge_in
+        self._run = []
+
+    async def listen(self, phrases: Sequence[str] | None = None) -> Heard:
+        """The callee's next turn (or the one a barge-in already opened)."""
+        if self._rec is not None and (self._turn is None or not self._turn.pushing):
+            self._rec.set_phrases(phrases)
+        turn = self._turn or self._open(self._clock(), barged_in=False)
+        limit = self.config.no_input + self.config.max_utterance + 5.0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while not turn.result.done():
+            await asyncio.wait({turn.result}, timeout=FRAME_MS / 1000 * 2)
+            await self.catch_up()
+            if loop.time() > deadline and not turn.result.done():
+                await self._end(turn, turn.detector.hangup(self._clock()))
+        self._turn = None
+        return turn.result.result()
+
+    # -- internals --------------------------------------------------------------------
+    def _open(self, opened: float, *, barged_in: bool) -> _Turn:
+        self._turn = _Turn(self.config, opened, barged_in)
+        return self._turn
+
+    async def _replay(self) -> None:
+        assert self._turn is not None
+        for frame in list(self._ring):
+            if frame.at > self._turn.opened:
+                await self._feed(frame)
+
+    async def _feed(self, frame: _Frame) -> None:
+        turn = self._turn
+        if turn is None or turn.result.done():
+            return
+        events = turn.detector.feed(frame.speech, frame.at)
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                turn.pushing = True
+                first = event.at - self.config.pre_roll
+                for earlier in self._ring:  # the pre-roll and the speech so far, this frame included
+                    if first <= earlier.at - FRAME:
+                        await self._push(earlier.pcm)
+            elif isinstance(event, TurnEnded):
+                await self._end(turn, event)
+                return
+        if turn.pushing and not any(isinstance(e, SpeechStarted) for e in events):
+            await self._push(frame.pcm)
+
+    async def _push(self, pcm: bytes) -> None:
+        self.speech_seconds += FRAME
+        if self._rec is not None:
+            partial = await self._rec.push(pcm)
+            if partial is not None:
+                self.partials.append(partial)
+
+    async def _end(self, turn: _Turn, ended: TurnEnded) -> None:
+        if turn.result.done():
+            return
+        text, confidence = "", 0.0
+        if self._rec is not None and turn.pushing:
+            final = await self._rec.finish()
+            text, confidence = final.text, final.confidence
+        if not turn.result.done():
+            turn.result.set_result(
+                Heard(
+                    text,
+                    confidence,
+                    ended.reason,
+                    turn.opened,
+                    ended.speech_start,
+                    ended.speech_end,
+                    ended.at,
+                    turn.barged_in,
+                )
+            )
