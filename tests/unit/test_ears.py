@@ -29,6 +29,7 @@ class RecordingRecognizer:
 
     async def push(self, pcm):
         self.fed += pcm
+        await asyncio.sleep(0.001)  # a decoder takes time
         return None
 
     async def finish(self):
@@ -64,9 +65,9 @@ async def drive(stream, ears, context):
     async for event in stream.events():
         if isinstance(event, AudioIn):
             context.heard += event.pcm
-            await ears.hear(event.pcm, event.at)
+            ears.hear(event.pcm, event.at)
         elif isinstance(event, HangupIn):
-            await ears.hangup(event.at)
+            ears.hangup(event.at)
 
 
 async def journal(kind, **data):

@@ -2,23 +2,26 @@
 
 Every inbound frame goes through the VAD. While a turn is open, the turn
 detector decides when the callee started and stopped; only speech (from a
-short pre-roll before it) is fed to the recognizer, not the silence between
-turns. While an interruptible prompt plays, ``min_speech`` of speech stops it
-(barge-in) and opens a turn that already holds the speech so far.
+short pre-roll before it) is queued for the recognizer, not the silence
+between turns. While an interruptible prompt plays, ``min_speech`` of speech
+stops it (barge-in) and opens a turn that already holds the speech so far.
 
-Inbound frames are no clock (a silent far end may send none), so a listening
-turn is also driven by time: ``catch_up`` counts missing frames as silence.
+Frame handling never waits for the decoder: decoding runs in the call's own
+decoder task, fed by a queue, so a slow decoder delays the transcript, never
+the turn-taking. Inbound frames are no clock (a silent far end may send none),
+so a listening turn is also driven by time: ``catch_up`` counts frames that
+never arrived as silence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from voicebot.media.audio import FRAME_MS
 from voicebot.speech.asr import RecognizerStream, Transcript
 from voicebot.speech.turns import FRAME, EndReason, SpeechStarted, TurnConfig, TurnDetector, TurnEnded
 from voicebot.speech.vad import VoiceActivity
@@ -46,7 +49,7 @@ class BargeIn:
     detected: float
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Frame:
     pcm: bytes
     speech: bool
@@ -60,6 +63,12 @@ class _Turn:
         self.barged_in = barged_in
         self.pushing = False
         self.result: asyncio.Future[Heard] = asyncio.get_running_loop().create_future()
+
+
+@dataclass(frozen=True, slots=True)
+class _Finish:
+    turn: _Turn
+    ended: TurnEnded
 
 
 class Ears:
@@ -80,11 +89,13 @@ class Ears:
         self._barge: Callable[[BargeIn], None] | None = None
         self._run: list[_Frame] = []  # the current run of speech frames, for barge-in
         self._last_at: float | None = None
+        self._queue: asyncio.Queue[bytes | _Finish | tuple[str, ...]] = asyncio.Queue()
+        self._decoder: asyncio.Task[None] | None = None
         self.speech_seconds = 0.0  # audio actually sent to the recognizer
         self.partials: list[Transcript] = []
 
     # -- driven by the session's media reader ---------------------------------------
-    async def hear(self, pcm: bytes, at: float) -> None:
+    def hear(self, pcm: bytes, at: float) -> None:
         speech = self._vad.is_speech(pcm)
         frame = _Frame(pcm, speech, at)
         self._ring.append(frame)
@@ -96,29 +107,30 @@ class Ears:
             fire(BargeIn(start, at))
             if self._turn is None:
                 self._open(start - FRAME, barged_in=True)
-                await self._replay()
+                for earlier in list(self._ring):
+                    if earlier.at > start - FRAME:
+                        self._feed(earlier)
             return
         if self._turn is not None:
-            await self._feed(frame)
+            self._feed(frame)
 
-    async def hangup(self, at: float) -> None:
+    def hangup(self, at: float) -> None:
         if self._turn is not None and not self._turn.result.done():
-            await self._end(self._turn, self._turn.detector.hangup(at))
+            self._end(self._turn, self._turn.detector.hangup(at))
 
-    async def catch_up(self) -> None:
+    def catch_up(self) -> None:
         """Count frames that never arrived as silence, so a turn ends on time."""
-        now = self._clock()
         turn = self._turn
         if turn is None or turn.result.done():
             return
-        last = self._last_at if self._last_at is not None else turn.opened
-        last = max(last, turn.opened)
+        now = self._clock()
+        last = max(self._last_at if self._last_at is not None else turn.opened, turn.opened)
         while now - last >= 2 * FRAME and not turn.result.done():
             last += FRAME
             self._last_at = last
             for event in turn.detector.feed(False, last):
                 if isinstance(event, TurnEnded):
-                    await self._end(turn, event)
+                    self._end(turn, event)
 
     # -- used by the call context ------------------------------------------------------
     def arm_barge_in(self, on_barge_in: Callable[[BargeIn], None] | None) -> None:
@@ -128,73 +140,107 @@ class Ears:
 
     async def listen(self, phrases: Sequence[str] | None = None) -> Heard:
         """The callee's next turn (or the one a barge-in already opened)."""
-        if self._rec is not None and (self._turn is None or not self._turn.pushing):
-            self._rec.set_phrases(phrases)
-        turn = self._turn or self._open(self._clock(), barged_in=False)
-        limit = self.config.no_input + self.config.max_utterance + 5.0
+        if self._turn is None:
+            self._send(tuple(phrases) if phrases else ())
+            turn = self._open(self._clock(), barged_in=False)
+        else:
+            turn = self._turn
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
+        deadline = loop.time() + self.config.no_input + self.config.max_utterance + 5.0
         while not turn.result.done():
-            await asyncio.wait({turn.result}, timeout=FRAME_MS / 1000 * 2)
-            await self.catch_up()
-            if loop.time() > deadline and not turn.result.done():
-                await self._end(turn, turn.detector.hangup(self._clock()))
+            await asyncio.wait({turn.result}, timeout=2 * FRAME)
+            self.catch_up()
+            if loop.time() > deadline:
+                self._end(turn, turn.detector.hangup(self._clock()))
+                await asyncio.wait({turn.result}, timeout=5.0)
+                break
         self._turn = None
+        if not turn.result.done():
+            turn.result.set_result(Heard("", 0.0, EndReason.HANGUP, turn.opened, None, None, self._clock()))
         return turn.result.result()
+
+    async def aclose(self) -> None:
+        if self._decoder is not None:
+            self._decoder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._decoder
+        if self._rec is not None:
+            await self._rec.aclose()
 
     # -- internals --------------------------------------------------------------------
     def _open(self, opened: float, *, barged_in: bool) -> _Turn:
         self._turn = _Turn(self.config, opened, barged_in)
         return self._turn
 
-    async def _replay(self) -> None:
-        assert self._turn is not None
-        for frame in list(self._ring):
-            if frame.at > self._turn.opened:
-                await self._feed(frame)
-
-    async def _feed(self, frame: _Frame) -> None:
+    def _feed(self, frame: _Frame) -> None:
         turn = self._turn
         if turn is None or turn.result.done():
             return
         events = turn.detector.feed(frame.speech, frame.at)
+        started = False
         for event in events:
             if isinstance(event, SpeechStarted):
-                turn.pushing = True
+                turn.pushing = started = True
                 first = event.at - self.config.pre_roll
                 for earlier in self._ring:  # the pre-roll and the speech so far, this frame included
                     if first <= earlier.at - FRAME:
-                        await self._push(earlier.pcm)
+                        self._push(earlier.pcm)
             elif isinstance(event, TurnEnded):
-                await self._end(turn, event)
+                self._end(turn, event)
                 return
-        if turn.pushing and not any(isinstance(e, SpeechStarted) for e in events):
-            await self._push(frame.pcm)
+        if turn.pushing and not started:
+            self._push(frame.pcm)
 
-    async def _push(self, pcm: bytes) -> None:
+    def _push(self, pcm: bytes) -> None:
         self.speech_seconds += FRAME
-        if self._rec is not None:
-            partial = await self._rec.push(pcm)
-            if partial is not None:
-                self.partials.append(partial)
+        self._send(pcm)
 
-    async def _end(self, turn: _Turn, ended: TurnEnded) -> None:
+    def _end(self, turn: _Turn, ended: TurnEnded) -> None:
         if turn.result.done():
             return
-        text, confidence = "", 0.0
         if self._rec is not None and turn.pushing:
-            final = await self._rec.finish()
-            text, confidence = final.text, final.confidence
-        if not turn.result.done():
-            turn.result.set_result(
-                Heard(
-                    text,
-                    confidence,
-                    ended.reason,
-                    turn.opened,
-                    ended.speech_start,
-                    ended.speech_end,
-                    ended.at,
-                    turn.barged_in,
-                )
-            )
+            self._send(_Finish(turn, ended))  # the decoder resolves the turn with the transcript
+        else:
+            turn.result.set_result(_heard(turn, ended, "", 0.0))
+
+    def _send(self, item: bytes | _Finish | tuple[str, ...]) -> None:
+        if self._rec is None:
+            return
+        if self._decoder is None:
+            self._decoder = asyncio.create_task(self._decode(), name="decoder")
+        self._queue.put_nowait(item)
+
+    async def _decode(self) -> None:
+        assert self._rec is not None
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, bytes):
+                    partial = await self._rec.push(item)
+                    if partial is not None:
+                        self.partials.append(partial)
+                elif isinstance(item, _Finish):
+                    final = await self._rec.finish()
+                    if not item.turn.result.done():
+                        item.turn.result.set_result(
+                            _heard(item.turn, item.ended, final.text, final.confidence)
+                        )
+                else:
+                    self._rec.set_phrases(list(item) or None)
+            except Exception:
+                log.exception("speech recognition failed")
+                if isinstance(item, _Finish) and not item.turn.result.done():
+                    item.turn.result.set_result(_heard(item.turn, item.ended, "", 0.0))
+
+
+def _heard(turn: _Turn, ended: TurnEnded, text: str, confidence: float) -> Heard:
+    return Heard(
+        text,
+        confidence,
+        ended.reason,
+        turn.opened,
+        ended.speech_start,
+        ended.speech_end,
+        ended.at,
+        turn.barged_in,
+    )

@@ -66,6 +66,7 @@ class CallSession:
         async with asyncio.TaskGroup() as tasks:
             self._behaviour_task = tasks.create_task(self._run_behaviour(), name=f"behaviour-{self.call_id}")
             tasks.create_task(self._read_media(), name=f"media-in-{self.call_id}")
+        await self.context.ears.aclose()
         heard = bytes(self.context.heard)
         result = SessionResult(
             end_reason=self._end_reason or "bot-hangup",
@@ -100,12 +101,12 @@ class CallSession:
             match event:
                 case AudioIn(pcm, at):
                     self.context.heard += pcm
-                    await self.context.ears.hear(pcm, at)
+                    self.context.ears.hear(pcm, at)
                 case DtmfIn(digit, at):
                     self.context.dtmf.append(digit)
                     await self._journal("dtmf", digit=digit, at=round(at, 3))
                 case HangupIn(reason, at):
-                    await self.context.ears.hangup(at)
+                    self.context.ears.hangup(at)
                     if reason != "local":
                         self._end_reason = self._end_reason or "callee-hangup"
                         self.context.callee_gone.set()

@@ -1,22 +1,25 @@
-"""Text to speech with pyttsx3 over espeak-ng, rendered to 8 kHz call audio.
+"""Text to speech with espeak-ng through pyttsx3's binding, rendered to 8 kHz call audio.
 
-pyttsx3's engine is not thread-safe and blocks while it renders, so one engine
-lives on one dedicated worker thread and every render goes through it.
-Unknown voices are an error here (pyttsx3 itself ignores them silently).
+pyttsx3's Engine drives espeak-ng through a queue and an event loop that apply
+a changed voice or rate one text late and sometimes save nothing; voicebot uses
+the same library through pyttsx3's own ctypes binding (``pyttsx3.drivers._espeak``)
+in synchronous mode instead: set voice and rate, synthesize, collect the samples.
+espeak-ng is a process-wide library and not thread-safe, so one dedicated worker
+thread does every render. Unknown voices are an error (espeak-ng would fall
+back silently).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import tempfile
+import ctypes
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from voicebot.errors import ConfigError, MediaError
-from voicebot.media.wavfile import read_call_audio
+from voicebot.media import audio
 
 #: Language codes to the espeak-ng voice that reads them correctly. espeak-ng's
 #: plain ``cmn`` voice reads Chinese characters badly; ``cmn-latn-pinyin`` is right.
@@ -24,55 +27,77 @@ DEFAULT_VOICES = {"zh": "cmn-latn-pinyin", "cmn": "cmn-latn-pinyin", "en": "en-u
 
 
 class Synthesizer:
-    """Renders text with espeak-ng through pyttsx3, one render at a time."""
+    """Renders text with espeak-ng, one render at a time on its own thread."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
-        self._engine: Any = None
+        self._espeak: Any = None
+        self._rate = 22050
         self._voices: dict[str, str] = {}
+        self._languages: set[str] = set()
+        self._chunks: list[bytes] = []
 
     def _init(self) -> None:
-        import pyttsx3
-
         try:
-            self._engine = pyttsx3.init("espeak")
-        except Exception as e:  # pyttsx3 raises whatever the driver raised
+            from pyttsx3.drivers import _espeak
+        except (ImportError, OSError, RuntimeError) as e:
             raise MediaError(
-                f"cannot start espeak-ng through pyttsx3: {e}",
+                f"cannot load espeak-ng through pyttsx3: {e}",
                 hint="install it: apt-get install espeak-ng libespeak-ng1 (scripts/setup.sh does)",
             ) from e
-        for voice in self._engine.getProperty("voices"):
-            self._voices[voice.id] = voice.id
-            self._voices[voice.id.rsplit("/", 1)[-1]] = voice.id
-            for lang in voice.languages or []:
-                self._voices.setdefault(str(lang), voice.id)
+        rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 1000)
+        if rate <= 0:
+            raise MediaError("espeak-ng failed to initialize", hint="reinstall espeak-ng-data")
+        self._rate = rate
+        _espeak.SetSynthCallback(self._collect)
+        for voice in _espeak.ListVoices(None):
+            ident = voice.identifier.decode()
+            self._voices[ident] = ident
+            self._voices.setdefault(ident.rsplit("/", 1)[-1], ident)
+            self._voices.setdefault(voice.name.decode(), ident)
+            # languages: a priority byte, then the code, for each language
+            lang = voice.languages[1:].split(b"\0", 1)[0].decode(errors="replace")
+            if lang:
+                self._voices.setdefault(lang, ident)
+                self._languages.add(lang)
+        self._espeak = _espeak
+
+    def _collect(self, wav: Any, numsamples: int, _events: Any) -> int:
+        if numsamples > 0:
+            self._chunks.append(ctypes.string_at(wav, numsamples * 2))
+        return 0
 
     def voice_id(self, voice: str) -> str:
-        """The engine's id for a voice name or language code; ConfigError if it has none."""
-        if self._engine is None:
+        """espeak-ng's id for a voice name or language code; ConfigError if it has none."""
+        if self._espeak is None:
             self._init()
         name = DEFAULT_VOICES.get(voice, voice)
         if name not in self._voices:
-            known = sorted(k for k in self._voices if "/" not in k)
+            common = [
+                c for c in ("en-us", "en-gb", "zh", "cmn-latn-pinyin", "yue", "ko", "ja") if c in self._voices
+            ]
             raise ConfigError(
                 f"espeak-ng has no voice {voice!r}",
-                hint=f"use one of: {', '.join(known[:40])}{' ...' if len(known) > 40 else ''}",
+                hint=f"use a language code such as {', '.join(common)} "
+                f"({len(self._languages)} in all: espeak-ng --voices)",
             )
         return self._voices[name]
 
     def _render(self, text: str, voice: str, rate: int) -> bytes:
         voice_id = self.voice_id(voice)
-        engine = self._engine
-        engine.setProperty("voice", voice_id)
-        engine.setProperty("rate", rate)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "tts.wav"
-            with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved"
-                engine.save_to_file(text, str(out))
-                engine.runAndWait()  # after each save: queued saves keep only the last file
-            if not out.exists() or out.stat().st_size <= 44:
-                raise MediaError(f"espeak-ng produced no audio for {text[:40]!r} (voice {voice})")
-            return read_call_audio(out)
+        es = self._espeak
+        if es.SetVoiceByName(voice_id.encode()) != es.EE_OK:
+            raise ConfigError(f"espeak-ng cannot load voice {voice_id!r}")
+        es.SetParameter(es.RATE, rate, 0)
+        self._chunks = []
+        es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8 | es.ENDPAUSE)
+        es.Synchronize()
+        pcm = b"".join(self._chunks)
+        self._chunks = []
+        if not pcm:
+            raise MediaError(f"espeak-ng produced no audio for {text[:40]!r} (voice {voice})")
+        samples = np.frombuffer(pcm, dtype="<i2")
+        return audio.resample(samples, self._rate, audio.SAMPLE_RATE).astype("<i2").tobytes()
 
     async def render(self, text: str, voice: str = "en-us", rate: int = 160) -> bytes:
         """``text`` spoken as 8 kHz mono 16-bit PCM."""

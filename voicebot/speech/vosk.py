@@ -74,6 +74,8 @@ class VoskStream:
         self._rec_phrases: tuple[str, ...] | None = None
         self._segments: list[dict[str, Any]] = []
         self._partial = ""
+        # a Kaldi recognizer must never run two calls at once (it crashes the process)
+        self._lock = asyncio.Lock()
 
     def set_phrases(self, phrases: Sequence[str] | None) -> None:
         self._phrases = tuple(phrases) if phrases else None
@@ -82,6 +84,10 @@ class VoskStream:
         return await asyncio.get_running_loop().run_in_executor(self._owner._executor, fn, *args)
 
     async def push(self, pcm: bytes) -> Transcript | None:
+        async with self._lock:
+            return await self._push(pcm)
+
+    async def _push(self, pcm: bytes) -> Transcript | None:
         if self._rec is None or self._rec_phrases != self._phrases:
             # a recognizer is built once per call, or when the phrase list changes
             self._rec = await self._run(self._owner._recognizer, self._phrases)
@@ -90,13 +96,17 @@ class VoskStream:
         if await self._run(rec.AcceptWaveform, pcm):
             self._segments.append(json.loads(await self._run(rec.Result)))
             return None
-        partial = json.loads(rec.PartialResult()).get("partial", "")
+        partial = json.loads(await self._run(rec.PartialResult)).get("partial", "")
         if partial and partial != self._partial:
             self._partial = partial
             return Transcript(_join(self._segments, partial), final=False, confidence=0.0)
         return None
 
     async def finish(self) -> Transcript:
+        async with self._lock:
+            return await self._finish()
+
+    async def _finish(self) -> Transcript:
         if self._rec is not None:
             self._segments.append(json.loads(await self._run(self._rec.FinalResult)))
         words = [w for seg in self._segments for w in seg.get("result", [])]
