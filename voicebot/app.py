@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from types import TracebackType
 
 from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
 from voicebot.calls.ears import Ears
 from voicebot.calls.service import CallOutcome, CallService
+from voicebot.calls.session import Behaviour
 from voicebot.config import Settings
 from voicebot.errors import ConfigError
 from voicebot.media.stream import MediaStream
-from voicebot.media.wavfile import read_call_audio
+from voicebot.speech import models
+from voicebot.speech.asr import SpeechRecognizer
+from voicebot.speech.prompts import Prompt, PromptCache
+from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import TurnConfig
 from voicebot.speech.vad import VoiceActivity
 from voicebot.speech.vosk import VoskRecognizer
@@ -26,13 +31,50 @@ from voicebot.telephony.pbx import AsteriskPbx
 log = logging.getLogger(__name__)
 
 
+def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
+    """The process's one speech model, as the settings ask (None: turn timing only)."""
+    sp = settings.speech
+    if sp.engine == "none":
+        return None
+    if sp.model is None:
+        raise ConfigError(
+            f"[speech] engine = {sp.engine!r} needs [speech] model",
+            hint="run `voicebot models` to see what is installed",
+        )
+    info = models.resolve(sp.model, settings.models_dir)
+    if info.engine != sp.engine:
+        raise ConfigError(
+            f"model {info.name!r} is a {info.engine} model, but [speech] engine is {sp.engine!r}",
+            hint=f"set [speech] engine = {info.engine!r} or choose another model",
+        )
+    if info.engine == "vosk":
+        return VoskRecognizer(info.path, threads=sp.decode_threads)
+    from voicebot.speech.whisper import WhisperRecognizer
+
+    return WhisperRecognizer(info.path, threads=sp.decode_threads, language=sp.language)
+
+
 class App:
     """AMI + FastAGI + AudioSocket + the store, started and stopped together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, behaviour: Callable[[str], Behaviour] | None = None) -> None:
         self.settings = settings
         self.store = Store(settings.db_url)
-        self.greeting = read_call_audio(settings.call.greeting)
+        self.synthesizer = Synthesizer()
+        self.prompts = PromptCache(self.synthesizer, settings.prompts_dir)
+        c = settings.call
+        self.greeting_prompt = Prompt(
+            "greeting",
+            c.greeting_text or "",
+            voice=settings.speech.voice,
+            rate=settings.speech.rate,
+            recording=None if c.greeting_text else c.greeting,
+            barge_in=c.greeting_barge_in,
+        )
+        self.greeting = b""
+        self._behaviour = behaviour or (
+            lambda _call_id: GreetAndListen(self.greeting, barge_in=self.greeting_prompt.barge_in)
+        )
         s = settings.ami
         self.ami = AmiClient(
             s.host,
@@ -52,25 +94,28 @@ class App:
             min_speech=sp.min_speech,
             pre_roll=sp.pre_roll,
         )
-        self.recognizer: VoskRecognizer | None = None
-        if sp.engine == "vosk":
-            if sp.model is None:
-                raise ConfigError(
-                    "[speech] engine = 'vosk' needs [speech] model, a vosk model directory",
-                    hint="run `voicebot models` to see what is installed",
-                )
-            self.recognizer = VoskRecognizer(sp.model, threads=sp.decode_threads)
+        self.recognizer = load_recognizer(settings)
         self.agi: AgiServer | None = None
         self.audiosocket: AudioSocketServer | None = None
         self.calls: CallService | None = None
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         await asyncio.to_thread(self.store.migrate)
+        # render (or load) prompts now: no call waits for synthesis, a bad recording stops startup
+        await self.prompts.prepare([self.greeting_prompt])
+        self.greeting = await self.prompts.audio(self.greeting_prompt)
         settings = self.settings
         self.calls = CallService(
             self.store,
             self.pbx,
-            lambda _call_id: GreetAndListen(self.greeting, barge_in=settings.call.greeting_barge_in),
+            self._behaviour,
             self.ears,
             context=settings.dial.context,
             exten=settings.dial.exten,
@@ -86,13 +131,9 @@ class App:
             settings.audiosocket.host, settings.audiosocket.port, self.calls.on_media
         )
         self.agi = AgiServer(settings.agi.host, settings.agi.port, self.calls.on_agi)
-        try:
-            await self.audiosocket.start()
-            await self.agi.start()
-            await self.ami.connect()
-        except BaseException:
-            await self.stop()
-            raise
+        await self.audiosocket.start()
+        await self.agi.start()
+        await self.ami.connect()
 
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""
@@ -112,6 +153,7 @@ class App:
         await self.ami.close()
         if self.recognizer is not None:
             await asyncio.to_thread(self.recognizer.close)
+        await asyncio.to_thread(self.synthesizer.close)
         await asyncio.to_thread(self.store.close)
 
     async def __aenter__(self) -> App:

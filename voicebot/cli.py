@@ -183,3 +183,39 @@ def db_upgrade(settings: Settings) -> None:
     finally:
         store.close()
     click.echo(f"database at schema {current}")
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List the installed speech models (vosk, Whisper); `models fetch NAME` downloads an official one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from voicebot.speech import models as speech_models
+
+    settings: Settings = ctx.obj
+    found = speech_models.installed(settings.models_dir)
+    click.echo(f"models directory: {settings.models_dir}")
+    if not found:
+        click.echo("no speech models installed")
+    for info in found:
+        click.echo(f"  {info.name:32} {info.engine:8} {info.size_mb:7.0f} MB  {info.source}  {info.path}")
+    missing = [n for n in speech_models.OFFICIAL if n not in {i.name for i in found}]
+    if missing:
+        click.echo("official models you can fetch: " + ", ".join(missing))
+        click.echo("  voicebot models fetch NAME")
+
+
+@models.command("fetch")
+@click.argument("name")
+@click.pass_obj
+def models_fetch(settings: Settings, name: str) -> None:
+    """Download and unpack an official vosk model into the models directory."""
+    from voicebot.speech import models as speech_models
+
+    try:
+        path = speech_models.fetch(name, settings.models_dir)
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    click.echo(f"{name} installed in {path}")

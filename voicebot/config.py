@@ -68,7 +68,9 @@ class DialSettings(_Section):
 
 
 class CallSettings(_Section):
+    #: The greeting: a recording, or ``greeting_text`` spoken with [speech] voice and rate.
     greeting: Path = _ASSETS / "greeting-en.wav"
+    greeting_text: str | None = None
     #: False: the callee cannot interrupt the greeting (an opening with the legal disclosure).
     greeting_barge_in: bool = False
     #: How long the minimal behaviour waits for the callee to start speaking (no-input timeout).
@@ -77,9 +79,12 @@ class CallSettings(_Section):
 
 
 class SpeechSettings(_Section):
-    #: Recognizer: "none" (turn timing only), "vosk" (model directory in ``model``).
-    engine: str = Field("none", pattern="^(none|vosk)$")
-    model: Path | None = None
+    #: Recognizer: "none" (turn timing only), "vosk" or "whisper". ``model`` is a model
+    #: directory or a name from ``voicebot models``.
+    engine: str = Field("none", pattern="^(none|vosk|whisper)$")
+    model: str | None = None
+    #: Whisper only: the language spoken (None: detect).
+    language: str | None = "en"
     decode_threads: int = Field(4, ge=1, le=64)
     vad_aggressiveness: int = Field(2, ge=0, le=3)
     #: Silence after speech that ends the callee's turn.

@@ -9,6 +9,7 @@ much audio went each way). The record is marked completed when both are in.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -191,6 +192,7 @@ class CallService:
                 bot_audio_seconds=session.bot_audio_seconds,
                 callee_audio_seconds=session.callee_audio_seconds,
                 callee_audio_rms=session.callee_audio_rms,
+                transcript=[dataclasses.asdict(t) for t in session.turns],
             )
             if session.error and not error:
                 fields["error"] = session.error

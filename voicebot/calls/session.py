@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicebot.calls.context import CallContext, Journal
+from voicebot.calls.context import CallContext, Journal, TurnRecord
 from voicebot.calls.ears import Ears
 from voicebot.media import audio
 from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaStream
@@ -37,6 +37,7 @@ class SessionResult:
     bot_audio_seconds: float
     callee_audio_seconds: float
     callee_audio_rms: float
+    turns: tuple[TurnRecord, ...] = ()
 
 
 class CallSession:
@@ -76,6 +77,7 @@ class CallSession:
             bot_audio_seconds=round(self.context.bot_audio_seconds, 3),
             callee_audio_seconds=round(audio.duration(heard), 3),
             callee_audio_rms=round(audio.rms(heard), 5),
+            turns=tuple(self.context.turns),
         )
         await self._journal("media_ended", reason=result.end_reason, error=result.error)
         return result

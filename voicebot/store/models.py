@@ -47,6 +47,8 @@ class Call(Base):
     bot_audio_seconds: Mapped[float | None] = mapped_column(Float)
     callee_audio_seconds: Mapped[float | None] = mapped_column(Float)
     callee_audio_rms: Mapped[float | None] = mapped_column(Float)
+    #: Every turn of the conversation: [{"speaker", "text", "start", "end"}], times in media seconds.
+    transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class CallEventRow(Base):

@@ -63,6 +63,7 @@ class CallRecord:
     bot_audio_seconds: float | None = None
     callee_audio_seconds: float | None = None
     callee_audio_rms: float | None = None
+    transcript: list[dict[str, Any]] | None = None
 
     @property
     def completed(self) -> bool:
