@@ -99,6 +99,12 @@ cmd_load() {
     as_root chmod 600 "$etc/manager_voicebot.conf"
     as_root touch "$etc/.voicebot-lab"
     if running; then
+        # modules added to modules.conf since the PBX started
+        local loaded
+        loaded=$(in_root asterisk -rx 'module show')
+        for module in $(sed -n 's/^load => \([a-z_0-9]*\.so\).*/\1/p' "$etc/modules.conf"); do
+            grep -q "^$module " <<<"$loaded" || in_root asterisk -rx "module load $module" >/dev/null
+        done
         in_root asterisk -rx 'core reload' >/dev/null
         in_root asterisk -rx 'module reload manager' >/dev/null
     fi

@@ -109,6 +109,9 @@ def call(settings: Settings, destination: str, lead: str | None, campaign: str |
             click.echo(f"  ended by     {r.end_reason}")
         if r.recording:
             click.echo(f"  recording    {settings.recording_path(r.recording)}")
+        for turn in r.transcript or []:
+            said = turn["text"] or "(nothing)"
+            click.echo(f"  {turn['start']:6.2f}s {turn['speaker']:>6}: {said}")
         if r.error:
             click.echo(f"  error        {r.error}")
         if r.disposition == "failed" and (r.hangup_cause_text or "").startswith(("originate", "channel")):

