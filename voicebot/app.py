@@ -73,7 +73,9 @@ class App:
         )
         self.greeting = b""
         self._behaviour = behaviour or (
-            lambda _call_id: GreetAndListen(self.greeting, barge_in=self.greeting_prompt.barge_in)
+            lambda _call_id: GreetAndListen(
+                self.greeting, barge_in=self.greeting_prompt.barge_in, text=self.greeting_prompt.text
+            )
         )
         s = settings.ami
         self.ami = AmiClient(

@@ -14,8 +14,10 @@ class GreetAndListen:
 
     greeting: bytes
     barge_in: bool = False  # an opening with the legal disclosure is heard in full
+    text: str = ""  # what the greeting says, for the transcript
 
     async def run(self, call: CallContext) -> None:
-        if await call.play(self.greeting, name="greeting", barge_in=self.barge_in) is PlayResult.HUNGUP:
+        played = await call.play(self.greeting, name="greeting", barge_in=self.barge_in, text=self.text)
+        if played is PlayResult.HUNGUP:
             return
         await call.hear()
