@@ -18,11 +18,14 @@ from voicebot.media.wavfile import read_call_audio, write_call_audio
 
 pytestmark = pytest.mark.asterisk
 LOUD = 0.02
+#: The lab callee's send recording is digital silence between phrases: anything above
+#: -50 dBFS is its speech, so onsets are measured at their true start.
+SPEECH = 0.003
 MIN_SPEECH = 0.2
 
 
-def loud_frames(path) -> list[bool]:
-    return [audio.rms(f) >= LOUD for f in audio.split_frames(read_call_audio(path))]
+def loud_frames(path, threshold: float = LOUD) -> list[bool]:
+    return [audio.rms(f) >= threshold for f in audio.split_frames(read_call_audio(path))]
 
 
 def first_loud(frames: list[bool]) -> float:
@@ -55,7 +58,7 @@ async def call_with_greeting(settings_for, tmp_path, barge_in: bool):
 async def test_callee_talking_over_the_prompt_stops_it_within_200_ms(lab, settings_for, tmp_path):
     outcome, events = await call_with_greeting(settings_for, tmp_path, barge_in=True)
     base = lab.monitor / "voicebot-lab" / f"callee-{outcome.call_id}"
-    said, heard = loud_frames(f"{base}-said.wav"), loud_frames(f"{base}-heard.wav")
+    said, heard = loud_frames(f"{base}-said.wav", SPEECH), loud_frames(f"{base}-heard.wav")
     speech_onset = first_loud(said)
     tone_start = heard.index(True)
     tone_stop = end_of_first_loud_stretch(heard, tone_start)
