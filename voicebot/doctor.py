@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from voicebot.config import Settings
 from voicebot.errors import VoicebotError
+from voicebot.speech import models
 from voicebot.store import Store
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
@@ -37,7 +38,7 @@ class Check:
 
 
 async def run_checks(settings: Settings) -> list[Check]:
-    checks = [_data_dir(settings), await asyncio.to_thread(_database, settings)]
+    checks = [_data_dir(settings), await asyncio.to_thread(_database, settings), _speech(settings)]
     ami = AmiClient(
         settings.ami.host,
         settings.ami.port,
@@ -93,6 +94,26 @@ def _database(settings: Settings) -> Check:
             "database", False, f"schema at {current or 'none'}, needs {head}", "run: voicebot db upgrade"
         )
     return Check("database", True, f"schema {head}")
+
+
+def _speech(settings: Settings) -> Check:
+    sp = settings.speech
+    if sp.engine == "none":
+        return Check("speech model", True, "none: turns are timed, not transcribed")
+    if sp.model is None:
+        return Check("speech model", False, f"engine {sp.engine} has no model", "set [speech] model")
+    try:
+        info = models.resolve(sp.model, settings.models_dir)
+    except VoicebotError as e:
+        return Check("speech model", False, e.message, e.hint or "")
+    if info.engine != sp.engine:
+        return Check(
+            "speech model",
+            False,
+            f"{info.name} is a {info.engine} model, engine is {sp.engine}",
+            f"set [speech] engine = {info.engine!r}",
+        )
+    return Check("speech model", True, f"{info.engine} {info.name} ({info.path})")
 
 
 async def _modules(ami: AmiClient) -> Check:

