@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from figures import percentile
 
 from voicebot.media import audio
 from voicebot.media.wavfile import read_call_audio, write_call_audio
@@ -59,11 +60,6 @@ ENGLISH = [
     "I need to think about it.",
     "Sure, put me through to someone.",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def rss_mb() -> float:
@@ -231,8 +227,8 @@ def bench_vosk(talk_ratio: float, check_seconds: float, check_streams: list[int]
             lags = realtime_check(pool, call, mask, check_seconds)
             print(
                 f"  check: {n} calls, speech-only, real time on one pinned core for {check_seconds:.0f} s: "
-                f"frame decoded behind real time by p50 {pct(lags, 50) * 1000:.0f} ms, "
-                f"p99 {pct(lags, 99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms"
+                f"frame decoded behind real time by p50 {percentile(lags, 50) * 1000:.0f} ms, "
+                f"p99 {percentile(lags, 99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms"
             )
             del pool
         del recs, model
@@ -258,8 +254,8 @@ def bench_whisper() -> None:
         ratios.append(took / audio.duration(p))
     print(
         f"  per turn ({len(phrases)} phrases of {min(map(audio.duration, phrases)):.1f}-"
-        f"{max(map(audio.duration, phrases)):.1f} s): decode p50 {pct(times, 50) * 1000:.0f} ms, "
-        f"p95 {pct(times, 95) * 1000:.0f} ms; RTF p50 {pct(ratios, 50):.2f}"
+        f"{max(map(audio.duration, phrases)):.1f} s): decode p50 {percentile(times, 50) * 1000:.0f} ms, "
+        f"p95 {percentile(times, 95) * 1000:.0f} ms; RTF p50 {percentile(ratios, 50):.2f}"
     )
     rec.close()
 
@@ -364,13 +360,14 @@ def bench_turns(calls: int) -> None:
         f"(end of speech: last frame "
         f"above -50 dBFS in the callee's send recording), trailing silence "
         f"{trailing * 1000:.0f} ms: end of speech -> first reply frame "
-        f"p50 {pct(latencies, 50) * 1000:.0f} ms, "
-        f"p95 {pct(latencies, 95) * 1000:.0f} ms; beyond the trailing silence p50 "
-        f"{pct(beyond, 50) * 1000:.0f} ms, p95 {pct(beyond, 95) * 1000:.0f} ms"
+        f"p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.0f} ms; beyond the trailing silence p50 "
+        f"{percentile(beyond, 50) * 1000:.0f} ms, p95 {percentile(beyond, 95) * 1000:.0f} ms"
     )
     print(
         f"  of which inside voicebot (VAD end of speech + trailing silence -> reply queued to play): "
-        f"p50 {pct(internal, 50) * 1000:.0f} ms, p95 {pct(internal, 95) * 1000:.0f} ms; the rest is the "
+        f"p50 {percentile(internal, 50) * 1000:.0f} ms, p95 {percentile(internal, 95) * 1000:.0f} ms; "
+        "the rest is the "
         "VAD's hangover after the audible end and the path through Asterisk"
     )
 
@@ -405,7 +402,7 @@ def bench_bargein(calls: int, concurrent: int) -> None:
     print(
         f"barge-in through Asterisk, {len(reactions)} calls ({concurrent} at a time), min_speech "
         f"{min_speech * 1000:.0f} ms: prompt stopped after confirmed speech p50 "
-        f"{pct(reactions, 50) * 1000:.0f} ms, p95 {pct(reactions, 95) * 1000:.0f} ms, "
+        f"{percentile(reactions, 50) * 1000:.0f} ms, p95 {percentile(reactions, 95) * 1000:.0f} ms, "
         f"max {max(reactions) * 1000:.0f} ms"
     )
 

@@ -24,17 +24,14 @@ import time
 import uuid
 from pathlib import Path
 
+from figures import percentile
+
 from voicebot.app import App
 from voicebot.config import load_settings
 from voicebot.media import audio
 from voicebot.media.wavfile import read_call_audio, write_call_audio
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
 from voicebot.telephony.audiosocket.server import AudioSocketServer
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def settings(tmp: Path, greeting_seconds: float, listen: float):

