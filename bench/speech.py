@@ -97,7 +97,7 @@ def call_audio(phrases: list[bytes], seconds: float, talk_ratio: float) -> bytes
 
 def speech_mask(pcm: bytes, config: TurnConfig) -> list[bool]:
     """Which frames the ears feed the recognizer: speech runs, with pre-roll and trailing silence."""
-    vad = VoiceActivity(2)
+    vad = VoiceActivity(3)
     frames = list(audio.split_frames(pcm))
     flags = [vad.is_speech(f) for f in frames]
     keep = [False] * len(frames)

@@ -86,7 +86,7 @@ class SpeechSettings(_Section):
     #: Whisper only: the language spoken (None: detect).
     language: str | None = "en"
     decode_threads: int = Field(4, ge=1, le=64)
-    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    vad_aggressiveness: int = Field(3, ge=0, le=3)
     #: Silence after speech that ends the callee's turn.
     trailing_silence: float = Field(0.7, gt=0, le=5)
     max_utterance: float = Field(15.0, gt=0)

@@ -53,7 +53,7 @@ def korean():
 async def test_vosk_turns_end_at_the_silence_and_reuse_one_recognizer(recognizer, korean):
     stream = FakeMediaStream(speed=1)  # real time: the first turn includes the recognizer's cold start
     vosk_stream = recognizer.stream()
-    ears = Ears(VoiceActivity(2), vosk_stream, CONFIG, stream.now)
+    ears = Ears(VoiceActivity(3), vosk_stream, CONFIG, stream.now)
     ctx = CallContext(stream.call_id, stream, no_journal, ears)
     task = asyncio.create_task(media_reader(stream, ears, ctx))
     first, second = korean

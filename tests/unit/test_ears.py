@@ -62,7 +62,7 @@ def speech():
 
 def setup(speed=10.0, rec=None):
     stream = FakeMediaStream(speed=speed)
-    ears = Ears(VoiceActivity(2), rec, CONFIG, stream.now)
+    ears = Ears(VoiceActivity(3), rec, CONFIG, stream.now)
     ctx = CallContext(stream.call_id, stream, no_journal, ears)
     reader = asyncio.create_task(media_reader(stream, ears, ctx))
     return stream, ctx, reader

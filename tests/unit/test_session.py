@@ -17,7 +17,7 @@ from voicebot.speech.vad import VoiceActivity
 
 
 def ears_for(stream, no_input=0.5):
-    return Ears(VoiceActivity(2), None, TurnConfig(no_input=no_input), stream.now)
+    return Ears(VoiceActivity(3), None, TurnConfig(no_input=no_input), stream.now)
 
 
 class Journal:
