@@ -2,6 +2,7 @@
 
     VoicebotError
     ├── ConfigError               bad settings file or value: stops startup
+    │   └── ScriptError           a script or intent file is wrong (file, line, fix)
     ├── NumberFormatError         a destination that is neither a phone number nor a channel
     ├── TelephonyError
     │   ├── AmiError
@@ -39,6 +40,16 @@ class VoicebotError(Exception):
 
 class ConfigError(VoicebotError):
     """A settings file or value is invalid; startup stops."""
+
+
+class ScriptError(ConfigError):
+    """A sales script or intent file is wrong; ``file`` and ``line`` say where."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, hint: str | None = None) -> None:
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {message}", hint=hint)
+        self.file = file
+        self.line = line
 
 
 class NumberFormatError(VoicebotError):

@@ -15,6 +15,11 @@ PURE = {
     "voicebot.errors": IO + NETWORK,
     # pacing hands out asyncio futures for plays, but does no I/O
     "voicebot.media.pacing": IO,
+    "voicebot.speech.turns": IO + NETWORK,
+    "voicebot.dialog.features": IO + NETWORK,
+    "voicebot.dialog.intents": IO + NETWORK,
+    # scikit-learn's joblib pulls in socket, but the classifier itself does no I/O
+    "voicebot.dialog.classifier": IO,
 }
 
 

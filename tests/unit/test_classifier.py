@@ -1,0 +1,89 @@
+"""The built-in classifier on the shipped samples: Chinese and English, negation, overrides, no-match.
+
+Cross-validated accuracy is a benchmark figure (bench/nlu.py); these tests pin behaviour that
+must not break.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from voicebot.dialog.classifier import IntentClassifier, extract_entities
+from voicebot.dialog.features import tokens
+from voicebot.dialog.intents import load_nlu, parse_nlu
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def en():
+    nlu = load_nlu([ROOT / "intents/broadband-en/nlu.yml"])
+    return nlu, IntentClassifier.train(nlu)
+
+
+@pytest.fixture(scope="module")
+def zh():
+    nlu = load_nlu([ROOT / "intents/broadband-zh/nlu.yml"])
+    return nlu, IntentClassifier.train(nlu)
+
+
+def test_negation_is_marked_in_both_languages():
+    assert tokens("I'm not interested") == ["i'm", "not", "not_interested"]
+    assert tokens("我不感兴趣") == ["我", "不", "not_感兴", "感", "兴", "趣"]
+    assert "not_感兴" not in tokens("我感兴趣")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("yes, I'm interested in that", "interested"),
+        ("I'm not interested", "not_interested"),
+        ("no I am really not interested, thanks", "not_interested"),
+        ("how much would it be per month", "ask_price"),
+        ("am I talking to a real person", "is_robot"),
+        ("who gave you my phone number", "ask_how_got_number"),
+        ("I'm busy, call me tomorrow", "busy_call_later"),
+        ("I've already got fibre with Sky", "already_have"),
+    ],
+)
+def test_english(en, text, intent):
+    assert en[1].predict(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我有兴趣", "interested"),
+        ("我不感兴趣", "not_interested"),
+        ("没兴趣谢谢", "not_interested"),
+        ("别再打了", "opt_out"),
+        ("一个月多少钱", "ask_price"),
+        ("你是机器人吗", "is_robot"),
+        ("明天上午再打吧", "busy_call_later"),
+    ],
+)
+def test_mandarin(zh, text, intent):
+    assert zh[1].predict(text).intent == intent
+
+
+def test_regex_named_after_an_intent_wins(en):
+    prediction = en[1].predict("ok whatever, just take me off your list")
+    assert (prediction.intent, prediction.source, prediction.confidence) == ("opt_out", "regex", 1.0)
+
+
+def test_below_threshold_is_no_match(zh):
+    prediction = zh[1].predict("今天天气怎么样")
+    assert prediction.intent is None and prediction.confidence < zh[1].threshold
+    assert zh[1].predict("").intent is None
+
+
+def test_entities_from_regex_examples_and_synonyms(en, zh):
+    assert extract_entities("call me back tomorrow please", en[0]) == {"callback_time": "tomorrow"}
+    assert extract_entities("我家装的是电信的", zh[0]) == {"competitor": "电信"}
+    nlu = parse_nlu(
+        "nlu:\n- intent: a\n  examples: |\n    - [x](e)\n- intent: b\n  examples: |\n    - y\n"
+        "- lookup: plan\n  examples: |\n    - gold plan\n- synonym: premium\n  examples: |\n"
+        "    - gold plan\n",
+        "n.yml",
+    )
+    assert extract_entities("I want the Gold Plan", nlu) == {"plan": "premium"}

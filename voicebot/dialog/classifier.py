@@ -1,0 +1,139 @@
+"""The built-in intent classifier: TF-IDF over character n-grams and marked words, with a
+linear model (scikit-learn). Script writers' regexes win over the model; below the
+confidence threshold the answer is "no match"."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from voicebot.dialog.features import normalize, tokens
+from voicebot.dialog.intents import NluData
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    intent: str | None  # None: no match
+    confidence: float
+    source: str  # "model", "regex", or "none"
+    ranking: tuple[tuple[str, float], ...] = ()
+
+
+class IntentClassifier:
+    """Trained from an :class:`NluData`; ``predict`` takes ~1 ms."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline | None,
+        labels: Sequence[str],
+        overrides: Sequence[tuple[str, re.Pattern[str]]],
+        threshold: float,
+    ) -> None:
+        self._pipeline = pipeline
+        self._labels = list(labels)
+        self._overrides = list(overrides)
+        self.threshold = threshold
+
+    @classmethod
+    def train(cls, nlu: NluData, *, threshold: float = 0.4, c: float = 10.0) -> IntentClassifier:
+        """Fit on every intent's examples. A regex entry named after an intent overrides the model."""
+        texts = [e.text for examples in nlu.intents.values() for e in examples]
+        labels = [name for name, examples in nlu.intents.items() for _ in examples]
+        overrides = [
+            (name, re.compile(pattern, re.IGNORECASE))
+            for name, patterns in nlu.regexes.items()
+            if name in nlu.intents
+            for pattern, _ in patterns
+        ]
+        if len(set(labels)) < 2:
+            return cls(None, sorted(set(labels)), overrides, threshold)
+        pipeline = Pipeline(
+            [
+                (
+                    "features",
+                    FeatureUnion(
+                        [
+                            (
+                                "chars",
+                                TfidfVectorizer(
+                                    analyzer="char_wb",
+                                    ngram_range=(1, 4),
+                                    preprocessor=normalize,
+                                    sublinear_tf=True,
+                                    min_df=1,
+                                ),
+                            ),
+                            ("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True)),
+                        ]
+                    ),
+                ),
+                ("model", LogisticRegression(C=c, max_iter=2000, class_weight="balanced")),
+            ]
+        )
+        pipeline.fit(texts, labels)
+        return cls(pipeline, list(pipeline.classes_), overrides, threshold)
+
+    @property
+    def intents(self) -> list[str]:
+        return list(self._labels)
+
+    def predict(self, text: str) -> Prediction:
+        for name, pattern in self._overrides:
+            if pattern.search(text):
+                return Prediction(name, 1.0, "regex", ((name, 1.0),))
+        if self._pipeline is None or not text.strip():
+            return Prediction(None, 0.0, "none")
+        probs = self._pipeline.predict_proba([text])[0]
+        order = np.argsort(probs)[::-1]
+        ranking = tuple((str(self._labels[i]), round(float(probs[i]), 4)) for i in order[:5])
+        best, confidence = ranking[0]
+        if confidence < self.threshold:
+            return Prediction(None, confidence, "model", ranking)
+        return Prediction(best, confidence, "model", ranking)
+
+
+def _word_ngrams(text: str) -> list[str]:
+    words = tokens(text)
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def extract_entities(
+    text: str, nlu: NluData, lookups: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, str]:
+    """Entities by regex, lookup tables and the values annotated in examples, with synonyms mapped
+    to their canonical value."""
+    found: dict[str, str] = {}
+    for name, patterns in nlu.regexes.items():
+        if name in nlu.intents:
+            continue
+        for pattern, _ in patterns:
+            m = re.search(pattern, text, re.IGNORECASE)
+            if m:
+                found[name] = m.group(0)
+                break
+    lowered = normalize(text)
+    tables: dict[str, list[str]] = {k: sorted(v) for k, v in nlu.entity_values.items()}
+    for name, values in (lookups or nlu.lookups).items():
+        tables.setdefault(name, []).extend(values)
+    for name, values in tables.items():
+        if name in found:
+            continue
+        for value in sorted(values, key=len, reverse=True):
+            if _contains(lowered, normalize(value)):
+                found[name] = value
+                break
+    return {k: nlu.synonyms.get(v.lower(), v) for k, v in found.items()}
+
+
+def _contains(text: str, value: str) -> bool:
+    """Whole-word match for Latin values ("Tom" is not in "tomorrow"); substring for CJK."""
+    if re.search(r"[a-z0-9]", value):
+        return re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", text) is not None
+    return value in text
