@@ -222,3 +222,43 @@ def models_fetch(settings: Settings, name: str) -> None:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
     click.echo(f"{name} installed in {path}")
+
+
+@main.group()
+def nlu() -> None:
+    """Intent files: evaluate them."""
+
+
+@nlu.command("test")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--folds", default=5, show_default=True)
+@click.option("--errors", "show_errors", is_flag=True, help="list every misclassified example")
+def nlu_test(directory: Path, folds: int, show_errors: bool) -> None:
+    """Cross-validate DIRECTORY's intents: precision, recall and F1 per intent, most-confused pairs."""
+    from voicebot.dialog.evaluation import cross_validate
+    from voicebot.dialog.intents import load_nlu
+
+    files = sorted(directory.glob("nlu*.yml")) + sorted((directory / "nlu").glob("*.yml"))
+    if not files:
+        click.echo(f"error: no nlu.yml in {directory}", err=True)
+        sys.exit(2)
+    try:
+        data = load_nlu(files)
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    for note in data.notes:
+        click.echo(f"note: {note.where}: {note.message}")
+    result = cross_validate(data, folds=folds)
+    click.echo(f"{data.examples} examples, {len(data.intents)} intents, {result.folds}-fold cross-validation")
+    click.echo(f"{'intent':24} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}")
+    for s in result.scores:
+        click.echo(f"{s.intent:24} {s.precision:9.3f} {s.recall:7.3f} {s.f1:6.3f} {s.support:4d}")
+    click.echo(f"accuracy {result.accuracy:.3f}")
+    if result.confused:
+        click.echo("most confused (true -> predicted):")
+        for true, predicted, count in result.confused:
+            click.echo(f"  {count:3d}  {true} -> {predicted}")
+    if show_errors:
+        for text, true, predicted in result.mistakes:
+            click.echo(f"  {text!r}: {true} -> {predicted}")

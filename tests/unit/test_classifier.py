@@ -71,10 +71,14 @@ def test_regex_named_after_an_intent_wins(en):
     assert (prediction.intent, prediction.source, prediction.confidence) == ("opt_out", "regex", 1.0)
 
 
-def test_below_threshold_is_no_match(zh):
-    prediction = zh[1].predict("今天天气怎么样")
-    assert prediction.intent is None and prediction.confidence < zh[1].threshold
+def test_below_threshold_is_no_match(zh, en):
+    gibberish = en[1].predict("xyzzy plugh")  # no feature the model knows: near-uniform guess
+    assert gibberish.intent is None and gibberish.confidence < en[1].threshold
     assert zh[1].predict("").intent is None
+    strict = IntentClassifier.train(zh[0], threshold=0.99)
+    prediction = strict.predict("一个月多少钱")
+    assert prediction.intent is None
+    assert prediction.ranking[0][0] == "ask_price"  # the ranking is kept for the script and the logs
 
 
 def test_entities_from_regex_examples_and_synonyms(en, zh):

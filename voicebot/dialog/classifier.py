@@ -42,7 +42,7 @@ class IntentClassifier:
         self.threshold = threshold
 
     @classmethod
-    def train(cls, nlu: NluData, *, threshold: float = 0.4, c: float = 10.0) -> IntentClassifier:
+    def train(cls, nlu: NluData, *, threshold: float = 0.4, c: float = 50.0) -> IntentClassifier:
         """Fit on every intent's examples. A regex entry named after an intent overrides the model."""
         texts = [e.text for examples in nlu.intents.values() for e in examples]
         labels = [name for name, examples in nlu.intents.items() for _ in examples]
