@@ -1,0 +1,161 @@
+"""The script step as tables: events in, actions out, on the shipped English flow."""
+
+from pathlib import Path
+
+import pytest
+
+from voicebot.dialog.flow import load_flow
+from voicebot.dialog.script import (
+    Hangup,
+    Listen,
+    OptOut,
+    SayAction,
+    ScheduleCallback,
+    Script,
+    Silence,
+    Started,
+    State,
+    Transfer,
+    Understood,
+)
+from voicebot.errors import ScriptError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def script():
+    flow, _ = load_flow(ROOT / "intents/broadband-en/flow.yml")
+    return Script(flow)
+
+
+def run(script, events):
+    state, out = State(), []
+    for event in events:
+        state, actions = script.step(state, event)
+        out.append([_short(a) for a in actions])
+    return state, out
+
+
+def _short(action):
+    match action:
+        case SayAction(prompt, _say, barge_in):
+            return f"say {prompt}" + ("" if barge_in else " (no barge-in)")
+        case Listen():
+            return "listen"
+        case Transfer(queue):
+            return f"transfer {queue}"
+        case Hangup(disposition):
+            return f"hangup {disposition}"
+        case OptOut():
+            return "opt-out"
+        case ScheduleCallback(when):
+            return f"callback {when}"
+    raise AssertionError(action)
+
+
+def U(intent, **kw):
+    return Understood(intent, **kw)
+
+
+@pytest.mark.parametrize(
+    ("events", "expected", "node", "disposition"),
+    [
+        ([Started()], [["say opening (no barge-in)", "listen"]], "opening", None),
+        (
+            [Started(), U("interested"), U("affirm")],
+            [
+                ["say opening (no barge-in)", "listen"],
+                ["say offer", "listen"],
+                ["say transfer", "transfer agents"],
+            ],
+            "transfer",
+            "transferred",
+        ),
+        (
+            [Started(), U("opt_out")],
+            [["say opening (no barge-in)", "listen"], ["say opt_out", "opt-out", "hangup opted_out"]],
+            "opening",
+            "opted_out",
+        ),
+        (
+            [Started(), U("affirm"), U("ask_identity"), U("ask_price")],
+            [
+                ["say opening (no barge-in)", "listen"],
+                ["say offer", "listen"],
+                ["say ask_identity", "listen"],
+                ["say objection_price", "listen"],
+            ],
+            "objection_price",
+            None,
+        ),
+        (
+            [Started(), U(None), U(None)],
+            [
+                ["say opening (no barge-in)", "listen"],
+                ["say opening.no_match (no barge-in)", "listen"],
+                ["say offer", "listen"],
+            ],
+            "offer",
+            None,
+        ),
+        (
+            [Started(), Silence(), Silence()],
+            [
+                ["say opening (no barge-in)", "listen"],
+                ["say opening.no_input (no barge-in)", "listen"],
+                ["say goodbye_no_input", "hangup no_answer"],
+            ],
+            "goodbye_no_input",
+            "no_answer",
+        ),
+        (
+            [Started(), U("busy_call_later", entities={"callback_time": "tomorrow"})],
+            [
+                ["say opening (no barge-in)", "listen"],
+                ["say busy_call_later", "callback tomorrow", "hangup callback"],
+            ],
+            "opening",
+            "callback",
+        ),
+        (
+            [Started(), U("affirm"), U("ask_human")],
+            [
+                ["say opening (no barge-in)", "listen"],
+                ["say offer", "listen"],
+                ["say transfer", "transfer agents"],
+            ],
+            "transfer",
+            "transferred",
+        ),
+    ],
+)
+def test_conversations(script, events, expected, node, disposition):
+    state, actions = run(script, events)
+    assert actions == expected
+    assert state.node == node and state.disposition == disposition
+
+
+def test_nothing_happens_after_the_end(script):
+    state, _ = run(script, [Started(), U("opt_out")])
+    assert script.step(state, U("affirm")) == (state, [])
+    assert state.opted_out and state.path == ("opening",)
+
+
+def test_limits_end_the_call(script):
+    events = [Started(at=0.0)] + [U("ask_identity", at=float(i)) for i in range(1, 22)]
+    state, actions = run(script, events)
+    assert actions[-1] == ["hangup limit"] and state.disposition == "limit"
+    state, actions = run(script, [Started(at=0.0), U("ask_identity", at=301.0)])
+    assert actions[-1] == ["hangup limit"]
+
+
+def test_flow_errors_point_at_the_line(tmp_path):
+    path = tmp_path / "flow.yml"
+    path.write_text("script: x\ncompany: y\nstart: a\nnodes:\n  a:\n    say: hi\n    barge_inn: false\n")
+    with pytest.raises(ScriptError) as err:
+        load_flow(path)
+    assert err.value.line == 7 and "nodes.a.barge_inn: unknown key" in str(err.value)
+    path.write_text("script: x\nstart: a\nnodes:\n  a:\n    say: hi\n")
+    with pytest.raises(ScriptError, match="company: Field required"):
+        load_flow(path)

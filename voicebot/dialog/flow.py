@@ -1,0 +1,155 @@
+"""The flow file: what the bot says and where each answer leads. Schema and loader.
+
+```yaml
+script: broadband-en
+company: Acme Broadband
+start: opening
+limits: {max_turns: 20, max_seconds: 300}
+globals:                  # answerable from any node; then the node asks again
+  ask_identity: {say: "This is Acme Broadband's automated assistant."}
+exits:                    # from any node, ending or moving the call
+  opt_out: {say: "Sorry to have bothered you...", end: opted_out, opt_out: true}
+  ask_human: {goto: transfer}
+nodes:
+  opening:
+    say: "Hello, this is an automated call from Acme Broadband..."
+    barge_in: false
+    next: {interested: offer, affirm: offer, not_interested: goodbye}
+    no_match: {say: "Sorry, could you say that again?", retries: 1, then: offer}
+    no_input: {say: "Hello, are you there?", retries: 1, then: goodbye}
+  offer: ...
+  transfer: {say: "Let me put you through.", transfer: agents}
+  goodbye: {say: "Thank you, goodbye.", end: completed}
+```
+
+Validation errors carry the file and the line of the offending key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from voicebot.errors import ScriptError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Say(_Model):
+    """What a node or handler says: text variants (one is picked per call), or a recording."""
+
+    text: tuple[str, ...] = ()
+    recording: str | None = None
+
+
+def _as_say(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"text": (value,)}
+    if isinstance(value, list):
+        return {"text": tuple(value)}
+    return value
+
+
+class Retry(_Model):
+    say: Say | None = None
+    retries: int = Field(1, ge=0, le=5)
+    then: str  # node after the retries run out
+
+    _say = field_validator("say", mode="before")(classmethod(lambda cls, v: _as_say(v)))
+
+
+class Handler(_Model):
+    """A global intent or exit: say something, then go somewhere (or return)."""
+
+    say: Say | None = None
+    goto: str | None = None
+    end: str | None = None  # disposition when the call ends here
+    opt_out: bool = False  # put the number on the do-not-call list
+    callback: bool = False  # ask for and schedule a callback
+
+    _say = field_validator("say", mode="before")(classmethod(lambda cls, v: _as_say(v)))
+
+
+class Node(_Model):
+    say: Say
+    barge_in: bool = True
+    listen: bool = True
+    phrases: tuple[str, ...] = ()  # recognition hints while listening here
+    # intent -> next node (not "on:", which YAML reads as the boolean true)
+    next: dict[str, str] = Field(default_factory=dict)
+    no_match: Retry | None = None
+    no_input: Retry | None = None
+    transfer: str | None = None  # queue to hand the call to
+    end: str | None = None  # disposition: the call ends after saying this
+
+    _say = field_validator("say", mode="before")(classmethod(lambda cls, v: _as_say(v)))
+
+
+class Limits(_Model):
+    max_turns: int = Field(30, ge=1)
+    max_seconds: float = Field(600, gt=0)
+
+
+class Flow(_Model):
+    script: str
+    company: str
+    language: str = "en"
+    voice: str | None = None
+    start: str
+    limits: Limits = Limits()
+    globals: dict[str, Handler] = Field(default_factory=dict)
+    exits: dict[str, Handler] = Field(default_factory=dict)
+    nodes: dict[str, Node]
+
+
+def load_flow(path: Path) -> tuple[Flow, dict[tuple[str, ...], int]]:
+    """The flow, and the line of every key path (for checks that point at a line)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else None
+        raise ScriptError(f"not valid YAML: {e.problem}", file=str(path), line=line) from e
+    lines: dict[tuple[str, ...], int] = {}
+    if root is not None:
+        _index(root, (), lines)
+    try:
+        return Flow.model_validate(data or {}), lines
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = tuple(str(p) for p in first["loc"])
+        line = _nearest(lines, loc)
+        key = ".".join(loc)
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ScriptError(
+            f"{key}: {message}",
+            file=str(path),
+            line=line,
+            hint="see the flow file schema in docs/script-writers.md",
+        ) from e
+
+
+def _index(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, str(key.value))
+            lines[sub] = key.start_mark.line + 1
+            _index(value, sub, lines) if isinstance(value, yaml.MappingNode | yaml.SequenceNode) else None
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, (*path, str(i)), lines)
+
+
+def _nearest(lines: dict[tuple[str, ...], int], loc: tuple[str, ...]) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
