@@ -10,6 +10,7 @@ from types import TracebackType
 from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
 from voicebot.calls.ears import Ears
+from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
 from voicebot.config import Settings
@@ -72,11 +73,8 @@ class App:
             barge_in=c.greeting_barge_in,
         )
         self.greeting = b""
-        self._behaviour = behaviour or (
-            lambda _call_id: GreetAndListen(
-                self.greeting, barge_in=self.greeting_prompt.barge_in, text=self.greeting_prompt.text
-            )
-        )
+        self.script = LoadedScript.load(c.script, settings.speech.voice) if c.script else None
+        self._behaviour = behaviour or self._default_behaviour
         s = settings.ami
         self.ami = AmiClient(
             s.host,
@@ -111,7 +109,7 @@ class App:
     async def _start(self) -> None:
         await asyncio.to_thread(self.store.migrate)
         # render (or load) prompts now: no call waits for synthesis, a bad recording stops startup
-        await self.prompts.prepare([self.greeting_prompt])
+        await self.prompts.prepare([self.greeting_prompt, *(self.script.prompts() if self.script else [])])
         self.greeting = await self.prompts.audio(self.greeting_prompt)
         settings = self.settings
         self.calls = CallService(
@@ -136,6 +134,13 @@ class App:
         await self.audiosocket.start()
         await self.agi.start()
         await self.ami.connect()
+
+    def _default_behaviour(self, call_id: str) -> Behaviour:
+        if self.script is not None:
+            return ScriptedCall(self.script, self.prompts, call_id)
+        return GreetAndListen(
+            self.greeting, barge_in=self.greeting_prompt.barge_in, text=self.greeting_prompt.text
+        )
 
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""

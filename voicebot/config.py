@@ -71,6 +71,8 @@ class CallSettings(_Section):
     #: The greeting: a recording, or ``greeting_text`` spoken with [speech] voice and rate.
     greeting: Path = _ASSETS / "greeting-en.wav"
     greeting_text: str | None = None
+    #: A script directory (nlu.yml + flow.yml): calls follow it instead of greeting and listening.
+    script: Path | None = None
     #: False: the callee cannot interrupt the greeting (an opening with the legal disclosure).
     greeting_barge_in: bool = False
     #: How long the minimal behaviour waits for the callee to start speaking (no-input timeout).

@@ -159,3 +159,23 @@ def test_flow_errors_point_at_the_line(tmp_path):
     path.write_text("script: x\nstart: a\nnodes:\n  a:\n    say: hi\n")
     with pytest.raises(ScriptError, match="company: Field required"):
         load_flow(path)
+
+
+@pytest.mark.parametrize(
+    ("connected", "outcome", "intents", "expected"),
+    [
+        (True, "transferred", ["interested", "affirm"], "A"),
+        (True, "send_info", ["ask_price", "send_info"], "B"),
+        (True, "completed", ["need_to_think"], "B"),
+        (True, "completed", ["not_interested", "deny"], "C"),
+        (True, "opted_out", ["opt_out"], "C"),
+        (True, "callback", ["busy_call_later"], "D"),
+        (False, None, [], "E"),
+        (True, "no_answer", [], "E"),
+        (True, "completed", ["wrong_person"], "F"),
+    ],
+)
+def test_default_grades(connected, outcome, intents, expected):
+    from voicebot.dialog.grading import grade
+
+    assert grade(connected=connected, outcome=outcome, intents=intents) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voicebot.calls.ears import BargeIn, Ears, Heard
 from voicebot.media import audio
@@ -17,6 +17,18 @@ from voicebot.media.stream import MediaStream, PlayResult
 
 Journal = Callable[..., Awaitable[None]]
 """``await journal(kind, **data)`` appends an event to the call's record."""
+
+
+@dataclass
+class ScriptResult:
+    """What a scripted behaviour decided, for the call record and the PBX."""
+
+    outcome: str | None = None
+    transfer_to: str | None = None  # queue to hand the call to when the bot is done
+    opted_out: bool = False
+    callback: str | None = None
+    node_path: list[str] = field(default_factory=list)
+    intents: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +51,15 @@ class CallContext:
         self.dtmf: list[str] = []
         self.turns: list[TurnRecord] = []
         self.barge_ins: list[BargeIn] = []
+        self.script: ScriptResult | None = None  # set by scripted behaviours
+
+    def now(self) -> float:
+        """The call's media time, in seconds."""
+        return self._stream.now()
+
+    async def note(self, kind: str, **data: object) -> None:
+        """Add an event to the call's record."""
+        await self._journal(kind, **data)
 
     async def play(
         self, pcm: bytes, name: str = "prompt", *, barge_in: bool = True, text: str = ""

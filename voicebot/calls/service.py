@@ -20,6 +20,7 @@ from typing import Any
 from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
 from voicebot.calls.session import Behaviour, CallSession, SessionResult
+from voicebot.dialog.grading import grade
 from voicebot.errors import AgiError, VoicebotError
 from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
@@ -196,6 +197,23 @@ class CallService:
             )
             if session.error and not error:
                 fields["error"] = session.error
+            if session.script is not None:
+                s = session.script
+                fields.update(
+                    outcome=s.outcome,
+                    node_path=s.node_path,
+                    intents=s.intents,
+                    opted_out=s.opted_out,
+                    callback=s.callback,
+                )
+        script = session.script if session is not None else None
+        connected = script is not None and bool(script.node_path)
+        if script is not None or disposition is not Disposition.ANSWERED:
+            fields["grade"] = grade(
+                connected=connected,
+                outcome=script.outcome if script else None,
+                intents=script.intents if script else (),
+            )
         if live.recording:
             fields["recording"] = live.recording
         record = await self._store.update_call(live.call_id, **fields)
@@ -224,7 +242,17 @@ class CallService:
             if not live.media_started:
                 await self._store.add_event(call.call_id, "media_failed", {"error": e.message})
                 log.error("media never started: %s", e.message, extra={"call_id": call.call_id})
-        # Returning ends the AGI; the dialplan's Hangup() clears the call normally (cause 16).
+        # The session decides whether a human takes over: wait for it to finish its record.
+        if live.media_started:
+            try:
+                await asyncio.wait_for(live.session_done.wait(), 5.0)
+            except TimeoutError:
+                return
+        script = live.session_result.script if live.session_result else None
+        if script is not None and script.transfer_to:
+            await _quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
+            await self._store.add_event(call.call_id, "transfer", {"queue": script.transfer_to})
+        # Returning ends the AGI; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (cause 16).
 
     async def _adopt(self, call: AgiCall) -> _Live:
         """A call that another process or system originated into voicebot-outbound.

