@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -262,3 +262,71 @@ def nlu_test(directory: Path, folds: int, show_errors: bool) -> None:
     if show_errors:
         for text, true, predicted in result.mistakes:
             click.echo(f"  {text!r}: {true} -> {predicted}")
+
+
+@main.group()
+def script() -> None:
+    """Sales scripts (intents/<script>/: nlu.yml + flow.yml)."""
+
+
+@script.command("check")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def script_check(directory: Path) -> None:
+    """Every problem in a script, with file and line; exit 1 if any is an error."""
+    from voicebot.dialog.check import check_script
+
+    findings = check_script(directory)
+    for finding in findings:
+        click.echo(str(finding))
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    click.echo(f"{directory}: {errors} error(s), {warnings} warning(s)")
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def chat(directory: Path) -> None:
+    """Talk to a script in the terminal: type what the callee says (empty line = silence)."""
+    from voicebot.calls.scripted import LoadedScript
+    from voicebot.dialog.classifier import extract_entities
+    from voicebot.dialog.grading import grade
+    from voicebot.dialog.script import Listen, SayAction, Script, Silence, Started, State, Understood
+
+    try:
+        loaded = LoadedScript.load(directory, "en-us")
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    engine = Script(loaded.flow)
+
+    def show(actions: Sequence[object]) -> None:
+        for action in actions:
+            if isinstance(action, SayAction):
+                click.echo(f"bot: {action.say.text[0] if action.say.text else action.say.recording}")
+            elif not isinstance(action, Listen):
+                click.echo(f"     [{action}]")
+
+    state, actions = engine.step(State(), Started())
+    show(actions)
+    while not state.ended:
+        try:
+            line = click.prompt("you", default="", show_default=False)
+        except (EOFError, click.Abort):
+            break
+        if not line.strip():
+            event: Silence | Understood = Silence()
+            click.echo("     (silence)")
+        else:
+            p = loaded.classifier.predict(line)
+            entities = extract_entities(line, loaded.nlu)
+            click.echo(
+                f"     intent {p.intent or '(no match)'} {p.confidence:.2f} ({p.source})"
+                + (f" entities {entities}" if entities else "")
+            )
+            event = Understood(p.intent, line, p.confidence, entities)
+        state, actions = engine.step(state, event)
+        show(actions)
+        now = grade(connected=True, outcome=state.disposition, intents=state.intents)
+        click.echo(f"     node {state.node}  grade {now}")
+    click.echo(f"end: {state.disposition or 'hung up'}; path {' > '.join(state.path)}")

@@ -136,7 +136,7 @@ def load_flow(path: Path) -> tuple[Flow, dict[tuple[str, ...], int]]:
 
 
 def _index(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
-    lines[path] = node.start_mark.line + 1
+    lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             sub = (*path, str(key.value))
