@@ -330,3 +330,31 @@ def chat(directory: Path) -> None:
         now = grade(connected=True, outcome=state.disposition, intents=state.intents)
         click.echo(f"     node {state.node}  grade {now}")
     click.echo(f"end: {state.disposition or 'hung up'}; path {' > '.join(state.path)}")
+
+
+@script.command("test")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def script_test(directory: Path) -> None:
+    """Run DIRECTORY/tests.yml conversations; exit 1 on any failure (for script repos' CI)."""
+    from voicebot.calls.scripted import LoadedScript
+    from voicebot.dialog.stories import run_stories
+
+    try:
+        loaded = LoadedScript.load(directory, "en-us")
+        results = run_stories(loaded, directory / "tests.yml")
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    covered = {node for r in results for node in r.path}
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name}  ({directory / 'tests.yml'}:{r.line})")
+        for failure in r.failures:
+            click.echo(f"      {failure}")
+    missing = sorted(set(loaded.flow.nodes) - covered)
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    click.echo(
+        f"nodes covered: {len(covered)}/{len(loaded.flow.nodes)}"
+        + (f" (not covered: {', '.join(missing)})" if missing else "")
+    )
+    sys.exit(1 if failed else 0)

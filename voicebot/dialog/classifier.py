@@ -22,7 +22,7 @@ from voicebot.dialog.intents import NluData
 class Prediction:
     intent: str | None  # None: no match
     confidence: float
-    source: str  # "model", "regex", or "none"
+    source: str  # "regex", "example" (said exactly as an example), "model", or "none"
     ranking: tuple[tuple[str, float], ...] = ()
 
 
@@ -35,10 +35,12 @@ class IntentClassifier:
         labels: Sequence[str],
         overrides: Sequence[tuple[str, re.Pattern[str]]],
         threshold: float,
+        exact: Mapping[str, str] | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._labels = list(labels)
         self._overrides = list(overrides)
+        self._exact = dict(exact or {})
         self.threshold = threshold
 
     @classmethod
@@ -52,8 +54,13 @@ class IntentClassifier:
             if name in nlu.intents
             for pattern, _ in patterns
         ]
+        # a caller who says exactly an example ("yes") means its intent, whatever the model thinks
+        owners: dict[str, set[str]] = {}
+        for text, label in zip(texts, labels, strict=True):
+            owners.setdefault(_key(text), set()).add(label)
+        exact = {key: next(iter(names)) for key, names in owners.items() if len(names) == 1}
         if len(set(labels)) < 2:
-            return cls(None, sorted(set(labels)), overrides, threshold)
+            return cls(None, sorted(set(labels)), overrides, threshold, exact)
         pipeline = Pipeline(
             [
                 (
@@ -78,7 +85,7 @@ class IntentClassifier:
             ]
         )
         pipeline.fit(texts, labels)
-        return cls(pipeline, list(pipeline.classes_), overrides, threshold)
+        return cls(pipeline, list(pipeline.classes_), overrides, threshold, exact)
 
     @property
     def intents(self) -> list[str]:
@@ -88,6 +95,9 @@ class IntentClassifier:
         for name, pattern in self._overrides:
             if pattern.search(text):
                 return Prediction(name, 1.0, "regex", ((name, 1.0),))
+        exact = self._exact.get(_key(text))
+        if exact is not None:
+            return Prediction(exact, 1.0, "example", ((exact, 1.0),))
         if self._pipeline is None or not text.strip():
             return Prediction(None, 0.0, "none")
         probs = self._pipeline.predict_proba([text])[0]
@@ -137,3 +147,8 @@ def _contains(text: str, value: str) -> bool:
     if re.search(r"[a-z0-9]", value):
         return re.search(rf"(?<![a-z0-9]){re.escape(value)}(?![a-z0-9])", text) is not None
     return value in text
+
+
+def _key(text: str) -> str:
+    """An example's identity: normalized, without punctuation."""
+    return " ".join(re.sub(r"[^\w\s']", " ", normalize(text)).split())

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from voicebot.dialog.yamlfile import ScriptLoader
 from voicebot.errors import ScriptError
 
 
@@ -111,8 +112,8 @@ def load_flow(path: Path) -> tuple[Flow, dict[tuple[str, ...], int]]:
     """The flow, and the line of every key path (for checks that point at a line)."""
     text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=ScriptLoader)
+        data = yaml.load(text, Loader=ScriptLoader)
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise ScriptError(f"not valid YAML: {e.problem}", file=str(path), line=line) from e

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from voicebot.dialog.yamlfile import ScriptLoader
 from voicebot.errors import ScriptError
 
 SUPPORTED_VERSIONS = ("2.0", "3.0", "3.1")
@@ -105,7 +106,7 @@ def load_nlu(paths: Iterable[Path]) -> NluData:
 def parse_nlu(text: str, file: str) -> NluData:
     """Parse one file; a structural error raises :class:`ScriptError` with its line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=ScriptLoader)
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise ScriptError(
