@@ -358,3 +358,13 @@ def script_test(directory: Path) -> None:
         + (f" (not covered: {', '.join(missing)})" if missing else "")
     )
     sys.exit(1 if failed else 0)
+
+
+@script.command("schema")
+def script_schema() -> None:
+    """Print the JSON Schema of flow.yml, for editors (yaml-language-server and others)."""
+    import json
+
+    from voicebot.dialog.flow import Flow
+
+    click.echo(json.dumps(Flow.model_json_schema(), indent=2, ensure_ascii=False))

@@ -28,10 +28,10 @@ Validation errors carry the file and the line of the offending key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from voicebot.dialog.yamlfile import ScriptLoader
 from voicebot.errors import ScriptError
@@ -56,28 +56,45 @@ def _as_say(value: Any) -> Any:
     return value
 
 
+_TEXTS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+#: ``say:`` is a text, a list of variants, or {text: [...], recording: file.wav}.
+SayField = Annotated[
+    Say,
+    BeforeValidator(_as_say),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                _TEXTS,
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"text": _TEXTS, "recording": {"type": "string"}},
+                },
+            ]
+        }
+    ),
+]
+
+
 class Retry(_Model):
-    say: Say | None = None
+    say: SayField | None = None
     retries: int = Field(1, ge=0, le=5)
     then: str  # node after the retries run out
-
-    _say = field_validator("say", mode="before")(classmethod(lambda cls, v: _as_say(v)))
 
 
 class Handler(_Model):
     """A global intent or exit: say something, then go somewhere (or return)."""
 
-    say: Say | None = None
+    say: SayField | None = None
     goto: str | None = None
     end: str | None = None  # disposition when the call ends here
     opt_out: bool = False  # put the number on the do-not-call list
     callback: bool = False  # ask for and schedule a callback
 
-    _say = field_validator("say", mode="before")(classmethod(lambda cls, v: _as_say(v)))
-
 
 class Node(_Model):
-    say: Say
+    say: SayField
     barge_in: bool = True
     listen: bool = True
     phrases: tuple[str, ...] = ()  # recognition hints while listening here
@@ -87,8 +104,6 @@ class Node(_Model):
     no_input: Retry | None = None
     transfer: str | None = None  # queue to hand the call to
     end: str | None = None  # disposition: the call ends after saying this
-
-    _say = field_validator("say", mode="before")(classmethod(lambda cls, v: _as_say(v)))
 
 
 class Limits(_Model):
