@@ -73,7 +73,9 @@ class App:
             barge_in=c.greeting_barge_in,
         )
         self.greeting = b""
-        self.script = LoadedScript.load(c.script, settings.speech.voice) if c.script else None
+        self.script = (
+            LoadedScript.load(c.script, settings.speech.voice, rasa_url=c.rasa_url) if c.script else None
+        )
         self._behaviour = behaviour or self._default_behaviour
         s = settings.ami
         self.ami = AmiClient(

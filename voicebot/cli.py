@@ -368,3 +368,22 @@ def script_schema() -> None:
     from voicebot.dialog.flow import Flow
 
     click.echo(json.dumps(Flow.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@nlu.command("export-rasa")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def nlu_export_rasa(directory: Path, out: Path) -> None:
+    """Write DIRECTORY's intents as a Rasa 3.x project in OUT (train it: scripts/rasa.sh train OUT MODELS)."""
+    from voicebot.calls.scripted import LoadedScript
+    from voicebot.dialog.rasa import export_rasa
+
+    try:
+        loaded = LoadedScript.load(directory, "en-us")
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    export_rasa(loaded.nlu, out, language=loaded.flow.language)
+    click.echo(
+        f"Rasa project written to {out} ({loaded.nlu.examples} examples, {len(loaded.nlu.intents)} intents)"
+    )

@@ -73,6 +73,8 @@ class CallSettings(_Section):
     greeting_text: str | None = None
     #: A script directory (nlu.yml + flow.yml): calls follow it instead of greeting and listening.
     script: Path | None = None
+    #: Classify with a Rasa server (``rasa run --enable-api``) instead of the built-in model.
+    rasa_url: str | None = None
     #: False: the callee cannot interrupt the greeting (an opening with the legal disclosure).
     greeting_barge_in: bool = False
     #: How long the minimal behaviour waits for the callee to start speaking (no-input timeout).

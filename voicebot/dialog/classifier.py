@@ -8,6 +8,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -24,6 +25,12 @@ class Prediction:
     confidence: float
     source: str  # "regex", "example" (said exactly as an example), "model", or "none"
     ranking: tuple[tuple[str, float], ...] = ()
+
+
+class Classifier(Protocol):
+    """Anything that turns a callee's words into an intent: built in, or a Rasa server."""
+
+    def predict(self, text: str) -> Prediction: ...
 
 
 class IntentClassifier:
