@@ -179,3 +179,28 @@ def test_default_grades(connected, outcome, intents, expected):
     from voicebot.dialog.grading import grade
 
     assert grade(connected=connected, outcome=outcome, intents=intents) == expected
+
+
+def test_grading_rules_from_the_flow_win_in_order():
+    from voicebot.dialog.flow import GradeRule
+    from voicebot.dialog.grading import grade_by_rules
+
+    rules = (
+        GradeRule(grade="A", outcome=("transferred",)),
+        GradeRule(grade="A", min_count={"ask_price": 2}),  # asked the price twice: hot lead
+        GradeRule(grade="B", reached=("objection_price",), intents_none=("not_interested",)),
+        GradeRule(grade="C", min_turns=1, min_seconds=60),
+    )
+    kw = {"connected": True, "outcome": "completed", "path": ("opening", "offer")}
+    assert grade_by_rules(rules, **kw, intents=["ask_price", "ask_price"]) == "A"
+    assert (
+        grade_by_rules(rules, **{**kw, "path": ("opening", "objection_price")}, intents=["ask_price"]) == "B"
+    )
+    assert (
+        grade_by_rules(
+            rules, **{**kw, "path": ("opening", "objection_price")}, intents=["ask_price", "not_interested"]
+        )
+        == "C"
+    )  # falls through to the default scale
+    assert grade_by_rules(rules, **kw, intents=["greet"], turns=3, seconds=90) == "C"
+    assert grade_by_rules(rules, connected=False, outcome=None, intents=[]) == "E"

@@ -29,6 +29,7 @@ class ScriptResult:
     callback: str | None = None
     node_path: list[str] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
+    grade: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

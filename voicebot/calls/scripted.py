@@ -16,6 +16,7 @@ from pathlib import Path
 from voicebot.calls.context import CallContext, ScriptResult
 from voicebot.dialog.classifier import Classifier, IntentClassifier, extract_entities
 from voicebot.dialog.flow import Flow, Say, load_flow
+from voicebot.dialog.grading import grade_by_rules
 from voicebot.dialog.intents import NluData, load_nlu
 from voicebot.dialog.rasa import RasaClassifier
 from voicebot.dialog.script import (
@@ -126,6 +127,15 @@ class ScriptedCall:
                 self._record(result, state)
         finally:
             self._record(result, state)
+            result.grade = grade_by_rules(
+                self._loaded.flow.grading,
+                connected=bool(state.path),
+                outcome=state.disposition,
+                intents=state.intents,
+                path=state.path,
+                turns=state.turns,
+                seconds=call.now() - state.started_at,
+            )
 
     async def _hear(self, call: CallContext, phrases: tuple[str, ...]) -> Event | None:
         heard = await call.hear(list(phrases) or None)

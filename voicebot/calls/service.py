@@ -207,13 +207,10 @@ class CallService:
                     callback=s.callback,
                 )
         script = session.script if session is not None else None
-        connected = script is not None and bool(script.node_path)
-        if script is not None or disposition is not Disposition.ANSWERED:
-            fields["grade"] = grade(
-                connected=connected,
-                outcome=script.outcome if script else None,
-                intents=script.intents if script else (),
-            )
+        if script is not None and script.grade is not None:
+            fields["grade"] = script.grade  # the script's own rules, or the default scale
+        elif disposition is not Disposition.ANSWERED:
+            fields["grade"] = grade(connected=False, outcome=None, intents=())  # not connected: E
         if live.recording:
             fields["recording"] = live.recording
         record = await self._store.update_call(live.call_id, **fields)

@@ -106,6 +106,20 @@ class Node(_Model):
     end: str | None = None  # disposition: the call ends after saying this
 
 
+class GradeRule(_Model):
+    """A grade when every condition given holds; the flow's rules are tried in order."""
+
+    grade: str = Field(pattern="^[A-Z]$")
+    outcome: tuple[str, ...] = ()  # the call ended with one of these
+    intents_any: tuple[str, ...] = ()  # the callee expressed at least one of these
+    intents_all: tuple[str, ...] = ()
+    intents_none: tuple[str, ...] = ()
+    min_count: dict[str, int] = Field(default_factory=dict)  # intent -> times at least
+    reached: tuple[str, ...] = ()  # the call passed through one of these nodes
+    min_turns: int | None = None
+    min_seconds: float | None = None
+
+
 class Limits(_Model):
     max_turns: int = Field(30, ge=1)
     max_seconds: float = Field(600, gt=0)
@@ -121,6 +135,8 @@ class Flow(_Model):
     globals: dict[str, Handler] = Field(default_factory=dict)
     exits: dict[str, Handler] = Field(default_factory=dict)
     nodes: dict[str, Node]
+    #: Lead grading, first matching rule wins; without rules (or none matching) the default A-F scale.
+    grading: tuple[GradeRule, ...] = ()
 
 
 def load_flow(path: Path) -> tuple[Flow, dict[tuple[str, ...], int]]:

@@ -6,7 +6,10 @@ or no interest, D busy / call later, E not connected, F invalid or wrong person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from voicebot.dialog.flow import GradeRule
 
 CLEAR = frozenset({"transferred"})
 POSSIBLE_INTENTS = frozenset(
@@ -16,6 +19,40 @@ REFUSED_OUTCOMES = frozenset({"opted_out"})
 REFUSAL_INTENTS = frozenset({"not_interested", "opt_out"})
 LATER = frozenset({"callback"})
 INVALID = frozenset({"wrong_person", "invalid"})
+
+
+def grade_by_rules(
+    rules: Sequence[GradeRule],
+    *,
+    connected: bool,
+    outcome: str | None,
+    intents: Sequence[str],
+    path: Sequence[str] = (),
+    turns: int = 0,
+    seconds: float = 0.0,
+) -> str:
+    """The first rule whose conditions all hold, else the default scale (``grade``)."""
+    if connected:
+        said, counts = set(intents), Counter(intents)
+        for rule in rules:
+            if rule.outcome and outcome not in rule.outcome:
+                continue
+            if rule.intents_any and not said & set(rule.intents_any):
+                continue
+            if rule.intents_all and not set(rule.intents_all) <= said:
+                continue
+            if said & set(rule.intents_none):
+                continue
+            if any(counts[name] < n for name, n in rule.min_count.items()):
+                continue
+            if rule.reached and not set(path) & set(rule.reached):
+                continue
+            if rule.min_turns is not None and turns < rule.min_turns:
+                continue
+            if rule.min_seconds is not None and seconds < rule.min_seconds:
+                continue
+            return rule.grade
+    return grade(connected=connected, outcome=outcome, intents=intents)
 
 
 def grade(*, connected: bool, outcome: str | None, intents: Iterable[str]) -> str:
