@@ -204,3 +204,12 @@ def test_grading_rules_from_the_flow_win_in_order():
     )  # falls through to the default scale
     assert grade_by_rules(rules, **kw, intents=["greet"], turns=3, seconds=90) == "C"
     assert grade_by_rules(rules, connected=False, outcome=None, intents=[]) == "E"
+
+
+def test_branches_on_entities_come_before_intents(script):
+    _state, actions = run(
+        script, [Started(), U("affirm"), U("already_have", entities={"competitor": "Comcast"})]
+    )
+    assert actions[-1] == ["say objection_competitor", "listen"]
+    _, actions = run(script, [Started(), U("affirm"), U("already_have")])
+    assert actions[-1] == ["say objection_already_have", "listen"]

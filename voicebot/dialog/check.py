@@ -122,6 +122,11 @@ class _Checker:
                     self.error((*base, "next", intent), f"{intent!r} is not an intent in nlu.yml")
                 if target not in nodes:
                     self.error((*base, "next", intent), f"{intent} -> {target!r}: no such node")
+            for i, branch in enumerate(node.branches):
+                if branch.then not in nodes:
+                    self.error((*base, "branches", str(i)), f"branch then {branch.then!r}: no such node")
+                if branch.intent is not None and branch.intent not in intents:
+                    self.error((*base, "branches", str(i)), f"{branch.intent!r} is not an intent in nlu.yml")
             for kind in ("no_match", "no_input"):
                 retry = getattr(node, kind)
                 if retry is not None:
@@ -131,7 +136,7 @@ class _Checker:
             terminal = node.transfer is not None or node.end is not None
             if not terminal and not node.listen:
                 self.error(base, f"dead end: node {name!r} neither listens, transfers nor ends")
-            if not terminal and node.listen and not node.next and node.no_match is None:
+            if not terminal and node.listen and not node.next and not node.branches and node.no_match is None:
                 self.error(base, f"dead end: node {name!r} listens but no answer leads anywhere")
             if node.listen and not terminal and (node.no_match is None or node.no_input is None):
                 missing = [k for k in ("no_match", "no_input") if getattr(node, k) is None]
@@ -179,7 +184,7 @@ class _Checker:
         edges: dict[str, set[str]] = defaultdict(set)
         anywhere = {h.goto for h in (*flow.globals.values(), *flow.exits.values()) if h.goto}
         for name, node in flow.nodes.items():
-            edges[name] |= set(node.next.values()) | anywhere
+            edges[name] |= set(node.next.values()) | {b.then for b in node.branches} | anywhere
             edges[name] |= {r.then for r in (node.no_match, node.no_input) if r is not None}
         seen, todo = set(), [flow.start]
         while todo:

@@ -93,6 +93,15 @@ class Handler(_Model):
     callback: bool = False  # ask for and schedule a callback
 
 
+class Branch(_Model):
+    """Go to ``then`` when the callee's turn has this entity (and intent, and value, if given)."""
+
+    entity: str
+    value: str | None = None  # any value when absent
+    intent: str | None = None  # any intent when absent
+    then: str
+
+
 class Node(_Model):
     say: SayField
     barge_in: bool = True
@@ -100,6 +109,8 @@ class Node(_Model):
     phrases: tuple[str, ...] = ()  # recognition hints while listening here
     # intent -> next node (not "on:", which YAML reads as the boolean true)
     next: dict[str, str] = Field(default_factory=dict)
+    #: Tried before ``next``: branches on entities ("I'm with Comcast" -> a competitor answer).
+    branches: tuple[Branch, ...] = ()
     no_match: Retry | None = None
     no_input: Retry | None = None
     transfer: str | None = None  # queue to hand the call to

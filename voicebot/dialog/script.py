@@ -140,6 +140,12 @@ class Script:
         node = self.flow.nodes[state.node]
         if intent is not None and intent in self.flow.exits:
             return self._handle(state, intent, self.flow.exits[intent], entities)
+        for branch in node.branches:
+            value = entities.get(branch.entity)
+            if value is None or (branch.intent is not None and branch.intent != intent):
+                continue
+            if branch.value is None or branch.value.lower() == value.lower():
+                return self._enter(state, branch.then)
         if intent is not None and intent in node.next:
             return self._enter(state, node.next[intent])
         if intent is not None and intent in self.flow.globals:
