@@ -16,6 +16,7 @@ PURE = {
     # pacing hands out asyncio futures for plays, but does no I/O
     "voicebot.media.pacing": IO,
     "voicebot.speech.turns": IO + NETWORK,
+    "voicebot.campaign.rules": IO + NETWORK,
     "voicebot.dialog.features": IO + NETWORK,
     "voicebot.dialog.intents": IO + NETWORK,
     # scikit-learn's joblib pulls in socket, but the classifier itself does no I/O

@@ -1,0 +1,131 @@
+"""Dial-time rules: may this number be called now, and if not, why and when. Pure.
+
+The seed rulebooks: calls need the customer's consent, a refusal stops all further
+calls, calling is on weekdays 09:00-18:00 in the callee's time zone and never on
+holidays, and a number is not called repeatedly in a short time. Every decision
+says why, so it can be audited.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
+
+
+class Skip(enum.StrEnum):
+    NO_CONSENT = "no consent"
+    DO_NOT_CALL = "do-not-call"
+    OUTSIDE_WINDOW = "outside calling window"
+    HOLIDAY = "holiday"
+    CAMPAIGN_ENDED = "campaign ended"
+    CAP_REACHED = "attempt cap reached"
+    TOO_SOON = "minimum interval between attempts"
+
+
+@dataclass(frozen=True, slots=True)
+class CallingWindow:
+    """Weekly calling hours, in the callee's local time."""
+
+    days: tuple[int, ...] = MONDAY_TO_FRIDAY  # Monday = 0
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    holidays: frozenset[date] = frozenset()
+    ends_on: date | None = None  # the campaign's last day
+
+    def check(self, local: datetime) -> Skip | None:
+        if self.ends_on is not None and local.date() > self.ends_on:
+            return Skip.CAMPAIGN_ENDED
+        if local.date() in self.holidays:
+            return Skip.HOLIDAY
+        if local.weekday() not in self.days or not self.start <= local.time() < self.end:
+            return Skip.OUTSIDE_WINDOW
+        return None
+
+    def next_open(self, local: datetime) -> datetime | None:
+        """The first moment at or after ``local`` when calling is allowed (None: never again)."""
+        day = local
+        for _ in range(370):
+            if self.ends_on is not None and day.date() > self.ends_on:
+                return None
+            opening = day.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
+            closing = day.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+            if day.weekday() in self.days and day.date() not in self.holidays:
+                candidate = max(local, opening)
+                if candidate < closing:
+                    return candidate
+            day = (day + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptLimits:
+    """Caps per number; None means no cap. "One call per number per N days" is min_interval=N days."""
+
+    per_day: int | None = 2
+    per_24h: int | None = None
+    per_7_days: int | None = 5
+    lifetime: int | None = 10
+    min_interval: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    number: str
+    timezone: str = "Asia/Shanghai"
+    consent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: Skip | None = None
+    retry_at: datetime | None = None  # when it could next be allowed (UTC), if ever
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    window: CallingWindow = CallingWindow()
+    limits: AttemptLimits = AttemptLimits()
+    require_consent: bool = True
+    do_not_call: frozenset[str] = field(default_factory=frozenset)
+
+    def decide(
+        self, lead: Lead, now: datetime, attempts: Sequence[datetime], do_not_call: Collection[str] = ()
+    ) -> Decision:
+        """May ``lead`` be dialed at ``now`` (aware, any zone), given its earlier ``attempts``?"""
+        if lead.number in self.do_not_call or lead.number in do_not_call:
+            return Decision(False, Skip.DO_NOT_CALL)
+        if self.require_consent and not lead.consent:
+            return Decision(False, Skip.NO_CONSENT)
+        zone = ZoneInfo(lead.timezone)
+        local = now.astimezone(zone)
+        closed = self.window.check(local)
+        if closed is not None:
+            reopen = self.window.next_open(local)
+            return Decision(False, closed, reopen.astimezone(now.tzinfo) if reopen else None)
+        capped = self._cap(local, [a.astimezone(zone) for a in attempts])
+        if capped is not None:
+            return capped
+        return Decision(True)
+
+    def _cap(self, local: datetime, attempts: list[datetime]) -> Decision | None:
+        limits = self.limits
+        if limits.lifetime is not None and len(attempts) >= limits.lifetime:
+            return Decision(False, Skip.CAP_REACHED)
+        if attempts:
+            last = max(attempts)
+            if local - last < limits.min_interval:
+                return Decision(False, Skip.TOO_SOON, (last + limits.min_interval).astimezone(local.tzinfo))
+        today = [a for a in attempts if a.date() == local.date()]
+        if limits.per_day is not None and len(today) >= limits.per_day:
+            return Decision(False, Skip.CAP_REACHED)
+        for cap, span in ((limits.per_24h, timedelta(hours=24)), (limits.per_7_days, timedelta(days=7))):
+            recent = sorted(a for a in attempts if local - a < span)
+            if cap is not None and len(recent) >= cap:
+                return Decision(False, Skip.CAP_REACHED, recent[len(recent) - cap] + span)
+        return None
