@@ -236,9 +236,9 @@ def nlu() -> None:
 def nlu_test(directory: Path, folds: int, show_errors: bool) -> None:
     """Cross-validate DIRECTORY's intents: precision, recall and F1 per intent, most-confused pairs."""
     from voicebot.dialog.evaluation import cross_validate
-    from voicebot.dialog.intents import load_nlu
+    from voicebot.dialog.intents import load_nlu, nlu_files
 
-    files = sorted(directory.glob("nlu*.yml")) + sorted((directory / "nlu").glob("*.yml"))
+    files = nlu_files(directory)
     if not files:
         click.echo(f"error: no nlu.yml in {directory}", err=True)
         sys.exit(2)
@@ -289,7 +289,6 @@ def script_check(directory: Path) -> None:
 def chat(directory: Path) -> None:
     """Talk to a script in the terminal: type what the callee says (empty line = silence)."""
     from voicebot.calls.scripted import LoadedScript
-    from voicebot.dialog.classifier import extract_entities
     from voicebot.dialog.grading import grade
     from voicebot.dialog.script import Listen, SayAction, Script, Silence, Started, State, Understood
 
@@ -318,13 +317,11 @@ def chat(directory: Path) -> None:
             event: Silence | Understood = Silence()
             click.echo("     (silence)")
         else:
-            p = loaded.classifier.predict(line)
-            entities = extract_entities(line, loaded.nlu)
+            p, event = loaded.understand(line)
             click.echo(
                 f"     intent {p.intent or '(no match)'} {p.confidence:.2f} ({p.source})"
-                + (f" entities {entities}" if entities else "")
+                + (f" entities {dict(event.entities)}" if event.entities else "")
             )
-            event = Understood(p.intent, line, p.confidence, entities)
         state, actions = engine.step(state, event)
         show(actions)
         now = grade(connected=True, outcome=state.disposition, intents=state.intents)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.calls.context import CallContext, ScriptResult
-from voicebot.dialog.classifier import Classifier, IntentClassifier, extract_entities
+from voicebot.dialog.classifier import Classifier, IntentClassifier, Prediction, extract_entities
 from voicebot.dialog.flow import Flow, Say, load_flow
 from voicebot.dialog.grading import grade_by_rules
-from voicebot.dialog.intents import NluData, load_nlu
+from voicebot.dialog.intents import NluData, load_nlu, nlu_files
 from voicebot.dialog.rasa import RasaClassifier
 from voicebot.dialog.script import (
     Event,
@@ -52,11 +52,11 @@ class LoadedScript:
     @classmethod
     def load(cls, directory: Path, default_voice: str, *, rasa_url: str | None = None) -> LoadedScript:
         """Load and train; with ``rasa_url`` a Rasa server classifies instead of the built-in model."""
-        nlu_files = sorted(directory.glob("nlu*.yml")) + sorted((directory / "nlu").glob("*.yml"))
-        if not nlu_files:
+        files = nlu_files(directory)
+        if not files:
             raise ScriptError("no nlu.yml in the script directory", file=str(directory))
         flow, _lines = load_flow(directory / "flow.yml")
-        nlu = load_nlu(nlu_files)
+        nlu = load_nlu(files)
         classifier: Classifier = RasaClassifier(rasa_url) if rasa_url else IntentClassifier.train(nlu)
         return cls(directory, flow, nlu, classifier, flow.voice or default_voice)
 
@@ -64,6 +64,13 @@ class LoadedScript:
         recording = (self.directory / say.recording) if say.recording else None
         text = say.text[variant % len(say.text)] if say.text else ""
         return Prompt(name, text, voice=self.voice, recording=recording)
+
+    def understand(self, text: str, at: float = 0.0) -> tuple[Prediction, Understood]:
+        """The callee's words as a script event: classified intent and extracted entities.
+        Blocking (a Rasa backend makes a network call)."""
+        prediction = self.classifier.predict(text)
+        entities = extract_entities(text, self.nlu)
+        return prediction, Understood(prediction.intent, text, prediction.confidence, entities, at=at)
 
     def prompts(self) -> list[Prompt]:
         """Every fixed prompt of the flow, to render when the script loads."""
@@ -146,16 +153,15 @@ class ScriptedCall:
         if not heard.text.strip():  # speech, but nothing recognized
             return Understood(None, "", 0.0, {}, at=call.now())
         # a thread: the built-in model takes ~1 ms, a Rasa server a network round trip
-        prediction = await asyncio.to_thread(self._loaded.classifier.predict, heard.text)
-        entities = extract_entities(heard.text, self._loaded.nlu)
+        prediction, event = await asyncio.to_thread(self._loaded.understand, heard.text, call.now())
         await call.note(
             "understood",
             intent=prediction.intent,
             confidence=prediction.confidence,
             source=prediction.source,
-            entities=entities,
+            entities=dict(event.entities),
         )
-        return Understood(prediction.intent, heard.text, prediction.confidence, entities, at=call.now())
+        return event
 
     @staticmethod
     def _record(result: ScriptResult, state: State) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from voicebot.calls.context import CallContext, Journal, ScriptResult, TurnRecord
 from voicebot.calls.ears import Ears
@@ -117,7 +117,3 @@ class CallSession:
                         if self._behaviour_task is not None:
                             self._behaviour_task.cancel()
                         await self._journal("callee_hangup", reason=reason, at=round(at, 3))
-
-
-async def no_journal(kind: str, **data: Any) -> None:
-    """A journal that keeps nothing (for tools and tests that need none)."""

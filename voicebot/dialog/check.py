@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.dialog.flow import Flow, Say, load_flow
-from voicebot.dialog.intents import NluData, load_nlu
+from voicebot.dialog.intents import NluData, load_nlu, nlu_files
 from voicebot.errors import ScriptError
 
 #: The opening must say it is an automated call: one of these words.
@@ -60,15 +60,15 @@ class Finding:
 def check_script(directory: Path, *, forbidden: Iterable[str] = FORBIDDEN_WORDS) -> list[Finding]:
     findings: list[Finding] = []
     flow_file = directory / "flow.yml"
-    nlu_files = sorted(directory.glob("nlu*.yml")) + sorted((directory / "nlu").glob("*.yml"))
-    if not nlu_files:
+    files = nlu_files(directory)
+    if not files:
         findings.append(Finding("error", str(directory), None, "no nlu.yml"))
     if not flow_file.exists():
         findings.append(Finding("error", str(directory), None, "no flow.yml"))
     if findings:
         return findings
     try:
-        nlu = load_nlu(nlu_files)
+        nlu = load_nlu(files)
         flow, lines = load_flow(flow_file)
     except ScriptError as e:
         return [Finding("error", e.file, e.line, e.message.split(": ", 1)[-1])]

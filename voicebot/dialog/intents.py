@@ -96,6 +96,11 @@ class NluData:
         return sum(len(v) for v in self.intents.values())
 
 
+def nlu_files(directory: Path) -> list[Path]:
+    """A script directory's intent files: nlu*.yml, then nlu/*.yml."""
+    return sorted(directory.glob("nlu*.yml")) + sorted((directory / "nlu").glob("*.yml"))
+
+
 def load_nlu(paths: Iterable[Path]) -> NluData:
     data = NluData()
     for path in paths:

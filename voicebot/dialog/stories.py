@@ -23,9 +23,8 @@ from pathlib import Path
 import yaml
 
 from voicebot.calls.scripted import LoadedScript
-from voicebot.dialog.classifier import extract_entities
 from voicebot.dialog.grading import grade
-from voicebot.dialog.script import Action, SayAction, Script, Silence, Started, State, Understood
+from voicebot.dialog.script import Action, SayAction, Script, Silence, Started, State
 from voicebot.dialog.yamlfile import ScriptLoader
 from voicebot.errors import ScriptError
 
@@ -92,15 +91,13 @@ def _run(loaded: LoadedScript, story: dict, line: int) -> StoryResult:  # type: 
             if text.strip().lower() in ("", "silence"):
                 state, actions = script.step(state, Silence())
             else:
-                p = loaded.classifier.predict(text)
+                p, understood = loaded.understand(text)
                 if "intent" in step and p.intent != step["intent"]:
                     result.failures.append(
                         f"step {number}: {text!r} understood as {p.intent!r} "
                         f"({p.confidence:.2f}), expected {step['intent']!r}"
                     )
-                state, actions = script.step(
-                    state, Understood(p.intent, text, p.confidence, extract_entities(text, loaded.nlu))
-                )
+                state, actions = script.step(state, understood)
             said = _said(actions)
         else:
             result.failures.append(f"step {number}: a step is 'bot: PROMPT' or 'user: TEXT'")

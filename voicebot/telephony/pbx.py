@@ -75,10 +75,6 @@ class CallHandle:
         if self.progress.settled and self._settle_timer is None and not self._settled.is_set():
             self._settle_timer = asyncio.get_running_loop().call_later(SETTLE_GRACE, self._settled.set)
 
-    @property
-    def settled(self) -> bool:
-        return self._settled.is_set()
-
     async def wait_settled(self, timeout: float | None = None) -> CallProgress:
         await asyncio.wait_for(self._settled.wait(), timeout)
         return self.progress
