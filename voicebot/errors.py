@@ -14,6 +14,8 @@
     │   └── AudioSocketError
     │       └── FrameError        a malformed AudioSocket frame
     ├── MediaError                unreadable or unsupported audio
+    ├── LeadFileError             a lead or do-not-call file has bad rows (each with its line)
+    ├── CampaignError             an unknown campaign, or a change its state does not allow
     └── StoreError                the database failed or is out of date
 
 Library errors are translated at the boundary with ``raise ... from e``. Every
@@ -94,6 +96,14 @@ class FrameError(AudioSocketError):
 
 class MediaError(VoicebotError):
     """Audio that cannot be read or converted."""
+
+
+class LeadFileError(VoicebotError):
+    """A lead or do-not-call file cannot be read, or has rows that cannot be imported."""
+
+
+class CampaignError(VoicebotError):
+    """An unknown campaign, or a change its state does not allow."""
 
 
 class StoreError(VoicebotError):

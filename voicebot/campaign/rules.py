@@ -95,9 +95,18 @@ class Policy:
     do_not_call: frozenset[str] = field(default_factory=frozenset)
 
     def decide(
-        self, lead: Lead, now: datetime, attempts: Sequence[datetime], do_not_call: Collection[str] = ()
+        self,
+        lead: Lead,
+        now: datetime,
+        attempts: Sequence[datetime],
+        do_not_call: Collection[str] = (),
+        lifetime_attempts: int | None = None,
     ) -> Decision:
-        """May ``lead`` be dialed at ``now`` (aware, any zone), given its earlier ``attempts``?"""
+        """May ``lead`` be dialed at ``now`` (aware, any zone), given its earlier ``attempts``?
+
+        ``attempts`` may be only the recent ones (the last 8 days cover every cap but the
+        lifetime one) when ``lifetime_attempts`` gives the total.
+        """
         if lead.number in self.do_not_call or lead.number in do_not_call:
             return Decision(False, Skip.DO_NOT_CALL)
         if self.require_consent and not lead.consent:
@@ -108,14 +117,15 @@ class Policy:
         if closed is not None:
             reopen = self.window.next_open(local)
             return Decision(False, closed, reopen.astimezone(now.tzinfo) if reopen else None)
-        capped = self._cap(local, [a.astimezone(zone) for a in attempts])
+        total = len(attempts) if lifetime_attempts is None else lifetime_attempts
+        capped = self._cap(local, [a.astimezone(zone) for a in attempts], total)
         if capped is not None:
             return capped
         return Decision(True)
 
-    def _cap(self, local: datetime, attempts: list[datetime]) -> Decision | None:
+    def _cap(self, local: datetime, attempts: list[datetime], total: int) -> Decision | None:
         limits = self.limits
-        if limits.lifetime is not None and len(attempts) >= limits.lifetime:
+        if limits.lifetime is not None and total >= limits.lifetime:
             return Decision(False, Skip.CAP_REACHED)
         if attempts:
             last = max(attempts)

@@ -30,11 +30,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from voicebot.dialog.yamlfile import ScriptLoader
-from voicebot.errors import ScriptError
+from voicebot.dialog.yamlfile import load_model
 
 
 class _Model(BaseModel):
@@ -152,47 +150,4 @@ class Flow(_Model):
 
 def load_flow(path: Path) -> tuple[Flow, dict[tuple[str, ...], int]]:
     """The flow, and the line of every key path (for checks that point at a line)."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=ScriptLoader)
-        data = yaml.load(text, Loader=ScriptLoader)
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise ScriptError(f"not valid YAML: {e.problem}", file=str(path), line=line) from e
-    lines: dict[tuple[str, ...], int] = {}
-    if root is not None:
-        _index(root, (), lines)
-    try:
-        return Flow.model_validate(data or {}), lines
-    except ValidationError as e:
-        first = e.errors()[0]
-        loc = tuple(str(p) for p in first["loc"])
-        line = _nearest(lines, loc)
-        key = ".".join(loc)
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise ScriptError(
-            f"{key}: {message}",
-            file=str(path),
-            line=line,
-            hint="see the flow file schema in docs/script-writers.md",
-        ) from e
-
-
-def _index(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            sub = (*path, str(key.value))
-            lines[sub] = key.start_mark.line + 1
-            _index(value, sub, lines) if isinstance(value, yaml.MappingNode | yaml.SequenceNode) else None
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index(item, (*path, str(i)), lines)
-
-
-def _nearest(lines: dict[tuple[str, ...], int], loc: tuple[str, ...]) -> int | None:
-    while loc:
-        if loc in lines:
-            return lines[loc]
-        loc = loc[:-1]
-    return lines.get(())
+    return load_model(path, Flow, hint="see the flow file schema in docs/script-writers.md")

@@ -8,8 +8,15 @@ This loader resolves booleans the YAML 1.2 way.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+from voicebot.errors import ScriptError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ScriptLoader(yaml.SafeLoader):  # type: ignore[misc]
@@ -23,3 +30,51 @@ ScriptLoader.yaml_implicit_resolvers = {
 ScriptLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+
+
+def load_model(path: Path, model: type[M], *, hint: str) -> tuple[M, dict[tuple[str, ...], int]]:
+    """Read a YAML file into a pydantic model, and the line of every key path.
+
+    Errors name the file, the line of the offending key, what is wrong and ``hint``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScriptError(f"cannot read: {e.strerror}", file=str(path), hint=hint) from e
+    try:
+        root = yaml.compose(text, Loader=ScriptLoader)
+        data = yaml.load(text, Loader=ScriptLoader)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else None
+        raise ScriptError(f"not valid YAML: {e.problem}", file=str(path), line=line) from e
+    lines: dict[tuple[str, ...], int] = {}
+    if root is not None:
+        _index(root, (), lines)
+    try:
+        return model.model_validate(data or {}), lines
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = tuple(str(p) for p in first["loc"])
+        key = ".".join(loc)
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ScriptError(f"{key}: {message}", file=str(path), line=_nearest(lines, loc), hint=hint) from e
+
+
+def _index(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, str(key.value))
+            lines[sub] = key.start_mark.line + 1
+            _index(value, sub, lines) if isinstance(value, yaml.MappingNode | yaml.SequenceNode) else None
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, (*path, str(i)), lines)
+
+
+def _nearest(lines: dict[tuple[str, ...], int], loc: tuple[str, ...]) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())

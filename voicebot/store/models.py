@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -15,6 +28,13 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def aware(value: Any) -> Any:
+    """SQLite keeps no time zone: every stored time is UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 class Base(DeclarativeBase):
@@ -66,3 +86,97 @@ class CallEventRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    #: The campaign file as last loaded (voicebot.campaign.definition.Campaign).
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: created, running, paused, stopped, finished
+    state: Mapped[str] = mapped_column(String(16), default="created")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeadRow(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone"),
+        Index("ix_leads_due", "campaign_id", "status", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    name: Mapped[str] = mapped_column(String(255), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    #: Columns of the lead file beyond the known ones, for the script and the agent's screen.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    consent_source: Mapped[str | None] = mapped_column(String(255))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_evidence: Mapped[str | None] = mapped_column(String(512))
+    #: pending, dialing, done, dnc, exhausted, expired (voicebot.campaign.retry.LeadStatus)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_disposition: Mapped[str | None] = mapped_column(String(16))
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_reason: Mapped[str | None] = mapped_column(String(128))
+    grade: Mapped[str | None] = mapped_column(String(1))
+    source: Mapped[str | None] = mapped_column(String(512))  # file:line it was imported from
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AttemptRow(Base):
+    """One dial of a lead, written before the originate."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), index=True)
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    call_id: Mapped[str] = mapped_column(String(36), unique=True)
+    worker: Mapped[str] = mapped_column(String(64))
+    #: dialing, done, unknown
+    state: Mapped[str] = mapped_column(String(16), default="dialing", index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disposition: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class DoNotCallRow(Base):
+    __tablename__ = "do_not_call"
+    __table_args__ = (UniqueConstraint("phone", "scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    #: "*" for the global list, else a campaign id
+    scope: Mapped[str] = mapped_column(String(64), default="*")
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    added_by: Mapped[str] = mapped_column(String(64), default="")
+    call_id: Mapped[str | None] = mapped_column(String(36))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Every dial decision and every change to who may be called, for compliance."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    #: dialed, skipped, result, dnc_add, dnc_remove, import, campaign_<state>, reconciled
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(String(128), default="")
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -27,7 +27,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from voicebot.errors import StoreError
+from voicebot.store.campaigns import CampaignRepo
 from voicebot.store.models import Call, CallEventRow
+from voicebot.store.models import aware as _aware
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -87,13 +89,6 @@ class EventRecord:
 _CALL_FIELDS = {f.name for f in dataclasses.fields(CallRecord)}
 
 
-def _aware(value: Any) -> Any:
-    """SQLite keeps no time zone: every stored time is UTC."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _record(row: Call) -> CallRecord:
     return CallRecord(**{name: _aware(getattr(row, name)) for name in _CALL_FIELDS})
 
@@ -115,7 +110,7 @@ def _storage_error(fn: Callable[P, T]) -> Callable[P, T]:
 class Store:
     """Calls and their events, in SQLite (default) or PostgreSQL (by URL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +125,8 @@ class Store:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        #: Campaigns, leads, attempts, do-not-call lists, audit (sync; ``await store.run(...)``).
+        self.campaigns = CampaignRepo(self._sessions, clock)
 
     # -- schema -----------------------------------------------------------------------
     def _alembic(self) -> Config:
@@ -163,6 +160,11 @@ class Store:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._engine.dispose()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a sync store method on the store's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,177 @@
+"""The campaign file: who runs, with which script, when, how often, how fast. Schema and loader.
+
+```yaml
+id: broadband-nov             # letters, digits, - and _
+name: Broadband upgrade, November
+script: intents/broadband-en  # relative to this file
+require_consent: true         # the default: leads without a consent record are never dialed
+timezone: Asia/Shanghai       # for leads whose zone is neither given nor known from the number
+region: CN                    # how national numbers in lead files are read
+calling_hours: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "18:00"}
+holidays: [2026-10-01, 2026-10-02]
+ends_on: 2026-12-31
+limits: {per_day: 2, per_7_days: 5, lifetime: 6, min_interval: 1h}
+retry: {busy: 10m, no_answer: 1h, congestion: 5m, failed: 30m, machine: 4h, unknown: 1h}
+pacing: {max_channels: 10, calls_per_second: 1}
+amd: hangup                   # off, hangup, or message (leave machine_message on the machine)
+```
+
+Validation errors carry the file and the line of the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from voicebot.campaign.retry import RetryPolicy
+from voicebot.campaign.rules import AttemptLimits, CallingWindow, Policy
+from voicebot.dialog.yamlfile import load_model
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``90s``, ``10m``, ``1h30m``, ``7d`` (or a number of seconds)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    text = str(value).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{value!r} is not a duration: write it like 90s, 10m, 1h30m or 7d")
+    return sum((timedelta(**{_UNITS[u]: float(n)}) for n, u in parts), timedelta())
+
+
+def _day(value: Any) -> int:
+    text = str(value).strip().lower()[:3]
+    if text not in DAYS:
+        raise ValueError(f"{value!r} is not a day: use mon, tue, wed, thu, fri, sat, sun")
+    return DAYS.index(text)
+
+
+def _clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:00 as 540 (sexagesimal minutes)
+        return time(value // 60, value % 60)
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError as e:
+        raise ValueError(f'{value!r} is not a time of day: write it like "09:00"') from e
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Day = Annotated[int, BeforeValidator(_day)]
+Clock = Annotated[time, BeforeValidator(_clock)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Hours(_Model):
+    days: tuple[Day, ...] = (0, 1, 2, 3, 4)
+    start: Clock = time(9, 0)
+    end: Clock = time(18, 0)
+
+
+class Limits(_Model):
+    """Attempts per number; null means no cap. "One call per number per 3 days": min_interval: 3d."""
+
+    per_day: int | None = Field(2, ge=1)
+    per_24h: int | None = Field(None, ge=1)
+    per_7_days: int | None = Field(5, ge=1)
+    lifetime: int | None = Field(6, ge=1)
+    min_interval: Duration = timedelta(hours=1)
+
+
+class Retry(_Model):
+    """Delay before the next attempt after each outcome; null: do not retry after it."""
+
+    busy: Duration | None = timedelta(minutes=10)
+    no_answer: Duration | None = timedelta(hours=1)
+    congestion: Duration | None = timedelta(minutes=5)
+    failed: Duration | None = timedelta(minutes=30)
+    machine: Duration | None = timedelta(hours=4)
+    unknown: Duration | None = timedelta(hours=1)
+    #: A callback the callee asked for without saying when.
+    callback_default: Duration = timedelta(days=1)
+
+
+class Pacing(_Model):
+    max_channels: int = Field(10, ge=1, le=1000)
+    calls_per_second: float = Field(1.0, gt=0, le=100)
+
+
+class CampaignFile(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    name: str = ""
+    script: Path | None = None
+    require_consent: bool = True
+    timezone: str = "Asia/Shanghai"
+    region: str = Field("CN", min_length=2, max_length=2)
+    calling_hours: Hours = Hours()
+    holidays: tuple[date, ...] = ()
+    ends_on: date | None = None
+    limits: Limits = Limits()
+    retry: Retry = Retry()
+    pacing: Pacing = Pacing()
+    amd: Literal["off", "hangup", "message"] = "off"
+    machine_message: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name like Asia/Shanghai") from e
+        return value
+
+
+class Campaign(CampaignFile):
+    """A campaign definition as stored and used: paths resolved, rules built."""
+
+    def policy(self) -> Policy:
+        h = self.calling_hours
+        window = CallingWindow(
+            days=h.days, start=h.start, end=h.end, holidays=frozenset(self.holidays), ends_on=self.ends_on
+        )
+        lim = self.limits
+        limits = AttemptLimits(
+            per_day=lim.per_day,
+            per_24h=lim.per_24h,
+            per_7_days=lim.per_7_days,
+            lifetime=lim.lifetime,
+            min_interval=lim.min_interval,
+        )
+        return Policy(window=window, limits=limits, require_consent=self.require_consent)
+
+    def retry_policy(self) -> RetryPolicy:
+        r = self.retry
+        delays = {
+            k: getattr(r, k) for k in ("busy", "no_answer", "congestion", "failed", "machine", "unknown")
+        }
+        return RetryPolicy(delays=delays, callback_default=r.callback_default)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def load_campaign(path: Path) -> Campaign:
+    """Read a campaign file; relative paths in it are relative to the file."""
+    parsed, _lines = load_model(path, CampaignFile, hint="see the campaign file in docs/operations.md")
+    data = parsed.model_dump()
+    for key in ("script", "machine_message"):
+        if data[key] is not None and not Path(data[key]).is_absolute():
+            data[key] = (path.parent / data[key]).resolve()
+    return Campaign.model_validate(data)

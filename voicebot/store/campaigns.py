@@ -1,0 +1,699 @@
+"""Campaigns, leads, attempts, do-not-call lists and the audit trail.
+
+Every method is one transaction. ``claim`` is the heart of the dialer: it picks
+due leads with row locks that skip rows another worker holds (PostgreSQL; on
+SQLite the single writer does the same), applies the dial rules to each inside
+the same transaction, and writes the attempt *before* anything is dialed. A
+lead moves from ``pending`` to ``dialing`` only by a conditional update, so two
+workers can never both dial it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from voicebot.campaign.leads import ImportedLead
+from voicebot.campaign.retry import LeadStatus, Next, after_skip
+from voicebot.campaign.rules import Decision, Lead, Policy
+from voicebot.errors import CampaignError
+from voicebot.store.models import AttemptRow, AuditRow, CampaignRow, DoNotCallRow, LeadRow
+from voicebot.store.models import aware as _aware
+
+GLOBAL = "*"
+#: Attempts older than this never matter to the caps but the lifetime one (counted apart).
+RECENT = timedelta(days=8)
+#: state -> the states an operator may move it to
+TRANSITIONS = {
+    "created": {"running", "stopped"},
+    "running": {"paused", "stopped", "finished"},
+    "paused": {"running", "stopped"},
+    "stopped": {"running"},
+    "finished": {"running"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInfo:
+    id: str
+    name: str
+    state: str
+    definition: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeadInfo:
+    id: int
+    campaign_id: str
+    phone: str
+    name: str
+    timezone: str
+    fields: dict[str, Any]
+    consent_source: str | None
+    consent_at: datetime | None
+    consent_evidence: str | None
+    status: str
+    next_at: datetime | None
+    attempts: int
+    last_disposition: str | None
+    last_outcome: str | None
+    last_reason: str | None
+    grade: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A lead this worker may dial now; its attempt is already written."""
+
+    attempt_id: int
+    call_id: str
+    lead: LeadInfo
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    attempt_id: int
+    call_id: str
+    lead_id: int
+    campaign_id: str
+    phone: str
+    worker: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DncEntry:
+    phone: str
+    scope: str
+    reason: str
+    added_by: str
+    added_at: datetime
+    call_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    reason: str
+    campaign_id: str | None
+    lead_id: int | None
+    phone: str | None
+    call_id: str | None
+    detail: dict[str, Any]
+
+
+def _lead(row: LeadRow) -> LeadInfo:
+    return LeadInfo(**{f.name: _aware(getattr(row, f.name)) for f in dataclasses.fields(LeadInfo)})
+
+
+def _campaign(row: CampaignRow) -> CampaignInfo:
+    return CampaignInfo(
+        row.id, row.name, row.state, dict(row.definition), _aware(row.created_at), _aware(row.updated_at)
+    )
+
+
+class CampaignRepo:
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._now = now
+
+    # -- campaigns --------------------------------------------------------------------
+    def save_campaign(
+        self, campaign_id: str, name: str, definition: dict[str, Any], actor: str
+    ) -> CampaignInfo:
+        now = self._now()
+        with self._sessions.begin() as s:
+            row = s.get(CampaignRow, campaign_id)
+            if row is None:
+                row = CampaignRow(
+                    id=campaign_id,
+                    name=name,
+                    definition=definition,
+                    state="created",
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(row)
+                _audit(s, now, actor, "campaign_created", campaign_id=campaign_id)
+            else:
+                row.name, row.definition, row.updated_at = name, definition, now
+                _audit(s, now, actor, "campaign_updated", campaign_id=campaign_id)
+            s.flush()
+            return _campaign(row)
+
+    def campaign(self, campaign_id: str) -> CampaignInfo:
+        with self._sessions() as s:
+            row = s.get(CampaignRow, campaign_id)
+            if row is None:
+                raise CampaignError(
+                    f"no campaign {campaign_id!r}", hint="create it: voicebot campaign create FILE.yml"
+                )
+            return _campaign(row)
+
+    def campaigns(self, state: str | None = None) -> list[CampaignInfo]:
+        with self._sessions() as s:
+            q = select(CampaignRow).order_by(CampaignRow.created_at)
+            if state is not None:
+                q = q.where(CampaignRow.state == state)
+            return [_campaign(r) for r in s.scalars(q)]
+
+    def set_state(self, campaign_id: str, state: str, actor: str, reason: str = "") -> CampaignInfo:
+        now = self._now()
+        with self._sessions.begin() as s:
+            row = s.get(CampaignRow, campaign_id)
+            if row is None:
+                raise CampaignError(
+                    f"no campaign {campaign_id!r}", hint="list them: voicebot campaign status"
+                )
+            if state != row.state:
+                if state not in TRANSITIONS.get(row.state, set()):
+                    allowed = ", ".join(sorted(TRANSITIONS.get(row.state, set()))) or "nothing"
+                    raise CampaignError(
+                        f"campaign {campaign_id!r} is {row.state}; it cannot become {state}",
+                        hint=f"from {row.state} it can become: {allowed}",
+                    )
+                row.state, row.updated_at = state, now
+                _audit(s, now, actor, f"campaign_{state}", reason, campaign_id=campaign_id)
+            s.flush()
+            return _campaign(row)
+
+    # -- leads ------------------------------------------------------------------------
+    def import_leads(
+        self, campaign_id: str, leads: Sequence[ImportedLead], source: str, actor: str
+    ) -> tuple[int, int]:
+        """Insert new leads and merge into existing ones (same campaign and number): (new, merged)."""
+        now = self._now()
+        with self._sessions.begin() as s:
+            if s.get(CampaignRow, campaign_id) is None:
+                raise CampaignError(f"no campaign {campaign_id!r}", hint="voicebot campaign create FILE.yml")
+            existing = {
+                r.phone: r
+                for chunk in _chunks([lead.phone for lead in leads])
+                for r in s.scalars(
+                    select(LeadRow).where(LeadRow.campaign_id == campaign_id, LeadRow.phone.in_(chunk))
+                )
+            }
+            new = merged = 0
+            for lead in leads:
+                row = existing.get(lead.phone)
+                if row is None:
+                    s.add(
+                        LeadRow(
+                            campaign_id=campaign_id,
+                            phone=lead.phone,
+                            name=lead.name,
+                            timezone=lead.timezone,
+                            fields=dict(lead.fields),
+                            consent_source=lead.consent_source,
+                            consent_at=lead.consent_at,
+                            consent_evidence=lead.consent_evidence,
+                            status=LeadStatus.PENDING.value,
+                            next_at=now,
+                            attempts=0,
+                            source=f"{source}:{lead.line}",
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    new += 1
+                    continue
+                merged += 1
+                row.name = lead.name or row.name
+                row.timezone = lead.timezone or row.timezone
+                row.fields = {**row.fields, **lead.fields}
+                if lead.consent_source:
+                    row.consent_source = lead.consent_source
+                    row.consent_at = lead.consent_at
+                    row.consent_evidence = lead.consent_evidence
+                    if row.status == LeadStatus.NO_CONSENT:
+                        row.status, row.next_at = LeadStatus.PENDING.value, now
+                row.updated_at = now
+            _audit(
+                s,
+                now,
+                actor,
+                "import",
+                source,
+                campaign_id=campaign_id,
+                detail={"new": new, "merged": merged},
+            )
+        return new, merged
+
+    def leads(self, campaign_id: str, status: str | None = None, limit: int | None = None) -> list[LeadInfo]:
+        with self._sessions() as s:
+            q = select(LeadRow).where(LeadRow.campaign_id == campaign_id).order_by(LeadRow.id)
+            if status is not None:
+                q = q.where(LeadRow.status == status)
+            return [_lead(r) for r in s.scalars(q.limit(limit))]
+
+    def lead(self, lead_id: int) -> LeadInfo | None:
+        with self._sessions() as s:
+            row = s.get(LeadRow, lead_id)
+            return _lead(row) if row else None
+
+    # -- dialing ----------------------------------------------------------------------
+    def claim(
+        self, campaign_id: str, policy: Policy, default_zone: str, worker: str, limit: int
+    ) -> tuple[list[Claim], int]:
+        """Up to ``limit`` leads to dial now, their attempts written; and how many were skipped."""
+        now = self._now()
+        claims: list[Claim] = []
+        skipped = 0
+        with self._sessions.begin() as s:
+            state = s.scalar(select(CampaignRow.state).where(CampaignRow.id == campaign_id))
+            if state != "running" or limit <= 0:
+                return [], 0
+            batch = list(
+                s.scalars(
+                    select(LeadRow)
+                    .where(
+                        LeadRow.campaign_id == campaign_id,
+                        LeadRow.status == LeadStatus.PENDING.value,
+                        LeadRow.next_at <= now,
+                    )
+                    .order_by(LeadRow.next_at, LeadRow.id)
+                    .limit(limit * 2 + 50)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not batch:
+                return [], 0
+            phones = [r.phone for r in batch]
+            blocked = _blocked(s, phones, campaign_id)
+            recent, totals = _attempts(s, phones, now - RECENT)
+            for row in batch:
+                decision = policy.decide(
+                    Lead(row.phone, row.timezone or default_zone, consent=row.consent_source is not None),
+                    now,
+                    recent.get(row.phone, ()),
+                    blocked,
+                    lifetime_attempts=totals.get(row.phone, 0),
+                )
+                if not decision.allowed:
+                    skipped += 1
+                    self._skip(s, row, decision, now, worker)
+                    continue
+                if len(claims) >= limit:
+                    continue
+                taken = s.execute(
+                    update(LeadRow)
+                    .where(LeadRow.id == row.id, LeadRow.status == LeadStatus.PENDING.value)
+                    .values(status=LeadStatus.DIALING.value, attempts=LeadRow.attempts + 1, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # another worker took it
+                call_id = str(uuid.uuid4())
+                attempt = AttemptRow(
+                    lead_id=row.id,
+                    campaign_id=campaign_id,
+                    phone=row.phone,
+                    call_id=call_id,
+                    worker=worker,
+                    state="dialing",
+                    started_at=now,
+                )
+                s.add(attempt)
+                _audit(
+                    s,
+                    now,
+                    worker,
+                    "dialed",
+                    "",
+                    campaign_id=campaign_id,
+                    lead_id=row.id,
+                    phone=row.phone,
+                    call_id=call_id,
+                )
+                s.flush()
+                s.refresh(row)
+                claims.append(Claim(attempt.id, call_id, _lead(row)))
+                recent[row.phone] = (*recent.get(row.phone, ()), now)
+                totals[row.phone] = totals.get(row.phone, 0) + 1
+        return claims, skipped
+
+    def _skip(self, s: Session, row: LeadRow, decision: Decision, now: datetime, actor: str) -> None:
+        nxt = after_skip(decision)
+        row.status, row.next_at, row.last_reason, row.updated_at = nxt.status.value, nxt.at, nxt.reason, now
+        _audit(
+            s,
+            now,
+            actor,
+            "skipped",
+            nxt.reason,
+            campaign_id=row.campaign_id,
+            lead_id=row.id,
+            phone=row.phone,
+            detail={"retry_at": nxt.at.isoformat() if nxt.at else None, "status": nxt.status.value},
+        )
+
+    def cancel(self, claim: Claim, reason: str, status: LeadStatus, actor: str) -> None:
+        """A claimed lead that must not be dialed after all (its number was blocked meanwhile)."""
+        now = self._now()
+        with self._sessions.begin() as s:
+            s.execute(delete(AttemptRow).where(AttemptRow.id == claim.attempt_id))
+            row = s.get(LeadRow, claim.lead.id)
+            if row is not None:
+                row.status, row.last_reason, row.updated_at = status.value, reason, now
+                row.attempts = max(0, row.attempts - 1)
+            _audit(
+                s,
+                now,
+                actor,
+                "skipped",
+                reason,
+                campaign_id=claim.lead.campaign_id,
+                lead_id=claim.lead.id,
+                phone=claim.lead.phone,
+                call_id=claim.call_id,
+            )
+
+    def finish(
+        self,
+        call_id: str,
+        nxt: Next,
+        *,
+        disposition: str,
+        outcome: str | None,
+        grade: str | None,
+        actor: str,
+        state: str = "done",
+    ) -> None:
+        """Close an attempt and move its lead on (retry, done, do-not-call...)."""
+        now = self._now()
+        with self._sessions.begin() as s:
+            attempt = s.scalar(select(AttemptRow).where(AttemptRow.call_id == call_id))
+            if attempt is None:
+                raise CampaignError(f"no attempt for call {call_id}")
+            attempt.state, attempt.ended_at = state, now
+            attempt.disposition, attempt.outcome = disposition, outcome
+            lead = s.get(LeadRow, attempt.lead_id)
+            if lead is not None:
+                lead.status, lead.next_at, lead.last_reason = nxt.status.value, nxt.at, nxt.reason
+                lead.last_disposition, lead.last_outcome, lead.updated_at = disposition, outcome, now
+                lead.grade = grade or lead.grade
+            _audit(
+                s,
+                now,
+                actor,
+                "result" if state == "done" else "reconciled",
+                nxt.reason,
+                campaign_id=attempt.campaign_id,
+                lead_id=attempt.lead_id,
+                phone=attempt.phone,
+                call_id=call_id,
+                detail={
+                    "disposition": disposition,
+                    "outcome": outcome,
+                    "status": nxt.status.value,
+                    "next_at": nxt.at.isoformat() if nxt.at else None,
+                },
+            )
+
+    def in_flight(
+        self, *, worker: str | None = None, started_before: datetime | None = None
+    ) -> list[InFlight]:
+        """Attempts still marked dialing: this worker's, or anyone's that started too long ago."""
+        with self._sessions() as s:
+            q = select(AttemptRow).where(AttemptRow.state == "dialing")
+            rows = [
+                r
+                for r in s.scalars(q)
+                if (worker is not None and r.worker == worker)
+                or (started_before is not None and _aware(r.started_at) < started_before)
+            ]
+            return [
+                InFlight(r.id, r.call_id, r.lead_id, r.campaign_id, r.phone, r.worker, _aware(r.started_at))
+                for r in rows
+            ]
+
+    def remaining(self, campaign_id: str) -> dict[str, int]:
+        """Leads per status; with ``due`` = pending and due now."""
+        now = self._now()
+        with self._sessions() as s:
+            counts = dict(
+                s.execute(
+                    select(LeadRow.status, func.count())
+                    .where(LeadRow.campaign_id == campaign_id)
+                    .group_by(LeadRow.status)
+                ).all()
+            )
+            counts["due"] = (
+                s.scalar(
+                    select(func.count()).where(
+                        LeadRow.campaign_id == campaign_id,
+                        LeadRow.status == LeadStatus.PENDING.value,
+                        LeadRow.next_at <= now,
+                    )
+                )
+                or 0
+            )
+            return counts
+
+    def next_due(self, campaign_id: str) -> datetime | None:
+        with self._sessions() as s:
+            value = s.scalar(
+                select(func.min(LeadRow.next_at)).where(
+                    LeadRow.campaign_id == campaign_id, LeadRow.status == LeadStatus.PENDING.value
+                )
+            )
+            return _aware(value) if value is not None else None
+
+    def attempts(self, campaign_id: str) -> list[dict[str, Any]]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(AttemptRow).where(AttemptRow.campaign_id == campaign_id).order_by(AttemptRow.id)
+            )
+            return [
+                {
+                    "lead_id": r.lead_id,
+                    "phone": r.phone,
+                    "call_id": r.call_id,
+                    "worker": r.worker,
+                    "state": r.state,
+                    "started_at": _aware(r.started_at),
+                    "ended_at": _aware(r.ended_at),
+                    "disposition": r.disposition,
+                    "outcome": r.outcome,
+                }
+                for r in rows
+            ]
+
+    # -- do not call ------------------------------------------------------------------
+    def dnc_add(
+        self,
+        phones: Iterable[str],
+        *,
+        scope: str = GLOBAL,
+        reason: str,
+        actor: str,
+        call_id: str | None = None,
+    ) -> int:
+        """Put numbers on a list (idempotent); their pending leads stop at once. How many were new."""
+        now = self._now()
+        added = 0
+        with self._sessions.begin() as s:
+            wanted = list(dict.fromkeys(phones))
+            for chunk in _chunks(wanted):
+                have = set(
+                    s.scalars(
+                        select(DoNotCallRow.phone).where(
+                            DoNotCallRow.phone.in_(chunk), DoNotCallRow.scope == scope
+                        )
+                    )
+                )
+                for phone in chunk:
+                    if phone in have:
+                        continue
+                    values = {
+                        "phone": phone,
+                        "scope": scope,
+                        "reason": reason,
+                        "added_by": actor,
+                        "call_id": call_id,
+                        "added_at": now,
+                    }
+                    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+                    result = s.execute(insert(DoNotCallRow).values(**values).on_conflict_do_nothing())
+                    if result.rowcount:  # type: ignore[attr-defined]
+                        added += 1
+                        _audit(
+                            s,
+                            now,
+                            actor,
+                            "dnc_add",
+                            reason,
+                            phone=phone,
+                            call_id=call_id,
+                            campaign_id=None if scope == GLOBAL else scope,
+                        )
+                leads = update(LeadRow).where(
+                    LeadRow.phone.in_(chunk),
+                    LeadRow.status.in_([LeadStatus.PENDING.value, LeadStatus.NO_CONSENT.value]),
+                )
+                if scope != GLOBAL:
+                    leads = leads.where(LeadRow.campaign_id == scope)
+                s.execute(
+                    leads.values(
+                        status=LeadStatus.DO_NOT_CALL.value, last_reason="do-not-call", updated_at=now
+                    ).execution_options(synchronize_session=False)
+                )
+        return added
+
+    def dnc_remove(self, phone: str, *, scope: str = GLOBAL, reason: str, actor: str) -> bool:
+        now = self._now()
+        with self._sessions.begin() as s:
+            row = s.scalar(
+                select(DoNotCallRow).where(DoNotCallRow.phone == phone, DoNotCallRow.scope == scope)
+            )
+            if row is None:
+                return False
+            detail = {
+                "added_at": _aware(row.added_at).isoformat(),
+                "added_reason": row.reason,
+                "added_by": row.added_by,
+            }
+            s.delete(row)
+            _audit(
+                s,
+                now,
+                actor,
+                "dnc_remove",
+                reason,
+                phone=phone,
+                campaign_id=None if scope == GLOBAL else scope,
+                detail=detail,
+            )
+            return True
+
+    def dnc_check(self, phone: str) -> list[DncEntry]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(DoNotCallRow).where(DoNotCallRow.phone == phone).order_by(DoNotCallRow.id)
+            )
+            return [
+                DncEntry(r.phone, r.scope, r.reason, r.added_by, _aware(r.added_at), r.call_id) for r in rows
+            ]
+
+    def is_blocked(self, phone: str, campaign_id: str) -> bool:
+        with self._sessions() as s:
+            return bool(_blocked(s, [phone], campaign_id))
+
+    # -- audit ------------------------------------------------------------------------
+    def audit(
+        self,
+        *,
+        campaign_id: str | None = None,
+        phone: str | None = None,
+        lead_id: int | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        with self._sessions() as s:
+            q = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+            for column, value in (
+                (AuditRow.campaign_id, campaign_id),
+                (AuditRow.phone, phone),
+                (AuditRow.lead_id, lead_id),
+                (AuditRow.action, action),
+            ):
+                if value is not None:
+                    q = q.where(column == value)
+            if since is not None:
+                q = q.where(AuditRow.at >= since)
+            rows = list(s.scalars(q))
+            return [
+                AuditEntry(
+                    r.id,
+                    _aware(r.at),
+                    r.actor,
+                    r.action,
+                    r.reason,
+                    r.campaign_id,
+                    r.lead_id,
+                    r.phone,
+                    r.call_id,
+                    dict(r.detail),
+                )
+                for r in reversed(rows)
+            ]
+
+
+def _audit(
+    s: Session,
+    at: datetime,
+    actor: str,
+    action: str,
+    reason: str = "",
+    *,
+    campaign_id: str | None = None,
+    lead_id: int | None = None,
+    phone: str | None = None,
+    call_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    s.add(
+        AuditRow(
+            at=at,
+            actor=actor,
+            action=action,
+            reason=reason[:128],
+            campaign_id=campaign_id,
+            lead_id=lead_id,
+            phone=phone,
+            call_id=call_id,
+            detail=detail or {},
+        )
+    )
+
+
+def _blocked(s: Session, phones: Sequence[str], campaign_id: str) -> set[str]:
+    return set(
+        s.scalars(
+            select(DoNotCallRow.phone).where(
+                DoNotCallRow.phone.in_(phones), DoNotCallRow.scope.in_([GLOBAL, campaign_id])
+            )
+        )
+    )
+
+
+def _attempts(
+    s: Session, phones: Sequence[str], since: datetime
+) -> tuple[dict[str, tuple[datetime, ...]], dict[str, int]]:
+    recent: dict[str, list[datetime]] = defaultdict(list)
+    for phone, at in s.execute(
+        select(AttemptRow.phone, AttemptRow.started_at).where(
+            AttemptRow.phone.in_(phones), AttemptRow.started_at >= since
+        )
+    ):
+        recent[phone].append(_aware(at))
+    totals = dict(
+        s.execute(
+            select(AttemptRow.phone, func.count())
+            .where(AttemptRow.phone.in_(phones))
+            .group_by(AttemptRow.phone)
+        ).all()
+    )
+    return {k: tuple(v) for k, v in recent.items()}, totals
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
