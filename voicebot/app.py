@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 
 from voicebot.calls.behaviour import GreetAndListen
@@ -13,6 +15,8 @@ from voicebot.calls.ears import Ears
 from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
+from voicebot.campaign.definition import Campaign
+from voicebot.campaign.dialer import Dialer
 from voicebot.config import Settings
 from voicebot.errors import ConfigError
 from voicebot.media.stream import MediaStream
@@ -23,7 +27,8 @@ from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import TurnConfig
 from voicebot.speech.vad import VoiceActivity
 from voicebot.speech.vosk import VoskRecognizer
-from voicebot.store import Store
+from voicebot.store import CallRecord, Store
+from voicebot.store.campaigns import Claim
 from voicebot.telephony.agi import AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
@@ -97,6 +102,8 @@ class App:
             pre_roll=sp.pre_roll,
         )
         self.recognizer = load_recognizer(settings)
+        self._scripts: dict[Path, LoadedScript] = {}
+        self._lead_calls: dict[str, tuple[LoadedScript | None, dict[str, str]]] = {}
         self.agi: AgiServer | None = None
         self.audiosocket: AudioSocketServer | None = None
         self.calls: CallService | None = None
@@ -128,6 +135,7 @@ class App:
             ring_timeout=settings.dial.ring_timeout,
             caller_id=settings.dial.caller_id,
             max_call_seconds=settings.call.max_call_seconds,
+            on_opt_out=self._opted_out,
         )
         self.audiosocket = AudioSocketServer(
             settings.audiosocket.host, settings.audiosocket.port, self.calls.on_media
@@ -138,7 +146,11 @@ class App:
         await self.ami.connect()
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
-        if self.script is not None:
+        if call_id in self._lead_calls:  # a campaign's call: its script, the lead's fields
+            script, variables = self._lead_calls[call_id]
+            if script is not None:
+                return ScriptedCall(script, self.prompts, call_id, variables)
+        elif self.script is not None:
             return ScriptedCall(self.script, self.prompts, call_id)
         return GreetAndListen(
             self.greeting, barge_in=self.greeting_prompt.barge_in, text=self.greeting_prompt.text
@@ -184,3 +196,68 @@ class App:
             destination, template=d.channel_template, number_format=d.number_format, region=d.default_region
         )
         return await self.calls.place(target, lead_id=lead_id, campaign_id=campaign_id)
+
+    # -- campaigns ----------------------------------------------------------------------
+    async def script_for(self, directory: Path) -> LoadedScript:
+        """A campaign's script, loaded and its prompts rendered once per process."""
+        key = directory  # campaign files resolve it
+        if key not in self._scripts:
+            loaded = await asyncio.to_thread(
+                LoadedScript.load, key, self.settings.speech.voice, rasa_url=self.settings.call.rasa_url
+            )
+            await self.prompts.prepare(loaded.prompts())
+            self._scripts[key] = loaded
+        return self._scripts[key]
+
+    async def place_lead(self, campaign: Campaign, claim: Claim) -> CallRecord:
+        """The dialer's call to one lead: the campaign's script, the lead's fields for its prompts."""
+        assert self.calls is not None, "App.start() first"
+        lead = claim.lead
+        script = await self.script_for(campaign.script) if campaign.script else self.script
+        d = self.settings.dial
+        target = resolve(
+            lead.phone, template=d.channel_template, number_format=d.number_format, region=campaign.region
+        )
+        fields = {str(k): str(v) for k, v in lead.fields.items()}
+        self._lead_calls[claim.call_id] = (script, {**fields, "name": lead.name})
+        try:
+            outcome = await self.calls.place(
+                target,
+                shown_as=lead.phone,
+                call_id=claim.call_id,
+                lead_id=str(lead.id),
+                campaign_id=campaign.id,
+                variables={
+                    "VOICEBOT_AMD": campaign.amd,
+                    "VOICEBOT_MACHINE_MESSAGE": campaign.machine_message or "",
+                },
+            )
+        finally:
+            self._lead_calls.pop(claim.call_id, None)
+        return outcome.record
+
+    def dialer(self, *, clock: Callable[[], datetime] | None = None) -> Dialer:
+        """This worker's dialer over the running campaigns."""
+        s = self.settings
+        return Dialer(
+            self.store,
+            self.place_lead,
+            worker=s.dialer.worker,
+            max_channels=s.dialer.max_channels,
+            clock=clock or (lambda: datetime.now(UTC)),
+            tick=s.dialer.tick,
+            stale_after=timedelta(seconds=s.dial.ring_timeout + s.call.max_call_seconds + 120),
+        )
+
+    async def _opted_out(self, call_id: str) -> None:
+        """The callee refused by voice: the number goes on the global do-not-call list at once."""
+        record = await self.store.get_call(call_id)
+        if record is None or not record.destination.startswith("+"):
+            return  # a channel, not a phone number: nothing to block
+        await self.store.run(
+            self.store.campaigns.dnc_add,
+            [record.destination],
+            reason="opted out by voice",
+            actor=self.settings.dialer.worker,
+            call_id=call_id,
+        )

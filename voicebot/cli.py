@@ -50,9 +50,10 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str | None) ->
 
 
 @main.command()
+@click.option("--no-dialer", is_flag=True, help="take calls only; dial no campaign")
 @click.pass_obj
-def serve(settings: Settings) -> None:
-    """Run AMI + FastAGI + AudioSocket until interrupted."""
+def serve(settings: Settings, no_dialer: bool) -> None:
+    """Run AMI + FastAGI + AudioSocket, and the dialer for running campaigns, until interrupted."""
     from voicebot.app import App
 
     async def run() -> None:
@@ -67,8 +68,13 @@ def serve(settings: Settings) -> None:
                 f"AudioSocket {settings.audiosocket.host}:{app.audiosocket.port}, "
                 f"AMI {settings.ami.host}:{settings.ami.port}"
             )
+            dialer = None if no_dialer else app.dialer()
+            dialing = asyncio.create_task(dialer.run(), name="dialer") if dialer else None
             await stop.wait()
             click.echo("stopping")
+            if dialer is not None and dialing is not None:
+                dialer.stop()  # no new calls; the calls in progress finish
+                await dialing
 
     _run(run())
 
@@ -384,3 +390,13 @@ def nlu_export_rasa(directory: Path, out: Path) -> None:
     click.echo(
         f"Rasa project written to {out} ({loaded.nlu.examples} examples, {len(loaded.nlu.intents)} intents)"
     )
+
+
+def _register() -> None:
+    from voicebot.cli_campaign import audit, campaign, dnc, leads
+
+    for command in (campaign, leads, dnc, audit):
+        main.add_command(command)
+
+
+_register()

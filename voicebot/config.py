@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,17 @@ class SpeechSettings(_Section):
     rate: int = Field(160, ge=60, le=400)
 
 
+class DialerSettings(_Section):
+    """The campaign dialer of this worker (several workers may share one PostgreSQL database)."""
+
+    #: This worker's name in attempts and the audit; keep it stable across restarts.
+    worker: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
+    #: Channels this worker may have up at once (the PBX's or trunk's limit).
+    max_channels: int = Field(20, ge=1, le=2000)
+    #: Seconds between scheduling passes when nothing wakes the dialer sooner.
+    tick: float = Field(1.0, gt=0, le=60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -118,6 +130,7 @@ class Settings(BaseSettings):
     dial: DialSettings = DialSettings()
     call: CallSettings = CallSettings()
     speech: SpeechSettings = SpeechSettings()
+    dialer: DialerSettings = DialerSettings()
 
     @property
     def db_url(self) -> str:

@@ -126,6 +126,7 @@ class ScriptedCall:
                             pass
                         case OptOut():
                             result.opted_out = True
+                            await call.note("opt_out")  # blocks the number now, not at hangup
                         case ScheduleCallback(when):
                             result.callback = when or "unspecified"
                 if state.ended or event is None:

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +74,7 @@ class CallService:
         ring_timeout: float = 30.0,
         caller_id: str = "",
         max_call_seconds: float = 600.0,
+        on_opt_out: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._pbx = pbx
@@ -86,6 +87,7 @@ class CallService:
         self._ring_timeout = ring_timeout
         self._caller_id = caller_id
         self._max_call_seconds = max_call_seconds
+        self._on_opt_out = on_opt_out
         self._live: dict[str, _Live] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
         self._adopted: set[asyncio.Task[None]] = set()  # followers of calls we did not originate
@@ -108,9 +110,15 @@ class CallService:
         shown_as: str | None = None,
         lead_id: str | None = None,
         campaign_id: str | None = None,
+        call_id: str | None = None,
+        variables: Mapping[str, str] | None = None,
     ) -> CallOutcome:
-        """Place one call and wait until its record is complete."""
-        call_id = str(uuid.uuid4())
+        """Place one call and wait until its record is complete.
+
+        ``variables`` become channel variables of the call (the dialplan reads
+        VOICEBOT_AMD, for one); ``call_id`` is given by the dialer, whose attempt has it.
+        """
+        call_id = call_id or str(uuid.uuid4())
         live = self._live[call_id] = _Live(call_id)
         await self._store.create_call(
             CallRecord(
@@ -122,6 +130,7 @@ class CallService:
             )
         )
         variables = {
+            **(variables or {}),
             "VOICEBOT_CALL_ID": call_id,
             "VOICEBOT_AGI": self._agi_address(),
             "VOICEBOT_LEAD": lead_id or "",
@@ -207,6 +216,14 @@ class CallService:
                     callback=s.callback,
                 )
         script = session.script if session is not None else None
+        if script is not None and script.opted_out and self._on_opt_out is not None:
+            try:  # already done when the callee said it; again in case that write failed
+                await self._on_opt_out(live.call_id)
+            except VoicebotError as e:
+                log.error(
+                    "could not block the number after an opt-out: %s", e, extra={"call_id": live.call_id}
+                )
+                fields["error"] = f"opt-out not on the do-not-call list: {e.message}"
         if script is not None and script.grade is not None:
             fields["grade"] = script.grade  # the script's own rules, or the default scale
         elif disposition is not Disposition.ANSWERED:
@@ -307,6 +324,13 @@ class CallService:
 
     def _journal(self, call_id: str) -> Callable[..., Any]:
         async def journal(kind: str, **data: Any) -> None:
+            if kind == "opt_out" and self._on_opt_out is not None:
+                try:
+                    await self._on_opt_out(call_id)
+                except VoicebotError as e:
+                    log.error(
+                        "could not block the number after an opt-out: %s", e, extra={"call_id": call_id}
+                    )
             try:
                 await self._store.add_event(call_id, kind, data)
             except VoicebotError as e:

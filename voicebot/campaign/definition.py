@@ -32,6 +32,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from voicebot.campaign.retry import RetryPolicy
 from voicebot.campaign.rules import AttemptLimits, CallingWindow, Policy
 from voicebot.dialog.yamlfile import load_model
+from voicebot.errors import ScriptError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
@@ -52,6 +53,8 @@ def parse_duration(value: Any) -> timedelta:
 
 
 def _day(value: Any) -> int:
+    if isinstance(value, int) and 0 <= value <= 6:  # as stored: Monday = 0
+        return value
     text = str(value).strip().lower()[:3]
     if text not in DAYS:
         raise ValueError(f"{value!r} is not a day: use mon, tue, wed, thu, fri, sat, sun")
@@ -75,7 +78,7 @@ Clock = Annotated[time, BeforeValidator(_clock)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_timedelta="float")
 
 
 class Hours(_Model):
@@ -125,8 +128,10 @@ class CampaignFile(_Model):
     limits: Limits = Limits()
     retry: Retry = Retry()
     pacing: Pacing = Pacing()
+    #: Answering machines (Asterisk AMD in the dialplan): off, hangup, or message (Playback of
+    #: machine_message, a sound on the PBX such as custom/acme-callback, then hang up).
     amd: Literal["off", "hangup", "message"] = "off"
-    machine_message: Path | None = None
+    machine_message: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -169,9 +174,16 @@ class Campaign(CampaignFile):
 
 def load_campaign(path: Path) -> Campaign:
     """Read a campaign file; relative paths in it are relative to the file."""
-    parsed, _lines = load_model(path, CampaignFile, hint="see the campaign file in docs/operations.md")
+    parsed, lines = load_model(path, CampaignFile, hint="see the campaign file in docs/operations.md")
     data = parsed.model_dump()
-    for key in ("script", "machine_message"):
-        if data[key] is not None and not Path(data[key]).is_absolute():
-            data[key] = (path.parent / data[key]).resolve()
-    return Campaign.model_validate(data)
+    if data["script"] is not None and not Path(data["script"]).is_absolute():
+        data["script"] = (path.parent / data["script"]).resolve()
+    campaign = Campaign.model_validate(data)
+    if campaign.amd == "message" and not campaign.machine_message:
+        raise ScriptError(
+            "amd: message needs machine_message",
+            file=str(path),
+            line=lines.get(("amd",)),
+            hint="name a sound on the PBX (machine_message: custom/acme-callback) or use amd: hangup",
+        )
+    return campaign

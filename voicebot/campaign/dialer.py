@@ -1,0 +1,261 @@
+"""The dialer: running campaigns' leads, dialed within the rules, the channel limits and the pace.
+
+One ``Dialer`` per worker process. Each pass it claims due leads (the store
+applies the dial rules and writes each attempt before anything is dialed),
+spaces the originates to the campaign's calls per second, checks the number
+against the do-not-call lists once more just before dialing, and when a call
+ends moves its lead on (retry, callback, done, do-not-call). On start it
+reconciles the attempts it left in flight when it last stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from voicebot.campaign.callbacks import parse_callback
+from voicebot.campaign.definition import Campaign
+from voicebot.campaign.retry import LeadStatus, Next
+from voicebot.errors import VoicebotError
+from voicebot.store import CallRecord, Store
+from voicebot.store.campaigns import Claim, InFlight
+
+log = logging.getLogger(__name__)
+
+#: Places one lead's call (the call id is the attempt's) and returns its completed record.
+PlaceCall = Callable[[Campaign, Claim], Awaitable[CallRecord]]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    disposition: str
+    outcome: str | None = None
+    grade: str | None = None
+    opted_out: bool = False
+    callback: str | None = None  # the callee's words, or "unspecified"; None: no callback asked
+
+
+def next_step(campaign: Campaign, lead_zone: str, result: AttemptResult, now: datetime) -> Next:
+    """The lead's next state after an attempt: retry per outcome, callback moved into the window. Pure."""
+    zone = ZoneInfo(lead_zone or campaign.timezone)
+    callback_at = None
+    if result.callback is not None:
+        local = now.astimezone(zone)
+        when = parse_callback(None if result.callback == "unspecified" else result.callback, local)
+        when = when or local + campaign.retry.callback_default
+        opened = campaign.policy().window.next_open(when)
+        callback_at = (opened or when).astimezone(UTC)
+    return campaign.retry_policy().after(
+        result.disposition,
+        now,
+        opted_out=result.opted_out,
+        callback_at=callback_at,
+        callback_requested=result.callback is not None,
+    )
+
+
+class Pacer:
+    """At most ``rate`` starts per second, evenly spaced."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = self._clock()
+        start = max(now, self._next)
+        self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class Dialer:
+    def __init__(
+        self,
+        store: Store,
+        place: PlaceCall,
+        *,
+        worker: str,
+        max_channels: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tick: float = 1.0,
+        stale_after: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self._store = store
+        self._repo = store.campaigns
+        self._place = place
+        self.worker = worker
+        self._max_channels = max_channels
+        self._clock = clock
+        self._tick = tick
+        self._stale_after = stale_after
+        self._calls: dict[str, asyncio.Task[None]] = {}  # call id -> its task
+        self._per_campaign: dict[str, set[str]] = {}
+        self._pacers: dict[str, Pacer] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._calls)
+
+    def stop(self) -> None:
+        """Dial nothing more; ``run`` returns when the calls in progress have ended."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, campaigns: set[str] | None = None, *, until_idle: bool = False) -> None:
+        """Dial running campaigns (all, or those named) until ``stop()``; with ``until_idle``,
+        return once nothing is in flight and no lead of those campaigns is due."""
+        await self.reconcile()
+        try:
+            while not self._stopping:
+                due = await self.pass_once(campaigns)
+                if until_idle and not due and not self._calls:
+                    break
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._tick)
+                except TimeoutError:
+                    pass
+        finally:
+            await self.drain()
+
+    async def drain(self) -> None:
+        if self._calls:
+            await asyncio.gather(*self._calls.values(), return_exceptions=True)
+
+    async def pass_once(self, only: set[str] | None = None) -> int:
+        """One scheduling pass over the running campaigns; how many of their leads are due now."""
+        due = 0
+        for info in await self._store.run(self._repo.campaigns, "running"):
+            if only is not None and info.id not in only:
+                continue
+            campaign = Campaign.model_validate(info.definition)
+            mine = self._per_campaign.setdefault(campaign.id, set())
+            free = min(self._max_channels - len(self._calls), campaign.pacing.max_channels - len(mine))
+            if free > 0:
+                claims, _skipped = await self._store.run(
+                    self._repo.claim, campaign.id, campaign.policy(), campaign.timezone, self.worker, free
+                )
+                for claim in claims:
+                    self._start(campaign, claim)
+            remaining = await self._store.run(self._repo.remaining, campaign.id)
+            due += remaining.get("due", 0)
+            if not mine and not remaining.get("pending") and not remaining.get("dialing"):
+                await self._finish_campaign(campaign.id)
+        return due
+
+    async def _finish_campaign(self, campaign_id: str) -> None:
+        try:
+            await self._store.run(
+                self._repo.set_state, campaign_id, "finished", self.worker, "every lead is done"
+            )
+        except VoicebotError as e:  # paused or stopped meanwhile: leave it
+            log.debug("campaign %s not finished: %s", campaign_id, e)
+
+    def _start(self, campaign: Campaign, claim: Claim) -> None:
+        mine = self._per_campaign.setdefault(campaign.id, set())
+        mine.add(claim.call_id)
+        task = asyncio.create_task(self._dial(campaign, claim), name=f"dial-{claim.call_id}")
+        self._calls[claim.call_id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._calls.pop(claim.call_id, None)
+            mine.discard(claim.call_id)
+            self._wake.set()
+
+        task.add_done_callback(done)
+
+    async def _dial(self, campaign: Campaign, claim: Claim) -> None:
+        lead = claim.lead
+        try:
+            pacer = self._pacers.get(campaign.id)
+            if pacer is None or pacer.interval != 1.0 / campaign.pacing.calls_per_second:
+                pacer = self._pacers[campaign.id] = Pacer(campaign.pacing.calls_per_second)
+            await pacer.wait()
+            # the number may have been blocked while this lead waited for its turn
+            if await self._store.run(self._repo.is_blocked, lead.phone, campaign.id):
+                await self._store.run(
+                    self._repo.cancel, claim, "do-not-call", LeadStatus.DO_NOT_CALL, self.worker
+                )
+                return
+            try:
+                record = await self._place(campaign, claim)
+                result = AttemptResult(
+                    disposition=record.disposition or "unknown",
+                    outcome=record.outcome,
+                    grade=record.grade,
+                    opted_out=record.opted_out,
+                    callback=record.callback,
+                )
+            except VoicebotError as e:
+                log.error("lead %s: call failed: %s", lead.id, e, extra={"call_id": claim.call_id})
+                result = AttemptResult(disposition="failed")
+            nxt = next_step(campaign, lead.timezone, result, self._clock())
+            await self._store.run(
+                self._repo.finish,
+                claim.call_id,
+                nxt,
+                disposition=result.disposition,
+                outcome=result.outcome,
+                grade=result.grade,
+                actor=self.worker,
+            )
+        except Exception:  # one lead's failure never stops the dialer
+            log.exception("lead %s: dialing failed", lead.id, extra={"call_id": claim.call_id})
+
+    async def reconcile(self) -> list[InFlight]:
+        """Attempts left ``dialing`` by this worker (it stopped mid-call), or by anyone long ago.
+
+        A completed call record gives the real result; otherwise the call is marked
+        unknown and the lead waits the campaign's ``unknown`` delay, never redialed at once.
+        """
+        now = self._clock()
+        stale = await self._store.run(
+            self._repo.in_flight, worker=self.worker, started_before=now - self._stale_after
+        )
+        for attempt in stale:
+            if attempt.call_id in self._calls:
+                continue
+            info = await self._store.run(self._repo.campaign, attempt.campaign_id)
+            campaign = Campaign.model_validate(info.definition)
+            lead = await self._store.run(self._repo.lead, attempt.lead_id)
+            record = await self._store.get_call(attempt.call_id)
+            if record is not None and record.completed:
+                result = AttemptResult(
+                    record.disposition or "unknown",
+                    record.outcome,
+                    record.grade,
+                    record.opted_out,
+                    record.callback,
+                )
+            else:
+                result = AttemptResult("unknown")
+                if record is not None:
+                    await self._store.update_call(
+                        attempt.call_id,
+                        disposition="unknown",
+                        state="hungup",
+                        error="the dialing worker stopped during the call",
+                        completed_at=now,
+                    )
+            nxt = next_step(campaign, lead.timezone if lead else "", result, now)
+            await self._store.run(
+                self._repo.finish,
+                attempt.call_id,
+                nxt,
+                disposition=result.disposition,
+                outcome=result.outcome,
+                grade=result.grade,
+                actor=self.worker,
+                state="done" if result.disposition != "unknown" else "unknown",
+            )
+            log.warning("reconciled call %s left in flight: %s", attempt.call_id, result.disposition)
+        return stale

@@ -1,0 +1,48 @@
+"""A campaign's progress as an operator reads it. Pure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+STATUS_ORDER = ("pending", "dialing", "done", "dnc", "exhausted", "expired", "no_consent")
+
+
+class _Campaign(Protocol):
+    id: str
+    name: str
+    state: str
+
+
+def summarize(
+    info: _Campaign,
+    leads_by_status: Mapping[str, int],
+    attempts: Sequence[Mapping[str, Any]],
+    next_due: datetime | None,
+) -> str:
+    total = sum(v for k, v in leads_by_status.items() if k != "due")
+    lines = [f"campaign {info.id} ({info.state}) {info.name}".rstrip()]
+    statuses = [f"{k} {leads_by_status[k]}" for k in STATUS_ORDER if leads_by_status.get(k)]
+    lines.append(f"  leads     {total}: " + (", ".join(statuses) or "none"))
+    if leads_by_status.get("pending"):
+        due = leads_by_status.get("due", 0)
+        upcoming = next_due.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if next_due else "-"
+        lines.append(f"  due now   {due}; next pending attempt {upcoming}")
+    ended = [a for a in attempts if a.get("disposition")]
+    dispositions = Counter(a["disposition"] for a in ended)
+    outcomes = Counter(a["outcome"] for a in ended if a.get("outcome"))
+    lines.append(
+        f"  attempts  {len(attempts)}: "
+        + (", ".join(f"{k} {v}" for k, v in dispositions.most_common()) or "none")
+        + (f" ({len(attempts) - len(ended)} in flight)" if len(attempts) > len(ended) else "")
+    )
+    if outcomes:
+        lines.append("  outcomes  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
+    answered = dispositions.get("answered", 0)
+    if ended:
+        lines.append(f"  connect   {answered / len(ended):.0%} of ended attempts answered")
+    if answered:
+        lines.append(f"  transfer  {outcomes.get('transferred', 0) / answered:.0%} of answered calls")
+    return "\n".join(lines)
