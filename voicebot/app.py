@@ -140,7 +140,9 @@ class App:
         self.audiosocket = AudioSocketServer(
             settings.audiosocket.host, settings.audiosocket.port, self.calls.on_media
         )
-        self.agi = AgiServer(settings.agi.host, settings.agi.port, self.calls.on_agi)
+        self.agi = AgiServer(
+            settings.agi.host, settings.agi.port, self.calls.on_agi, on_machine=self.calls.on_machine
+        )
         await self.audiosocket.start()
         await self.agi.start()
         await self.ami.connect()

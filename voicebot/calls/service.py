@@ -48,6 +48,7 @@ class _Live:
     session_done: asyncio.Event = field(default_factory=asyncio.Event)
     session_result: SessionResult | None = None
     recording: str | None = None
+    machine: str | None = None  # AMD's cause, when an answering machine took the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,8 @@ class CallService:
             disposition = Disposition.UNKNOWN if progress.answered_at else Disposition.FAILED
         else:
             disposition = progress.disposition
+        if live.machine is not None and disposition is Disposition.ANSWERED:
+            disposition = Disposition.MACHINE
         fields: dict[str, Any] = {
             "state": CallState.HUNGUP.value if progress.ended or error else progress.state.value,
             "disposition": disposition.value,
@@ -267,6 +270,16 @@ class CallService:
             await _quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
             await self._store.add_event(call.call_id, "transfer", {"queue": script.transfer_to})
         # Returning ends the AGI; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (cause 16).
+
+    async def on_machine(self, call: AgiCall) -> None:
+        """FastAGI ``machine``: the dialplan's AMD found an answering machine (it hangs up or
+        leaves the campaign's message next)."""
+        live = self._live.get(call.call_id)
+        if live is None:
+            log.warning("AMD result for unknown call %r", call.call_id)
+            return
+        live.machine = call.lead_id or "MACHINE"  # the route's second argument is AMDCAUSE
+        await self._store.add_event(call.call_id, "machine", {"cause": live.machine})
 
     async def _adopt(self, call: AgiCall) -> _Live:
         """A call that another process or system originated into voicebot-outbound.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -89,12 +90,9 @@ def read_table(
     except OSError as e:
         raise LeadFileError(f"{path}: cannot read: {e.strerror}") from e
     text = _decode(raw, encoding, path)
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(",\t;|", key=header.count)  # the header names the columns: count its separators
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -134,7 +132,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, KeyError, ValueError) as e:
+    except (OSError, InvalidFileException, KeyError, ValueError, zipfile.BadZipFile) as e:
         raise LeadFileError(f"{path}: not a readable XLSX workbook: {e}") from e
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -284,16 +282,25 @@ def zone_of(e164: str) -> str:
     return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else ""
 
 
+_DATE = re.compile(r"^(\d{4})\D(\d{1,2})\D(\d{1,2})\D?(?:[ T]?(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
 def _when(text: str) -> datetime | None:
+    """2026-11-01, 2026/11/1 14:30, 2026年11月2日, ISO with a zone; naive times are UTC."""
     if not text:
         return None
-    cleaned = text.replace("/", "-").replace("年", "-").replace("月", "-").replace("日", "").strip()
     try:
-        parsed = datetime.fromisoformat(cleaned)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(
-            f"consent time {text!r} is not a date (write 2026-11-01 or 2026-11-01 14:30)"
-        ) from None
+        m = _DATE.match(text.strip())
+        if m is None:
+            raise ValueError(
+                f"consent time {text!r} is not a date (write 2026-11-01 or 2026-11-01 14:30)"
+            ) from None
+        try:
+            parsed = datetime(*(int(g) for g in m.groups() if g is not None))
+        except ValueError as e:
+            raise ValueError(f"consent time {text!r} is not a date ({e})") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 HEADER_TIMEOUT = 5.0
 MAX_HEADER_BYTES = 16_384
 BOT_ROUTE = "bot"
+#: AGI(agi://HOST:PORT/machine,CALL_ID,AMDCAUSE): the dialplan's AMD found an answering machine.
+MACHINE_ROUTE = "machine"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +67,22 @@ CallHandler = Callable[[AgiCall], Awaitable[None]]
 
 
 class AgiServer:
-    """FastAGI with one route, ``bot``, passing each call to ``on_call``."""
+    """FastAGI: route ``bot`` passes each call to ``on_call``; ``machine`` (the dialplan's
+    AMD found an answering machine; the second argument is AMDCAUSE) to ``on_machine``."""
 
-    def __init__(self, host: str, port: int, on_call: CallHandler) -> None:
+    def __init__(
+        self, host: str, port: int, on_call: CallHandler, on_machine: CallHandler | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self._on_call = on_call
+        self._on_machine = on_machine
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._app = Application(loop=asyncio.get_running_loop())
         self._app.add_route(BOT_ROUTE, self._bot)
+        if on_machine is not None:
+            self._app.add_route(MACHINE_ROUTE, self._machine)
 
     async def start(self) -> None:
         try:
@@ -124,6 +132,10 @@ class AgiServer:
 
     async def _bot(self, request: Request) -> None:
         await self._on_call(AgiCall.from_request(request))
+
+    async def _machine(self, request: Request) -> None:
+        assert self._on_machine is not None
+        await self._on_machine(AgiCall.from_request(request))
 
 
 async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:

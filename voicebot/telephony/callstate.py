@@ -30,6 +30,7 @@ class Disposition(enum.StrEnum):
     NO_ANSWER = "no_answer"
     CONGESTION = "congestion"
     FAILED = "failed"
+    MACHINE = "machine"  # answered by an answering machine (the dialplan's AMD)
     UNKNOWN = "unknown"  # voicebot lost track of the call (AMI down while it ended)
 
 

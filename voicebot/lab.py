@@ -1,0 +1,81 @@
+"""LAB ONLY: the voices of the lab's simulated callees, for tests and the demo.
+
+The lab dialplan (``dialplans/asterisk/lab``) gives phone numbers to callees
+that play a ``lead-*`` sound: one side of a conversation with the English
+sample script, its pauses sized to the script's own opening prompt so the
+callee speaks when the bot listens. ``python -m voicebot.lab SOUNDS_DIR``
+writes them (espeak-ng), e.g. into the lab's sounds/voicebot-lab directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from voicebot.calls.scripted import LoadedScript
+from voicebot.media import audio
+from voicebot.media.wavfile import write_call_audio
+from voicebot.speech.prompts import Prompt
+from voicebot.speech.tts import Synthesizer
+
+ENGLISH_SCRIPT = Path(__file__).resolve().parents[1] / "intents" / "broadband-en"
+CALLEE_VOICE, CALLEE_RATE = "en-us", 150
+
+#: name -> the callee's side: seconds of silence (after the opening, if "opening+N") or words.
+CALLEES: dict[str, list[float | str]] = {
+    "lead-interested": [
+        "opening+1.0",
+        "Yes, I am interested, tell me more.",
+        2.5,
+        "Yes please, put me through.",
+        8.0,
+    ],
+    "lead-optout": ["opening+1.0", "Please take me off your list.", 6.0],
+    "lead-callback": ["opening+1.0", "I'm busy right now, call me back tomorrow morning.", 6.0],
+    # for answering machine detection: a short "hello" then silence is a person ...
+    "lead-human": ["Hello?", "opening+3.0"],
+    # ... a long greeting without a pause is a machine
+    "lead-machine": [
+        "Hi, you have reached the voicemail of John Smith at Acme Trading, I cannot take your call "
+        "right now, so please leave your name and number after the tone and I will call you back",
+        2.0,
+    ],
+}
+
+
+async def opening_seconds(synth: Synthesizer, script_dir: Path = ENGLISH_SCRIPT) -> float:
+    script = LoadedScript.load(script_dir, "en-us")
+    node = script.flow.nodes[script.flow.start]
+    prompt: Prompt = script.prompt(script.flow.start, node.say)
+    return audio.duration(await synth.render(prompt.text, prompt.voice, prompt.rate))
+
+
+async def render(sounds: Path, script_dir: Path = ENGLISH_SCRIPT) -> list[Path]:
+    """Write every ``lead-*`` callee sound into ``sounds``."""
+    synth = Synthesizer()
+    written = []
+    try:
+        opening = await opening_seconds(synth, script_dir)
+        for name, parts in CALLEES.items():
+            pcm = bytearray()
+            for part in parts:
+                if isinstance(part, str) and part.startswith("opening+"):
+                    part = opening + float(part.removeprefix("opening+"))
+                if isinstance(part, str):
+                    pcm += await synth.render(part, CALLEE_VOICE, CALLEE_RATE)
+                else:
+                    pcm += bytes(int(part * 8000) * 2)
+            path = sounds / f"{name}.wav"
+            write_call_audio(path, bytes(pcm))
+            written.append(path)
+    finally:
+        synth.close()
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m voicebot.lab SOUNDS_DIR")
+    for path in asyncio.run(render(Path(sys.argv[1]))):
+        print(path)
