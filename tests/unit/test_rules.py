@@ -93,3 +93,19 @@ def test_retry_time_is_inside_the_window(now, zone):
     decision = Policy().decide(Lead("+86", zone, True), now, [])
     if decision.retry_at is not None:
         assert Policy().decide(Lead("+86", zone, True), decision.retry_at, []).allowed
+
+
+@settings(max_examples=300)
+@given(
+    now=moments,
+    zone=zones,
+    history=st.lists(st.integers(min_value=1, max_value=60 * 24 * 9), max_size=10),
+)
+def test_a_cap_that_lifts_reopens_inside_the_window_and_within_the_caps(now, zone, history):
+    policy = Policy(limits=AttemptLimits(per_day=2, per_24h=3, per_7_days=5, lifetime=None))
+    lead = Lead("+8613800138000", zone, True)
+    attempts = [now - timedelta(minutes=m) for m in history]
+    decision = policy.decide(lead, now, attempts)
+    if decision.retry_at is not None:
+        assert decision.retry_at > now
+        assert policy.decide(lead, decision.retry_at, attempts).allowed

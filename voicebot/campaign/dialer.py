@@ -116,7 +116,11 @@ class Dialer:
         await self.reconcile()
         try:
             while not self._stopping:
-                due = await self.pass_once(campaigns)
+                try:
+                    due = await self.pass_once(campaigns)
+                except VoicebotError as e:  # the database is away: calls in progress go on; try again
+                    log.error("scheduling pass failed: %s", e)
+                    due = 1
                 if until_idle and not due and not self._calls:
                     break
                 self._wake.clear()
@@ -124,8 +128,13 @@ class Dialer:
                     await asyncio.wait_for(self._wake.wait(), self._tick)
                 except TimeoutError:
                     pass
-        finally:
-            await self.drain()
+        except asyncio.CancelledError:
+            # abandoned, not stopped: the calls go too; their attempts are reconciled on restart
+            for task in self._calls.values():
+                task.cancel()
+            await asyncio.gather(*self._calls.values(), return_exceptions=True)
+            raise
+        await self.drain()
 
     async def drain(self) -> None:
         if self._calls:

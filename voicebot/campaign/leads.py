@@ -298,7 +298,8 @@ def _when(text: str) -> datetime | None:
                 f"consent time {text!r} is not a date (write 2026-11-01 or 2026-11-01 14:30)"
             ) from None
         try:
-            parsed = datetime(*(int(g) for g in m.groups() if g is not None))
+            y, mo, d, hh, mm, ss = (int(g) if g else 0 for g in m.groups())
+            parsed = datetime(y, mo, d, hh, mm, ss)
         except ValueError as e:
             raise ValueError(f"consent time {text!r} is not a date ({e})") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -107,6 +107,29 @@ class Policy:
         ``attempts`` may be only the recent ones (the last 8 days cover every cap but the
         lifetime one) when ``lifetime_attempts`` gives the total.
         """
+        total = len(attempts) if lifetime_attempts is None else lifetime_attempts
+        first = self._once(lead, now, attempts, do_not_call, total)
+        if first.allowed:
+            return first
+        # the next allowed time must pass every rule, not only the one that said no
+        retry_at = first.retry_at
+        for _ in range(8):
+            if retry_at is None:
+                break
+            later = self._once(lead, retry_at, attempts, do_not_call, total)
+            if later.allowed:
+                break
+            retry_at = later.retry_at
+        return Decision(False, first.reason, retry_at)
+
+    def _once(
+        self,
+        lead: Lead,
+        now: datetime,
+        attempts: Sequence[datetime],
+        do_not_call: Collection[str],
+        total: int,
+    ) -> Decision:
         if lead.number in self.do_not_call or lead.number in do_not_call:
             return Decision(False, Skip.DO_NOT_CALL)
         if self.require_consent and not lead.consent:
@@ -117,11 +140,14 @@ class Policy:
         if closed is not None:
             reopen = self.window.next_open(local)
             return Decision(False, closed, reopen.astimezone(now.tzinfo) if reopen else None)
-        total = len(attempts) if lifetime_attempts is None else lifetime_attempts
         capped = self._cap(local, [a.astimezone(zone) for a in attempts], total)
-        if capped is not None:
+        if capped is None:
+            return Decision(True)
+        if capped.retry_at is None:
             return capped
-        return Decision(True)
+        # a cap that lifts later: the first moment it has lifted *and* the window is open
+        reopen = self.window.next_open(capped.retry_at.astimezone(zone))
+        return Decision(False, capped.reason, reopen.astimezone(now.tzinfo) if reopen else None)
 
     def _cap(self, local: datetime, attempts: list[datetime], total: int) -> Decision | None:
         limits = self.limits
@@ -133,7 +159,8 @@ class Policy:
                 return Decision(False, Skip.TOO_SOON, (last + limits.min_interval).astimezone(local.tzinfo))
         today = [a for a in attempts if a.date() == local.date()]
         if limits.per_day is not None and len(today) >= limits.per_day:
-            return Decision(False, Skip.CAP_REACHED)
+            tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), local.tzinfo)
+            return Decision(False, Skip.CAP_REACHED, tomorrow)
         for cap, span in ((limits.per_24h, timedelta(hours=24)), (limits.per_7_days, timedelta(days=7))):
             recent = sorted(a for a in attempts if local - a < span)
             if cap is not None and len(recent) >= cap:

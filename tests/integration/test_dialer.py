@@ -1,0 +1,285 @@
+"""The dialer over a real database (SQLite and PostgreSQL) with an injectable clock.
+
+Calls are placed by a stand-in that answers like the lab's numbered callees
+(the digit after +86 1380000 picks the behaviour); the twin tests in
+test_campaign_calls.py place the same leads through the real Asterisk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from voicebot.campaign.definition import Campaign
+from voicebot.campaign.dialer import Dialer
+from voicebot.campaign.leads import ImportedLead
+from voicebot.store import CallRecord, Store
+from voicebot.store.campaigns import Claim
+
+SH = ZoneInfo("Asia/Shanghai")
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+#: digit -> (disposition, outcome, opted out, callback words)
+BEHAVIOUR = {
+    "1": ("answered", "transferred", False, None),
+    "2": ("busy", None, False, None),
+    "3": ("no_answer", None, False, None),
+    "4": ("answered", "opted_out", True, None),
+    "5": ("congestion", None, False, None),
+    "7": ("answered", "callback", False, "tomorrow morning"),
+}
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, local: datetime) -> None:
+        self.now = local.astimezone(UTC)
+
+
+class Callees:
+    """Places calls the way the lab's numbered callees answer them."""
+
+    def __init__(self, store: Store, clock: Clock, hold: float = 0.0) -> None:
+        self.store, self.clock, self.hold = store, clock, hold
+        self.placed: list[tuple[str, datetime]] = []
+        self.started = asyncio.Event()
+
+    async def __call__(self, campaign: Campaign, claim: Claim) -> CallRecord:
+        phone = claim.lead.phone
+        self.placed.append((phone, self.clock()))
+        await self.store.create_call(CallRecord(id=claim.call_id, destination=phone, campaign_id=campaign.id))
+        self.started.set()
+        await asyncio.sleep(self.hold)
+        disposition, outcome, opted_out, callback = BEHAVIOUR[phone[-4]]
+        if opted_out:  # what App does the moment the script hears the refusal
+            await self.store.run(
+                self.store.campaigns.dnc_add,
+                [phone],
+                reason="opted out by voice",
+                actor="t",
+                call_id=claim.call_id,
+            )
+        return await self.store.update_call(
+            claim.call_id,
+            disposition=disposition,
+            outcome=outcome,
+            opted_out=opted_out,
+            callback=callback,
+            completed_at=self.clock(),
+        )
+
+
+def lead(digit: str, n: int, consent: bool = True) -> ImportedLead:
+    return ImportedLead(
+        line=n + 1,
+        phone=f"+861380000{digit}{n:03d}",
+        name=f"lead {digit}{n}",
+        timezone="Asia/Shanghai",
+        consent_source="web form" if consent else None,
+        consent_at=datetime(2026, 11, 1, tzinfo=UTC) if consent else None,
+    )
+
+
+@pytest.fixture
+def clock():
+    return Clock(MONDAY_10)
+
+
+@pytest.fixture
+def store(db_url, clock):
+    s = Store(db_url, clock=clock)
+    s.migrate()
+    yield s
+    s.close()
+
+
+def make_campaign(store: Store, leads: list[ImportedLead], **definition) -> Campaign:
+    campaign = Campaign(id="c1", **definition)
+    repo = store.campaigns
+    repo.save_campaign(campaign.id, "test", campaign.to_json(), "t")
+    repo.import_leads(campaign.id, leads, "leads.csv", "t")
+    repo.set_state(campaign.id, "running", "t")
+    return campaign
+
+
+def statuses(store: Store) -> dict[str, str]:
+    return {lead.phone: lead.status for lead in store.campaigns.leads("c1")}
+
+
+async def test_a_campaign_under_the_rules_with_retries_on_the_clock(store, clock):
+    leads = [lead(d, 1) for d in "123457"] + [lead("1", 2, consent=False), lead("1", 3), lead("1", 4)]
+    repo = store.campaigns
+    repo.dnc_add(["+8613800001003"], reason="asked on another channel", actor="t")
+    repo.dnc_add(["+8613800001004"], scope="c1", reason="campaign list", actor="t")
+    repo.dnc_add(["+8613800001004"], scope="other", reason="another campaign's list", actor="t")
+    make_campaign(
+        store,
+        leads,
+        retry={"busy": "10m", "no_answer": "1h", "congestion": None},
+        limits={"per_day": 2, "min_interval": "5m"},
+    )
+    callees = Callees(store, clock)
+    dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+
+    await dialer.run(until_idle=True)
+    dialed = [p for p, _ in callees.placed]
+    assert sorted(dialed) == sorted(f"+861380000{d}001" for d in "123457")
+    s = statuses(store)
+    assert s["+8613800001001"] == "done"
+    assert s["+8613800002001"] == "pending"  # busy: again in 10 minutes
+    assert s["+8613800004001"] == "dnc" and repo.dnc_check("+8613800004001")[0].reason == "opted out by voice"
+    assert s["+8613800005001"] == "done"  # congestion is not retried in this campaign
+    assert s["+8613800001002"] == "no_consent"
+    assert s["+8613800001003"] == s["+8613800001004"] == "dnc"
+    skipped = {e.phone: e.reason for e in repo.audit(campaign_id="c1", action="skipped")}
+    assert skipped == {
+        "+8613800001002": "no consent",
+        "+8613800001003": "do-not-call",
+        "+8613800001004": "do-not-call",
+    }
+
+    clock.set(MONDAY_10 + timedelta(minutes=9))
+    await dialer.run(until_idle=True)
+    assert len(callees.placed) == 6  # nothing due yet
+    clock.set(MONDAY_10 + timedelta(minutes=10))
+    await dialer.run(until_idle=True)
+    assert callees.placed[6] == ("+8613800002001", clock())  # busy retried at +10 min exactly
+    clock.set(MONDAY_10 + timedelta(minutes=20))
+    await dialer.run(until_idle=True)
+    # a third busy attempt today would break the per-day cap (2): it waits for tomorrow's opening
+    assert len(callees.placed) == 7
+    busy = next(x for x in repo.leads("c1") if x.phone == "+8613800002001")
+    assert busy.last_reason == "attempt cap reached"
+    assert busy.next_at == datetime(2026, 11, 24, 9, tzinfo=SH)
+    clock.set(MONDAY_10 + timedelta(hours=1))
+    await dialer.run(until_idle=True)
+    assert callees.placed[7] == ("+8613800003001", clock())  # no answer retried after an hour
+
+    # 19:00: the window is closed; nothing is dialed
+    callees.placed.clear()
+    clock.set(datetime(2026, 11, 23, 19, 0, tzinfo=SH))
+    repo.import_leads("c1", [lead("1", 5)], "late.csv", "t")
+    await dialer.run(until_idle=True)
+    assert callees.placed == []
+    late = next(x for x in repo.leads("c1") if x.phone == "+8613800001005")
+    assert late.last_reason == "outside calling window" and late.next_at == datetime(
+        2026, 11, 24, 9, tzinfo=SH
+    )
+
+    # Tuesday: the callback ("tomorrow morning" = 10:00) and the others at their times
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=SH))
+    await dialer.run(until_idle=True)
+    assert sorted(p for p, _ in callees.placed) == ["+8613800001005", "+8613800002001", "+8613800003001"]
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=SH))
+    await dialer.run(until_idle=True)
+    assert callees.placed[-1] == ("+8613800007001", clock())
+    # every attempt is in the audit with the worker that dialed it
+    dialed_audit = repo.audit(campaign_id="c1", action="dialed", limit=100)
+    assert len(dialed_audit) == len(repo.attempts("c1")) and {e.actor for e in dialed_audit} == {"w1"}
+
+
+async def test_pause_stops_new_calls_and_resume_continues(store, clock):
+    make_campaign(store, [lead("1", n) for n in range(4)], pacing={"max_channels": 1, "calls_per_second": 50})
+    callees = Callees(store, clock, hold=0.3)
+    dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    running = asyncio.create_task(dialer.run())
+    await callees.started.wait()
+    store.campaigns.set_state("c1", "paused", "supervisor", "lunch")
+    await asyncio.sleep(1.0)
+    assert len(callees.placed) == 1  # the call in progress finished; no new one started
+    assert dialer.in_flight == 0
+    store.campaigns.set_state("c1", "running", "supervisor")
+    for _ in range(100):
+        if len(callees.placed) == 4 and dialer.in_flight == 0:
+            break
+        await asyncio.sleep(0.05)
+    dialer.stop()
+    await running
+    assert len(callees.placed) == 4
+    assert store.campaigns.campaign("c1").state == "finished"
+    actions = [e.action for e in store.campaigns.audit(campaign_id="c1") if e.action.startswith("campaign_")]
+    assert actions == [
+        "campaign_created",
+        "campaign_running",
+        "campaign_paused",
+        "campaign_running",
+        "campaign_finished",
+    ]
+
+
+async def test_a_number_blocked_while_its_lead_waits_is_never_dialed(store, clock):
+    # 1 call per second: the third claimed lead waits about 2 s for its turn
+    make_campaign(store, [lead("1", n) for n in range(3)], pacing={"max_channels": 3, "calls_per_second": 1})
+    callees = Callees(store, clock, hold=0.1)
+    dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    running = asyncio.create_task(dialer.run(until_idle=True))
+    await callees.started.wait()
+    store.campaigns.dnc_add(["+8613800001002"], reason="opted out by voice on another worker", actor="w2")
+    await running
+    assert [p for p, _ in callees.placed] == ["+8613800001000", "+8613800001001"]
+    assert statuses(store)["+8613800001002"] == "dnc"
+    assert [a["phone"] for a in store.campaigns.attempts("c1")] == ["+8613800001000", "+8613800001001"]
+
+
+async def test_a_worker_that_died_mid_call_is_reconciled_not_redialed(store, clock):
+    make_campaign(store, [lead("1", 0), lead("2", 0)])
+    callees = Callees(store, clock, hold=3600)  # calls that never end: the worker dies during them
+    dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    running = asyncio.create_task(dialer.run())
+    while len(callees.placed) < 2:
+        await asyncio.sleep(0.01)
+    running.cancel()  # the process is gone: attempts stay "dialing", call records incomplete
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert {a["state"] for a in store.campaigns.attempts("c1")} == {"dialing"}
+
+    clock.set(MONDAY_10 + timedelta(minutes=1))
+    again = Callees(store, clock)
+    restarted = Dialer(store, again, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    await restarted.run(until_idle=True)
+    assert again.placed == []  # not redialed the same minute
+    attempts = store.campaigns.attempts("c1")
+    assert [a["state"] for a in attempts] == ["unknown", "unknown"]
+    for a in attempts:
+        record = await store.get_call(a["call_id"])
+        assert record.completed and record.disposition == "unknown"
+    leads = store.campaigns.leads("c1")
+    assert {x.status for x in leads} == {"pending"}
+    assert {x.next_at for x in leads} == {clock() + timedelta(hours=1)}  # the "unknown" retry delay
+    assert len(store.campaigns.audit(campaign_id="c1", action="reconciled")) == 2
+
+
+def test_two_workers_never_claim_the_same_lead(postgres_url, clock):
+    """Row locks that skip locked rows: two workers (own engines, own threads) share one campaign."""
+    first = Store(postgres_url, clock=clock)
+    first.migrate()
+    campaign = make_campaign(first, [lead(str(1 + n % 9), n) for n in range(300)], limits={"per_day": 5})
+    second = Store(postgres_url, clock=clock)
+    claimed: dict[str, list[int]] = {"w1": [], "w2": []}
+
+    def work(store: Store, worker: str) -> None:
+        while True:
+            claims, _ = store.campaigns.claim("c1", campaign.policy(), "Asia/Shanghai", worker, 7)
+            if not claims:
+                return
+            claimed[worker] += [c.lead.id for c in claims]
+
+    threads = [threading.Thread(target=work, args=(s, w)) for s, w in ((first, "w1"), (second, "w2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    one, two = claimed["w1"], claimed["w2"]
+    assert one and two  # both took part
+    assert not set(one) & set(two) and len(one) + len(two) == len(set(one) | set(two)) == 300
+    assert len(first.campaigns.attempts("c1")) == 300
+    first.close()
+    second.close()
