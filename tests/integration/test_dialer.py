@@ -51,10 +51,17 @@ class Callees:
         self.store, self.clock, self.hold = store, clock, hold
         self.placed: list[tuple[str, datetime]] = []
         self.started = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    async def wait_for(self, calls: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self.placed) >= calls)
 
     async def __call__(self, campaign: Campaign, claim: Claim) -> CallRecord:
         phone = claim.lead.phone
         self.placed.append((phone, self.clock()))
+        async with self._changed:
+            self._changed.notify_all()
         await self.store.create_call(CallRecord(id=claim.call_id, destination=phone, campaign_id=campaign.id))
         self.started.set()
         await asyncio.sleep(self.hold)
@@ -125,6 +132,7 @@ async def test_a_campaign_under_the_rules_with_retries_on_the_clock(store, clock
         leads,
         retry={"busy": "10m", "no_answer": "1h", "congestion": None},
         limits={"per_day": 2, "min_interval": "5m"},
+        pacing={"max_channels": 10, "calls_per_second": 50},
     )
     callees = Callees(store, clock)
     dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
@@ -234,8 +242,7 @@ async def test_a_worker_that_died_mid_call_is_reconciled_not_redialed(store, clo
     callees = Callees(store, clock, hold=3600)  # calls that never end: the worker dies during them
     dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
     running = asyncio.create_task(dialer.run())
-    while len(callees.placed) < 2:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(callees.wait_for(2), 10)
     running.cancel()  # the process is gone: attempts stay "dialing", call records incomplete
     with pytest.raises(asyncio.CancelledError):
         await running
