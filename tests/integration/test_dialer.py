@@ -59,10 +59,10 @@ class Callees:
 
     async def __call__(self, campaign: Campaign, claim: Claim) -> CallRecord:
         phone = claim.lead.phone
+        await self.store.create_call(CallRecord(id=claim.call_id, destination=phone, campaign_id=campaign.id))
         self.placed.append((phone, self.clock()))
         async with self._changed:
             self._changed.notify_all()
-        await self.store.create_call(CallRecord(id=claim.call_id, destination=phone, campaign_id=campaign.id))
         self.started.set()
         await asyncio.sleep(self.hold)
         disposition, outcome, opted_out, callback = BEHAVIOUR[phone[-4]]
