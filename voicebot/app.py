@@ -63,9 +63,17 @@ def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
 class App:
     """AMI + FastAGI + AudioSocket + the store, started and stopped together."""
 
-    def __init__(self, settings: Settings, behaviour: Callable[[str], Behaviour] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        behaviour: Callable[[str], Behaviour] | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
-        self.store = Store(settings.db_url)
+        #: "Now" for the dialer and the campaign records (tests inject one to check retry times).
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.store = Store(settings.db_url, clock=self.clock)
         self.synthesizer = Synthesizer()
         self.prompts = PromptCache(self.synthesizer, settings.prompts_dir)
         c = settings.call
@@ -238,7 +246,7 @@ class App:
             self._lead_calls.pop(claim.call_id, None)
         return outcome.record
 
-    def dialer(self, *, clock: Callable[[], datetime] | None = None) -> Dialer:
+    def dialer(self) -> Dialer:
         """This worker's dialer over the running campaigns."""
         s = self.settings
         return Dialer(
@@ -246,7 +254,7 @@ class App:
             self.place_lead,
             worker=s.dialer.worker,
             max_channels=s.dialer.max_channels,
-            clock=clock or (lambda: datetime.now(UTC)),
+            clock=self.clock,
             tick=s.dialer.tick,
             stale_after=timedelta(seconds=s.dial.ring_timeout + s.call.max_call_seconds + 120),
         )

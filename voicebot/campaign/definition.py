@@ -64,6 +64,8 @@ def _day(value: Any) -> int:
 def _clock(value: Any) -> time:
     if isinstance(value, time):
         return value
+    if value in ("24:00", 1440):  # the end of the day
+        return time.max
     if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:00 as 540 (sexagesimal minutes)
         return time(value // 60, value % 60)
     try:

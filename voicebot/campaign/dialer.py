@@ -151,11 +151,17 @@ class Dialer:
             free = min(self._max_channels - len(self._calls), campaign.pacing.max_channels - len(mine))
             if free > 0:
                 claims, _skipped = await self._store.run(
-                    self._repo.claim, campaign.id, campaign.policy(), campaign.timezone, self.worker, free
+                    self._repo.claim,
+                    campaign.id,
+                    campaign.policy(),
+                    campaign.timezone,
+                    self.worker,
+                    free,
+                    self._clock(),
                 )
                 for claim in claims:
                     self._start(campaign, claim)
-            remaining = await self._store.run(self._repo.remaining, campaign.id)
+            remaining = await self._store.run(self._repo.remaining, campaign.id, self._clock())
             due += remaining.get("due", 0)
             if not mine and not remaining.get("pending") and not remaining.get("dialing"):
                 await self._finish_campaign(campaign.id)
@@ -192,7 +198,12 @@ class Dialer:
             # the number may have been blocked while this lead waited for its turn
             if await self._store.run(self._repo.is_blocked, lead.phone, campaign.id):
                 await self._store.run(
-                    self._repo.cancel, claim, "do-not-call", LeadStatus.DO_NOT_CALL, self.worker
+                    self._repo.cancel,
+                    claim,
+                    "do-not-call",
+                    LeadStatus.DO_NOT_CALL,
+                    self.worker,
+                    self._clock(),
                 )
                 return
             try:
@@ -216,6 +227,7 @@ class Dialer:
                 outcome=result.outcome,
                 grade=result.grade,
                 actor=self.worker,
+                now=self._clock(),
             )
         except Exception:  # one lead's failure never stops the dialer
             log.exception("lead %s: dialing failed", lead.id, extra={"call_id": claim.call_id})
@@ -265,6 +277,7 @@ class Dialer:
                 grade=result.grade,
                 actor=self.worker,
                 state="done" if result.disposition != "unknown" else "unknown",
+                now=now,
             )
             log.warning("reconciled call %s left in flight: %s", attempt.call_id, result.disposition)
         return stale

@@ -52,8 +52,8 @@ class CallingWindow:
         for _ in range(370):
             if self.ends_on is not None and day.date() > self.ends_on:
                 return None
-            opening = day.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
-            closing = day.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+            opening = datetime.combine(day.date(), self.start, day.tzinfo)
+            closing = datetime.combine(day.date(), self.end, day.tzinfo)
             if day.weekday() in self.days and day.date() not in self.holidays:
                 candidate = max(local, opening)
                 if candidate < closing:

@@ -269,10 +269,16 @@ class CampaignRepo:
 
     # -- dialing ----------------------------------------------------------------------
     def claim(
-        self, campaign_id: str, policy: Policy, default_zone: str, worker: str, limit: int
+        self,
+        campaign_id: str,
+        policy: Policy,
+        default_zone: str,
+        worker: str,
+        limit: int,
+        now: datetime | None = None,
     ) -> tuple[list[Claim], int]:
-        """Up to ``limit`` leads to dial now, their attempts written; and how many were skipped."""
-        now = self._now()
+        """Up to ``limit`` leads to dial at ``now``, their attempts written; and how many were skipped."""
+        now = now or self._now()
         claims: list[Claim] = []
         skipped = 0
         with self._sessions.begin() as s:
@@ -363,9 +369,11 @@ class CampaignRepo:
             detail={"retry_at": nxt.at.isoformat() if nxt.at else None, "status": nxt.status.value},
         )
 
-    def cancel(self, claim: Claim, reason: str, status: LeadStatus, actor: str) -> None:
+    def cancel(
+        self, claim: Claim, reason: str, status: LeadStatus, actor: str, now: datetime | None = None
+    ) -> None:
         """A claimed lead that must not be dialed after all (its number was blocked meanwhile)."""
-        now = self._now()
+        now = now or self._now()
         with self._sessions.begin() as s:
             s.execute(delete(AttemptRow).where(AttemptRow.id == claim.attempt_id))
             row = s.get(LeadRow, claim.lead.id)
@@ -394,9 +402,10 @@ class CampaignRepo:
         grade: str | None,
         actor: str,
         state: str = "done",
+        now: datetime | None = None,
     ) -> None:
         """Close an attempt and move its lead on (retry, done, do-not-call...)."""
-        now = self._now()
+        now = now or self._now()
         with self._sessions.begin() as s:
             attempt = s.scalar(select(AttemptRow).where(AttemptRow.call_id == call_id))
             if attempt is None:
@@ -443,9 +452,9 @@ class CampaignRepo:
                 for r in rows
             ]
 
-    def remaining(self, campaign_id: str) -> dict[str, int]:
+    def remaining(self, campaign_id: str, now: datetime | None = None) -> dict[str, int]:
         """Leads per status; with ``due`` = pending and due now."""
-        now = self._now()
+        now = now or self._now()
         with self._sessions() as s:
             counts = dict(
                 s.execute(
