@@ -1,0 +1,142 @@
+"""Dialer worker processes (`voicebot campaign run`) sharing one real PostgreSQL database,
+dialing the lab's numbered callees through the real Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voicebot.store import Store
+
+pytestmark = pytest.mark.asterisk
+
+CAMPAIGN = """\
+id: shared
+name: two workers
+calling_hours: {days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "24:00"}  # lab: any hour
+retry: {busy: null, no_answer: null, congestion: null, failed: null}
+pacing: {max_channels: 3, calls_per_second: 10}
+"""
+
+
+def voicebot(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "voicebot", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def worker_env(cli_env, postgres_url):
+    return {
+        **cli_env,
+        "VOICEBOT_DATABASE_URL": postgres_url,
+        "VOICEBOT_DIAL__CHANNEL_TEMPLATE": "Local/{number}@voicebot-lab-numbers/n",
+        "VOICEBOT_DIAL__NUMBER_FORMAT": "digits",
+        "VOICEBOT_DIAL__RING_TIMEOUT": "4",
+    }
+
+
+def prepare(env: dict[str, str], tmp_path: Path, numbers: list[str]) -> None:
+    (tmp_path / "shared.yml").write_text(CAMPAIGN, encoding="utf-8")
+    (tmp_path / "leads.csv").write_text(
+        "phone,consent\n" + "".join(f"{n},web form\n" for n in numbers), encoding="utf-8"
+    )
+    voicebot(env, "campaign", "create", str(tmp_path / "shared.yml"))
+    assert f"imported {len(numbers)} new lead(s)" in voicebot(
+        env, "campaign", "import", "shared", str(tmp_path / "leads.csv")
+    )
+    voicebot(env, "campaign", "start", "shared")
+
+
+async def run_worker(env: dict[str, str], name: str, *extra: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voicebot",
+        "campaign",
+        "run",
+        "shared",
+        *extra,
+        env={**env, "VOICEBOT_DIALER__WORKER": name},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def test_two_workers_share_a_campaign_and_never_dial_a_lead_twice(
+    lab, worker_env, postgres_url, tmp_path
+):
+    numbers = [f"1380000600{n:01d}" for n in range(10)] + [f"138000060{n:02d}" for n in range(10, 20)]
+    numbers += [f"13800002{n:03d}" for n in range(10)]  # and ten busy lines
+    prepare(worker_env, tmp_path, numbers)
+    env = {**worker_env, "VOICEBOT_CALL__LISTEN_SECONDS": "1.0"}
+    workers = [await run_worker(env, "w1", "--until-idle"), await run_worker(env, "w2", "--until-idle")]
+    outputs = await asyncio.wait_for(asyncio.gather(*(w.communicate() for w in workers)), 240)
+    for worker, (out, _) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, out.decode()
+    store = Store(postgres_url)
+    try:
+        attempts = store.campaigns.attempts("shared")
+        phones = [a["phone"] for a in attempts]
+        assert len(phones) == len(set(phones)) == 30  # every lead once, none twice
+        by_worker = {w: sum(a["worker"] == w for a in attempts) for w in ("w1", "w2")}
+        assert by_worker["w1"] > 0 and by_worker["w2"] > 0, by_worker
+        records = [await store.get_call(a["call_id"]) for a in attempts]
+        assert all(r is not None and r.completed for r in records)
+        assert sorted(r.disposition for r in records) == ["answered"] * 20 + ["busy"] * 10
+        assert {lead.status for lead in store.campaigns.leads("shared")} == {"done"}
+        assert store.campaigns.campaign("shared").state == "finished"
+    finally:
+        store.close()
+
+
+async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
+    lab, worker_env, postgres_url, tmp_path
+):
+    numbers = [f"13800006{n:03d}" for n in range(6)]  # callees who answer and stay silent
+    prepare(worker_env, tmp_path, numbers)
+    env = {**worker_env, "VOICEBOT_CALL__LISTEN_SECONDS": "20"}
+    store = Store(postgres_url)
+    try:
+        worker = await run_worker(env, "w1")
+        for _ in range(300):  # until its first calls are up (answered, the bot listening)
+            await asyncio.sleep(0.1)
+            attempts = store.campaigns.attempts("shared")
+            records = [await store.get_call(a["call_id"]) for a in attempts]
+            if len(records) >= 2 and all(r is not None and r.answered_at for r in records):
+                break
+        else:
+            pytest.fail("the worker never got two calls up")
+        os.kill(worker.pid, signal.SIGKILL)  # no goodbye, no cleanup
+        await worker.wait()
+        in_flight = store.campaigns.attempts("shared")
+        assert len(in_flight) >= 2 and {a["state"] for a in in_flight} == {"dialing"}
+
+        restarted = await run_worker({**env, "VOICEBOT_CALL__LISTEN_SECONDS": "0.5"}, "w1", "--until-idle")
+        out, _ = await asyncio.wait_for(restarted.communicate(), 120)
+        assert restarted.returncode == 0, out.decode()
+
+        attempts = store.campaigns.attempts("shared")
+        phones = [a["phone"] for a in attempts]
+        assert sorted(phones) == sorted(f"+86{n}" for n in numbers)  # nothing lost, nothing repeated
+        killed = {a["call_id"] for a in in_flight}
+        for a in attempts:
+            record = await store.get_call(a["call_id"])
+            assert record.completed
+            if a["call_id"] in killed:  # marked unknown, waiting an hour: not redialed at once
+                assert (a["state"], record.disposition) == ("unknown", "unknown")
+            else:
+                assert (a["state"], record.disposition) == ("done", "answered")
+        waiting = [x for x in store.campaigns.leads("shared") if x.status == "pending"]
+        assert len(waiting) == len(killed) and all(x.last_reason.startswith("unknown") for x in waiting)
+        assert len(store.campaigns.audit(campaign_id="shared", action="reconciled")) == len(killed)
+    finally:
+        store.close()
