@@ -25,6 +25,7 @@ pytestmark = pytest.mark.asterisk
 ROOT = Path(__file__).resolve().parents[2]
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+MONDAY_1130 = datetime(2026, 11, 23, 11, 30, tzinfo=SH)
 LAB_NUMBERS = {"channel_template": "Local/{number}@voicebot-lab-numbers/n", "number_format": "digits"}
 
 
@@ -77,7 +78,7 @@ async def test_a_twenty_lead_campaign_through_asterisk(lab, campaign_settings):
     )
     # 4 interested, 5 busy, 4 never answer, 3 opt out by voice, 2 congestion, 2 ask for a callback
     rows = leads({"1": 4, "2": 5, "3": 4, "4": 3, "5": 2, "7": 2})
-    clock = Clock(MONDAY_10)
+    clock = Clock(MONDAY_1130)
     async with App(campaign_settings, clock=clock) as app:
         start(app, campaign, rows)
         dialer = app.dialer()
@@ -113,7 +114,7 @@ async def test_a_twenty_lead_campaign_through_asterisk(lab, campaign_settings):
                 assert (lead.status, lead.next_at) == ("pending", clock() + timedelta(minutes=10))
             elif digit == "3":
                 assert (lead.status, lead.next_at) == ("pending", clock() + timedelta(hours=1))
-            else:  # "tomorrow morning"
+            else:  # "call me back tomorrow morning": 10:00 the next day, the callee's time
                 assert lead.status == "pending" and lead.next_at == datetime(2026, 11, 24, 10, tzinfo=SH)
 
         # ten minutes later the busy numbers are tried again, and only they

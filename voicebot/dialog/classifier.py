@@ -132,7 +132,7 @@ def extract_entities(
             continue
         for pattern, _ in patterns:
             m = re.search(pattern, text, re.IGNORECASE)
-            if m:
+            if m and m.group(0).strip():
                 found[name] = m.group(0)
                 break
     lowered = normalize(text)
