@@ -17,6 +17,13 @@ PURE = {
     "voicebot.media.pacing": IO,
     "voicebot.speech.turns": IO + NETWORK,
     "voicebot.campaign.rules": IO + NETWORK,
+    "voicebot.campaign.retry": IO + NETWORK,
+    "voicebot.campaign.callbacks": IO + NETWORK,
+    "voicebot.campaign.report": IO + NETWORK,
+    # pydantic's plugin discovery (importlib.metadata -> email.utils) imports socket; no I/O here
+    "voicebot.campaign.definition": IO,
+    # reads lead files (the edge), but no database, network or telephony
+    "voicebot.campaign.leads": IO + NETWORK,
     "voicebot.dialog.features": IO + NETWORK,
     "voicebot.dialog.intents": IO + NETWORK,
     # scikit-learn's joblib pulls in socket, but the classifier itself does no I/O

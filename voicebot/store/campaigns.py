@@ -18,19 +18,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.campaign.leads import ImportedLead
 from voicebot.campaign.retry import LeadStatus, Next, after_skip
-from voicebot.campaign.rules import Decision, Lead, Policy
+from voicebot.campaign.rules import Lead, Policy
 from voicebot.errors import CampaignError
 from voicebot.store.models import AttemptRow, AuditRow, CampaignRow, DoNotCallRow, LeadRow
 from voicebot.store.models import aware as _aware
 
 GLOBAL = "*"
+LEADS: Table = LeadRow.__table__  # type: ignore[assignment]
+ATTEMPTS: Table = AttemptRow.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
+#: Due leads a claim locks and looks at beyond its limit (the rules may turn some away; those
+#: are rescheduled in bulk). Small enough that workers sharing a campaign rarely wait on each other.
+BATCH_SLACK = 100
 #: Attempts older than this never matter to the caps but the lifetime one (counted apart).
 RECENT = timedelta(days=8)
 #: state -> the states an operator may move it to
@@ -76,9 +82,8 @@ class LeadInfo:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A lead this worker may dial now; its attempt is already written."""
+    """A lead this worker may dial now; its attempt (keyed by the call id) is already written."""
 
-    attempt_id: int
     call_id: str
     lead: LeadInfo
 
@@ -118,7 +123,7 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
-def _lead(row: LeadRow) -> LeadInfo:
+def _lead(row: Any) -> LeadInfo:
     return LeadInfo(**{f.name: _aware(getattr(row, f.name)) for f in dataclasses.fields(LeadInfo)})
 
 
@@ -279,22 +284,21 @@ class CampaignRepo:
     ) -> tuple[list[Claim], int]:
         """Up to ``limit`` leads to dial at ``now``, their attempts written; and how many were skipped."""
         now = now or self._now()
-        claims: list[Claim] = []
-        skipped = 0
         with self._sessions.begin() as s:
             state = s.scalar(select(CampaignRow.state).where(CampaignRow.id == campaign_id))
             if state != "running" or limit <= 0:
                 return [], 0
-            batch = list(
-                s.scalars(
-                    select(LeadRow)
+            # plain rows, not ORM objects: a full pass over a big campaign reads many
+            batch: list[Any] = list(
+                s.execute(
+                    select(*LEADS.columns)
                     .where(
                         LeadRow.campaign_id == campaign_id,
                         LeadRow.status == LeadStatus.PENDING.value,
                         LeadRow.next_at <= now,
                     )
                     .order_by(LeadRow.next_at, LeadRow.id)
-                    .limit(limit * 2 + 50)
+                    .limit(limit * 4 + BATCH_SLACK)
                     .with_for_update(skip_locked=True)
                 )
             )
@@ -303,6 +307,8 @@ class CampaignRepo:
             phones = [r.phone for r in batch]
             blocked = _blocked(s, phones, campaign_id)
             recent, totals = _attempts(s, phones, now - RECENT)
+            chosen: list[Any] = []
+            skips: list[tuple[Any, Next]] = []
             for row in batch:
                 decision = policy.decide(
                     Lead(row.phone, row.timezone or default_zone, consent=row.consent_source is not None),
@@ -312,61 +318,97 @@ class CampaignRepo:
                     lifetime_attempts=totals.get(row.phone, 0),
                 )
                 if not decision.allowed:
-                    skipped += 1
-                    self._skip(s, row, decision, now, worker)
-                    continue
-                if len(claims) >= limit:
-                    continue
-                taken = s.execute(
-                    update(LeadRow)
-                    .where(LeadRow.id == row.id, LeadRow.status == LeadStatus.PENDING.value)
-                    .values(status=LeadStatus.DIALING.value, attempts=LeadRow.attempts + 1, updated_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:  # type: ignore[attr-defined]
-                    continue  # another worker took it
-                call_id = str(uuid.uuid4())
-                attempt = AttemptRow(
-                    lead_id=row.id,
-                    campaign_id=campaign_id,
-                    phone=row.phone,
-                    call_id=call_id,
-                    worker=worker,
-                    state="dialing",
-                    started_at=now,
-                )
-                s.add(attempt)
-                _audit(
-                    s,
+                    skips.append((row, after_skip(decision)))
+                elif len(chosen) < limit:
+                    chosen.append(row)
+            self._skip(s, skips, now, worker)
+            return self._take(s, chosen, campaign_id, now, worker), len(skips)
+
+    def _take(self, s: Session, rows: list[Any], campaign_id: str, now: datetime, worker: str) -> list[Claim]:
+        """pending -> dialing for rows no other worker took meanwhile; attempts and audit written."""
+        if not rows:
+            return []
+        taken = set(
+            s.scalars(
+                update(LeadRow)
+                .where(LeadRow.id.in_([r.id for r in rows]), LeadRow.status == LeadStatus.PENDING.value)
+                .values(status=LeadStatus.DIALING.value, attempts=LeadRow.attempts + 1, updated_at=now)
+                .returning(LeadRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        rows = [r for r in rows if r.id in taken]
+        if not rows:
+            return []
+        call_ids = {r.id: str(uuid.uuid4()) for r in rows}
+        s.execute(
+            insert(AttemptRow),
+            [
+                {
+                    "lead_id": r.id,
+                    "campaign_id": campaign_id,
+                    "phone": r.phone,
+                    "call_id": call_ids[r.id],
+                    "worker": worker,
+                    "state": "dialing",
+                    "started_at": now,
+                }
+                for r in rows
+            ],
+        )
+        s.execute(
+            insert(AUDIT),
+            [
+                _audit_values(
                     now,
                     worker,
                     "dialed",
                     "",
                     campaign_id=campaign_id,
+                    lead_id=r.id,
+                    phone=r.phone,
+                    call_id=call_ids[r.id],
+                )
+                for r in rows
+            ],
+        )
+        claims = []
+        for r in rows:
+            info = dataclasses.replace(_lead(r), status=LeadStatus.DIALING.value, attempts=r.attempts + 1)
+            claims.append(Claim(call_ids[r.id], info))
+        return claims
+
+    def _skip(self, s: Session, skips: list[tuple[Any, Next]], now: datetime, actor: str) -> None:
+        if not skips:
+            return
+        s.execute(
+            update(LEADS).where(LEADS.c.id == bindparam("lead")),
+            [
+                {
+                    "lead": row.id,
+                    "status": nxt.status.value,
+                    "next_at": nxt.at,
+                    "last_reason": nxt.reason,
+                    "updated_at": now,
+                }
+                for row, nxt in skips
+            ],
+        )
+        s.execute(
+            insert(AUDIT),
+            [
+                _audit_values(
+                    now,
+                    actor,
+                    "skipped",
+                    nxt.reason,
+                    campaign_id=row.campaign_id,
                     lead_id=row.id,
                     phone=row.phone,
-                    call_id=call_id,
+                    detail={"retry_at": nxt.at.isoformat() if nxt.at else None, "status": nxt.status.value},
                 )
-                s.flush()
-                s.refresh(row)
-                claims.append(Claim(attempt.id, call_id, _lead(row)))
-                recent[row.phone] = (*recent.get(row.phone, ()), now)
-                totals[row.phone] = totals.get(row.phone, 0) + 1
-        return claims, skipped
-
-    def _skip(self, s: Session, row: LeadRow, decision: Decision, now: datetime, actor: str) -> None:
-        nxt = after_skip(decision)
-        row.status, row.next_at, row.last_reason, row.updated_at = nxt.status.value, nxt.at, nxt.reason, now
-        _audit(
-            s,
-            now,
-            actor,
-            "skipped",
-            nxt.reason,
-            campaign_id=row.campaign_id,
-            lead_id=row.id,
-            phone=row.phone,
-            detail={"retry_at": nxt.at.isoformat() if nxt.at else None, "status": nxt.status.value},
+                for row, nxt in skips
+            ],
         )
 
     def cancel(
@@ -375,7 +417,7 @@ class CampaignRepo:
         """A claimed lead that must not be dialed after all (its number was blocked meanwhile)."""
         now = now or self._now()
         with self._sessions.begin() as s:
-            s.execute(delete(AttemptRow).where(AttemptRow.id == claim.attempt_id))
+            s.execute(delete(AttemptRow).where(AttemptRow.call_id == claim.call_id))
             row = s.get(LeadRow, claim.lead.id)
             if row is not None:
                 row.status, row.last_reason, row.updated_at = status.value, reason, now
@@ -645,8 +687,7 @@ class CampaignRepo:
             ]
 
 
-def _audit(
-    s: Session,
+def _audit_values(
     at: datetime,
     actor: str,
     action: str,
@@ -657,20 +698,22 @@ def _audit(
     phone: str | None = None,
     call_id: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
-    s.add(
-        AuditRow(
-            at=at,
-            actor=actor,
-            action=action,
-            reason=reason[:128],
-            campaign_id=campaign_id,
-            lead_id=lead_id,
-            phone=phone,
-            call_id=call_id,
-            detail=detail or {},
-        )
-    )
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "reason": reason[:128],
+        "campaign_id": campaign_id,
+        "lead_id": lead_id,
+        "phone": phone,
+        "call_id": call_id,
+        "detail": detail or {},
+    }
+
+
+def _audit(s: Session, at: datetime, actor: str, action: str, reason: str = "", **kw: Any) -> None:
+    s.add(AuditRow(**_audit_values(at, actor, action, reason, **kw)))
 
 
 def _blocked(s: Session, phones: Sequence[str], campaign_id: str) -> set[str]:
