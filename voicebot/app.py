@@ -225,9 +225,16 @@ class App:
         lead = claim.lead
         script = await self.script_for(campaign.script) if campaign.script else self.script
         d = self.settings.dial
-        target = resolve(
-            lead.phone, template=d.channel_template, number_format=d.number_format, region=campaign.region
-        )
+        template, number_format = d.channel_template, d.number_format
+        if campaign.trunk is not None:
+            trunk = self.settings.trunks.get(campaign.trunk)
+            if trunk is None:
+                raise ConfigError(
+                    f"campaign {campaign.id!r} uses trunk {campaign.trunk!r}, not in the settings",
+                    hint=f"add [trunks.{campaign.trunk}] channel_template = ... to the settings",
+                )
+            template, number_format = trunk.channel_template, trunk.number_format or d.number_format
+        target = resolve(lead.phone, template=template, number_format=number_format, region=campaign.region)
         fields = {str(k): str(v) for k, v in lead.fields.items()}
         self._lead_calls[claim.call_id] = (script, {**fields, "name": lead.name})
         try:
@@ -254,6 +261,7 @@ class App:
             self.place_lead,
             worker=s.dialer.worker,
             max_channels=s.dialer.max_channels,
+            trunks={name: t.max_channels for name, t in s.trunks.items()},
             clock=self.clock,
             tick=s.dialer.tick,
             stale_after=timedelta(seconds=s.dial.ring_timeout + s.call.max_call_seconds + 120),

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from voicebot.config import Settings
-from voicebot.errors import VoicebotError
+from voicebot.errors import ConfigError, VoicebotError
 
 T = TypeVar("T")
 
@@ -75,6 +75,12 @@ def campaign_create(settings: Settings, file: Path) -> None:
             from voicebot.calls.scripted import LoadedScript
 
             LoadedScript.load(definition.script, settings.speech.voice)  # a broken script stops here
+        if definition.trunk is not None and definition.trunk not in settings.trunks:
+            known = ", ".join(settings.trunks) or "none"
+            raise ConfigError(
+                f"{file}: trunk {definition.trunk!r} is not in the settings (defined: {known})",
+                hint=f"add [trunks.{definition.trunk}] with its channel_template to voicebot.toml",
+            )
     except VoicebotError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)

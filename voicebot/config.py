@@ -103,6 +103,16 @@ class SpeechSettings(_Section):
     rate: int = Field(160, ge=60, le=400)
 
 
+class TrunkSettings(_Section):
+    """A way out to the phone network, with its own channel limit (a campaign names it)."""
+
+    channel_template: str = Field(min_length=1)
+    #: e164, national or digits (default: as [dial] number_format).
+    number_format: str | None = Field(None, pattern="^(e164|national|digits)$")
+    #: Channels up at once through this trunk, for this worker.
+    max_channels: int = Field(30, ge=1, le=2000)
+
+
 class DialerSettings(_Section):
     """The campaign dialer of this worker (several workers may share one PostgreSQL database)."""
 
@@ -131,6 +141,8 @@ class Settings(BaseSettings):
     call: CallSettings = CallSettings()
     speech: SpeechSettings = SpeechSettings()
     dialer: DialerSettings = DialerSettings()
+    #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
+    trunks: dict[str, TrunkSettings] = {}
 
     @property
     def db_url(self) -> str:

@@ -52,6 +52,7 @@ class Callees:
         self.placed: list[tuple[str, datetime]] = []
         self.started = asyncio.Event()
         self._changed = asyncio.Condition()
+        self.up = self.most_up = 0
 
     async def wait_for(self, calls: int) -> None:
         async with self._changed:
@@ -64,7 +65,12 @@ class Callees:
         async with self._changed:
             self._changed.notify_all()
         self.started.set()
-        await asyncio.sleep(self.hold)
+        self.up += 1
+        self.most_up = max(self.most_up, self.up)
+        try:
+            await asyncio.sleep(self.hold)
+        finally:
+            self.up -= 1
         disposition, outcome, opted_out, callback = BEHAVIOUR[phone[-4]]
         if opted_out:  # what App does the moment the script hears the refusal
             await self.store.run(
@@ -108,8 +114,8 @@ def store(db_url, clock):
     s.close()
 
 
-def make_campaign(store: Store, leads: list[ImportedLead], **definition) -> Campaign:
-    campaign = Campaign(id="c1", **definition)
+def make_campaign(store: Store, leads: list[ImportedLead], campaign_id: str = "c1", **definition) -> Campaign:
+    campaign = Campaign(id=campaign_id, **definition)
     repo = store.campaigns
     repo.save_campaign(campaign.id, "test", campaign.to_json(), "t")
     repo.import_leads(campaign.id, leads, "leads.csv", "t")
@@ -288,3 +294,38 @@ def test_two_workers_never_claim_the_same_lead(postgres_url, clock):
     assert len(first.campaigns.attempts("c1")) == 300
     first.close()
     second.close()
+
+
+async def test_a_campaign_paused_while_its_leads_wait_for_their_turn(store, clock):
+    make_campaign(store, [lead("1", n) for n in range(3)], pacing={"max_channels": 3, "calls_per_second": 1})
+    callees = Callees(store, clock, hold=0.1)
+    dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    running = asyncio.create_task(dialer.run())
+    await callees.started.wait()
+    store.campaigns.set_state("c1", "paused", "supervisor", "complaint from a callee")
+    await asyncio.sleep(2.5)
+    assert len(callees.placed) == 1  # the two claimed leads waiting for the pace were not dialed
+    repo = store.campaigns
+    assert [e.reason for e in repo.audit(campaign_id="c1", action="skipped")] == ["campaign paused"] * 2
+    assert len(repo.attempts("c1")) == 1 and statuses(store) == {
+        "+8613800001000": "done",
+        "+8613800001001": "pending",
+        "+8613800001002": "pending",
+    }
+    repo.set_state("c1", "running", "supervisor")
+    await asyncio.wait_for(callees.wait_for(3), 10)
+    dialer.stop()
+    await running
+    assert {x.attempts for x in repo.leads("c1")} == {1}  # a cancelled claim is not an attempt
+
+
+async def test_campaigns_sharing_a_trunk_stay_within_its_channels(store, clock):
+    pacing = {"max_channels": 5, "calls_per_second": 100}
+    make_campaign(store, [lead("1", n) for n in range(6)], campaign_id="a", trunk="carrier", pacing=pacing)
+    make_campaign(store, [lead("2", n) for n in range(6)], campaign_id="b", trunk="carrier", pacing=pacing)
+    callees = Callees(store, clock, hold=0.2)
+    dialer = Dialer(
+        store, callees, worker="w1", max_channels=10, trunks={"carrier": 3}, clock=clock, tick=0.05
+    )
+    await asyncio.wait_for(dialer.run(until_idle=True), 30)
+    assert len(callees.placed) == 12 and callees.most_up == 3

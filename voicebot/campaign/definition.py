@@ -130,6 +130,8 @@ class CampaignFile(_Model):
     limits: Limits = Limits()
     retry: Retry = Retry()
     pacing: Pacing = Pacing()
+    #: A trunk from the settings' [trunks.NAME] (its channel template and limit); none: [dial].
+    trunk: str | None = None
     #: Answering machines (Asterisk AMD in the dialplan): off, hangup, or message (Playback of
     #: machine_message, a sound on the PBX such as custom/acme-callback, then hang up).
     amd: Literal["off", "hangup", "message"] = "off"

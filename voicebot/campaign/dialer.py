@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
-from voicebot.campaign.retry import LeadStatus, Next
+from voicebot.campaign.retry import Next
 from voicebot.errors import VoicebotError
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim, InFlight
@@ -83,6 +83,7 @@ class Dialer:
         *,
         worker: str,
         max_channels: int,
+        trunks: Mapping[str, int] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick: float = 1.0,
         stale_after: timedelta = timedelta(minutes=15),
@@ -92,6 +93,8 @@ class Dialer:
         self._place = place
         self.worker = worker
         self._max_channels = max_channels
+        self._trunk_limits = dict(trunks or {})
+        self._per_trunk: dict[str, set[str]] = {}
         self._clock = clock
         self._tick = tick
         self._stale_after = stale_after
@@ -149,6 +152,16 @@ class Dialer:
             campaign = Campaign.model_validate(info.definition)
             mine = self._per_campaign.setdefault(campaign.id, set())
             free = min(self._max_channels - len(self._calls), campaign.pacing.max_channels - len(mine))
+            if campaign.trunk is not None:
+                if campaign.trunk not in self._trunk_limits:
+                    log.error(
+                        "campaign %s: no trunk %r in the settings; not dialing it",
+                        campaign.id,
+                        campaign.trunk,
+                    )
+                    continue
+                on_trunk = self._per_trunk.setdefault(campaign.trunk, set())
+                free = min(free, self._trunk_limits[campaign.trunk] - len(on_trunk))
             if free > 0:
                 claims, _skipped = await self._store.run(
                     self._repo.claim,
@@ -178,12 +191,15 @@ class Dialer:
     def _start(self, campaign: Campaign, claim: Claim) -> None:
         mine = self._per_campaign.setdefault(campaign.id, set())
         mine.add(claim.call_id)
+        on_trunk = self._per_trunk.setdefault(campaign.trunk or "", set())
+        on_trunk.add(claim.call_id)
         task = asyncio.create_task(self._dial(campaign, claim), name=f"dial-{claim.call_id}")
         self._calls[claim.call_id] = task
 
         def done(_: asyncio.Task[None]) -> None:
             self._calls.pop(claim.call_id, None)
             mine.discard(claim.call_id)
+            on_trunk.discard(claim.call_id)
             self._wake.set()
 
         task.add_done_callback(done)
@@ -195,16 +211,11 @@ class Dialer:
             if pacer is None or pacer.interval != 1.0 / campaign.pacing.calls_per_second:
                 pacer = self._pacers[campaign.id] = Pacer(campaign.pacing.calls_per_second)
             await pacer.wait()
-            # the number may have been blocked while this lead waited for its turn
-            if await self._store.run(self._repo.is_blocked, lead.phone, campaign.id):
-                await self._store.run(
-                    self._repo.cancel,
-                    claim,
-                    "do-not-call",
-                    LeadStatus.DO_NOT_CALL,
-                    self.worker,
-                    self._clock(),
-                )
+            # while this lead waited for its turn the number may have been blocked, or the campaign paused
+            refused = await self._store.run(self._repo.still_dialable, lead.phone, campaign.id)
+            if refused is not None:
+                status, reason = refused
+                await self._store.run(self._repo.cancel, claim, reason, status, self.worker, self._clock())
                 return
             try:
                 record = await self._place(campaign, claim)

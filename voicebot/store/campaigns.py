@@ -419,7 +419,7 @@ class CampaignRepo:
         with self._sessions.begin() as s:
             s.execute(delete(AttemptRow).where(AttemptRow.call_id == claim.call_id))
             row = s.get(LeadRow, claim.lead.id)
-            if row is not None:
+            if row is not None:  # never dialed: the attempt does not count
                 row.status, row.last_reason, row.updated_at = status.value, reason, now
                 row.attempts = max(0, row.attempts - 1)
             _audit(
@@ -645,6 +645,20 @@ class CampaignRepo:
     def is_blocked(self, phone: str, campaign_id: str) -> bool:
         with self._sessions() as s:
             return bool(_blocked(s, [phone], campaign_id))
+
+    def still_dialable(self, phone: str, campaign_id: str) -> tuple[LeadStatus, str] | None:
+        """The last check before an Originate: None if the call may go; else where the lead goes.
+
+        A number blocked while its lead waited for a channel goes to do-not-call; a lead of a
+        campaign paused or stopped meanwhile goes back to pending, untouched.
+        """
+        with self._sessions() as s:
+            if _blocked(s, [phone], campaign_id):
+                return LeadStatus.DO_NOT_CALL, "do-not-call"
+            state = s.scalar(select(CampaignRow.state).where(CampaignRow.id == campaign_id))
+            if state != "running":
+                return LeadStatus.PENDING, f"campaign {state}"
+            return None
 
     # -- audit ------------------------------------------------------------------------
     def audit(
