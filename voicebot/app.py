@@ -262,6 +262,7 @@ class App:
             worker=s.dialer.worker,
             max_channels=s.dialer.max_channels,
             trunks={name: t.max_channels for name, t in s.trunks.items()},
+            recovery=self.calls,
             clock=self.clock,
             tick=s.dialer.tick,
             stale_after=timedelta(seconds=s.dial.ring_timeout + s.call.max_call_seconds + 120),

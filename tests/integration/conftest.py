@@ -122,3 +122,11 @@ class TcpProxy:
     async def close(self) -> None:
         self.cut()
         self._server.close()
+
+
+@pytest.fixture(scope="session")
+def lead_voices(lab) -> None:
+    """The lab's numbered callees' voices, timed to the English sample script."""
+    from voicebot.lab import render
+
+    asyncio.run(render(lab.sounds))

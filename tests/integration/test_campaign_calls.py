@@ -19,7 +19,6 @@ from tests.integration.test_dialer import Clock
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.leads import ImportedLead
-from voicebot.lab import render
 
 pytestmark = pytest.mark.asterisk
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,11 +26,6 @@ SH = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
 MONDAY_1130 = datetime(2026, 11, 23, 11, 30, tzinfo=SH)
 LAB_NUMBERS = {"channel_template": "Local/{number}@voicebot-lab-numbers/n", "number_format": "digits"}
-
-
-@pytest.fixture(scope="session")
-def lead_voices(lab):
-    asyncio.run(render(lab.sounds))
 
 
 @pytest.fixture

