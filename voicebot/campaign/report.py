@@ -45,4 +45,15 @@ def summarize(
         lines.append(f"  connect   {answered / len(ended):.0%} of ended attempts answered")
     if answered:
         lines.append(f"  transfer  {outcomes.get('transferred', 0) / answered:.0%} of answered calls")
+    talks = sorted(
+        a["talk_seconds"] for a in ended if a["disposition"] == "answered" and a.get("talk_seconds")
+    )
+    if talks:
+        lines.append(
+            f"  talk      {sum(talks) / len(talks):.1f} s average, {talks[len(talks) // 2]:.1f} s median, "
+            f"{talks[-1]:.1f} s longest"
+        )
+    grades = Counter(a["grade"] for a in ended if a.get("grade"))
+    if grades:
+        lines.append("  grades    " + ", ".join(f"{g} {grades[g]}" for g in sorted(grades)))
     return "\n".join(lines)

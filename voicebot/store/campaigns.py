@@ -27,7 +27,7 @@ from voicebot.campaign.leads import ImportedLead
 from voicebot.campaign.retry import LeadStatus, Next, after_skip
 from voicebot.campaign.rules import Lead, Policy
 from voicebot.errors import CampaignError
-from voicebot.store.models import AttemptRow, AuditRow, CampaignRow, DoNotCallRow, LeadRow
+from voicebot.store.models import AttemptRow, AuditRow, Call, CampaignRow, DoNotCallRow, LeadRow
 from voicebot.store.models import aware as _aware
 
 GLOBAL = "*"
@@ -527,9 +527,13 @@ class CampaignRepo:
             return _aware(value) if value is not None else None
 
     def attempts(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every attempt of the campaign, oldest first, with its call's talk time and grade."""
         with self._sessions() as s:
-            rows = s.scalars(
-                select(AttemptRow).where(AttemptRow.campaign_id == campaign_id).order_by(AttemptRow.id)
+            rows = s.execute(
+                select(AttemptRow, Call.talk_seconds, Call.grade)
+                .outerjoin(Call, Call.id == AttemptRow.call_id)
+                .where(AttemptRow.campaign_id == campaign_id)
+                .order_by(AttemptRow.id)
             )
             return [
                 {
@@ -542,8 +546,10 @@ class CampaignRepo:
                     "ended_at": _aware(r.ended_at),
                     "disposition": r.disposition,
                     "outcome": r.outcome,
+                    "talk_seconds": talk,
+                    "grade": grade,
                 }
-                for r in rows
+                for r, talk, grade in rows
             ]
 
     # -- do not call ------------------------------------------------------------------
