@@ -19,6 +19,8 @@ from tests.integration.test_dialer import Clock
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.leads import ImportedLead
+from voicebot.media import audio
+from voicebot.media.wavfile import read_call_audio
 
 pytestmark = pytest.mark.asterisk
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,3 +161,25 @@ async def test_answering_machines_are_detected_and_hung_up_on(lab, campaign_sett
     assert any(t["speaker"] == "bot" for t in transcript)  # the person reached the script
     machines = [x for x in app.store.campaigns.leads("amd") if x.phone[-4] == "8"]
     assert {(x.status, x.next_at) for x in machines} == {("pending", clock() + timedelta(hours=4))}
+
+
+async def test_a_machine_can_be_left_the_campaigns_message(lab, campaign_settings):
+    campaign = Campaign(
+        id="amdmsg",
+        script=ROOT / "intents/broadband-en",
+        amd="message",
+        machine_message="agent-loginok",  # a sound the lab PBX has
+        pacing={"max_channels": 2, "calls_per_second": 5},
+    )
+    greeting = audio.duration(read_call_audio(lab.sounds / "lead-machine.wav")) - 2.0  # then 2 s of silence
+    async with App(campaign_settings, clock=Clock(MONDAY_10)) as app:
+        start(app, campaign, leads({"8": 1}))
+        await asyncio.wait_for(app.dialer().run(until_idle=True), 120)
+        (attempt,) = app.store.campaigns.attempts("amdmsg")
+        record = await app.store.get_call(attempt["call_id"])
+    assert record.disposition == "machine" and not record.transcript
+    # the machine heard the message once its greeting was over (the dialplan waits for silence)
+    heard = read_call_audio(lab.monitor / "voicebot-lab" / f"callee-{record.id}-heard.wav")
+    window = heard[int((greeting + 1.6) * 8000) * 2 : int((greeting + 2.6) * 8000) * 2]
+    assert audio.rms(window) > 0.01
+    assert audio.rms(heard[: int(greeting * 8000) * 2]) < 0.005  # nothing was said over its greeting

@@ -18,7 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -381,19 +395,34 @@ class CampaignRepo:
     def _skip(self, s: Session, skips: list[tuple[Any, Next]], now: datetime, actor: str) -> None:
         if not skips:
             return
-        s.execute(
-            update(LEADS).where(LEADS.c.id == bindparam("lead")),
-            [
-                {
-                    "lead": row.id,
-                    "status": nxt.status.value,
-                    "next_at": nxt.at,
-                    "last_reason": nxt.reason,
-                    "updated_at": now,
-                }
-                for row, nxt in skips
-            ],
-        )
+        rows = [(row.id, nxt.status.value, nxt.at, nxt.reason) for row, nxt in skips]
+        if s.get_bind().dialect.name == "postgresql":
+            # one UPDATE ... FROM (VALUES ...) per batch: a statement per lead is slow there
+            moves = values(
+                column("lead", Integer),
+                column("status", String),
+                column("next_at", DateTime(timezone=True)),
+                column("reason", String),
+                name="moves",
+            ).data(rows)
+            s.execute(
+                update(LEADS)
+                .where(LEADS.c.id == moves.c.lead)
+                .values(
+                    status=moves.c.status,
+                    next_at=cast(moves.c.next_at, DateTime(timezone=True)),  # NULLs render untyped
+                    last_reason=moves.c.reason,
+                    updated_at=now,
+                )
+            )
+        else:  # SQLite: executemany of one prepared statement, in process, is fast
+            s.execute(
+                update(LEADS).where(LEADS.c.id == bindparam("lead")),
+                [
+                    {"lead": lead, "status": status, "next_at": at, "last_reason": reason, "updated_at": now}
+                    for lead, status, at, reason in rows
+                ],
+            )
         s.execute(
             insert(AUDIT),
             [

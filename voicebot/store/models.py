@@ -105,7 +105,7 @@ class LeadRow(Base):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone"),
-        Index("ix_leads_due", "campaign_id", "status", "next_at"),
+        Index("ix_leads_due", "campaign_id", "status", "next_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -92,7 +92,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("campaign_id", "phone", name=op.f("uq_leads_campaign_id")),
     )
     with op.batch_alter_table("leads", schema=None) as batch_op:
-        batch_op.create_index("ix_leads_due", ["campaign_id", "status", "next_at"], unique=False)
+        batch_op.create_index("ix_leads_due", ["campaign_id", "status", "next_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_phone"), ["phone"], unique=False)
 
     op.create_table(
