@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,6 +41,17 @@ def _store(settings: Settings) -> Iterator[Any]:
         sys.exit(1)
     finally:
         store.close()
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` cut or padded to ``width`` terminal columns (a CJK character takes two)."""
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used + w > width:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
 
 
 def _when(value: datetime | None) -> str:
@@ -122,7 +134,8 @@ def campaign_import(
             sys.exit(2)
         columns[name.strip()] = header.strip()
     with _store(settings) as store:
-        definition = Campaign.model_validate(store.campaigns.campaign(campaign_id).definition)
+        info = store.campaigns.campaign(campaign_id)
+        definition, state = Campaign.model_validate(info.definition), info.state
         try:
             parsed = parse_leads(
                 read_table(file, encoding=encoding, sheet=sheet),
@@ -150,6 +163,10 @@ def campaign_import(
     )
     if without and definition.require_consent:
         click.echo(f"note: {without} lead(s) have no consent record; this campaign will not dial them")
+    if new and state in ("finished", "stopped"):
+        click.echo(
+            f"note: the campaign is {state}; `voicebot campaign resume {campaign_id}` dials the new leads"
+        )
 
 
 def _transition(state: str, verb: str) -> Callable[..., None]:
@@ -233,7 +250,7 @@ def leads(settings: Settings, campaign_id: str, status: str | None, limit: int) 
     for r in rows:
         last = " ".join(x for x in (r.last_disposition, r.last_outcome, r.grade) if x) or "-"
         click.echo(
-            f"{r.id:>6}  {r.phone:16} {r.name[:16]:16} {r.status:10} {r.attempts:>3}  "
+            f"{r.id:>6}  {r.phone:16} {_pad(r.name, 16)} {r.status:10} {r.attempts:>3}  "
             f"{_when(r.next_at) if r.status == 'pending' else '-':19}  {last}  {r.last_reason or ''}".rstrip()
         )
 
