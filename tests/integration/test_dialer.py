@@ -329,3 +329,31 @@ async def test_campaigns_sharing_a_trunk_stay_within_its_channels(store, clock):
     )
     await asyncio.wait_for(dialer.run(until_idle=True), 30)
     assert len(callees.placed) == 12 and callees.most_up == 3
+
+
+async def test_a_campaign_whose_script_is_broken_is_paused_and_loses_no_lead(store, clock):
+    from voicebot.errors import ScriptError
+
+    make_campaign(store, [lead("1", n) for n in range(3)], pacing={"max_channels": 3, "calls_per_second": 50})
+
+    async def broken(campaign, claim):
+        raise ScriptError("flow.yml: nodes.opening.say: field required", file="intents/x/flow.yml", line=12)
+
+    dialer = Dialer(store, broken, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    await asyncio.wait_for(dialer.run(until_idle=True), 10)
+    repo = store.campaigns
+    info = repo.campaign("c1")
+    assert info.state == "paused"
+    (paused,) = repo.audit(campaign_id="c1", action="campaign_paused")
+    assert paused.actor == "w1" and "intents/x/flow.yml:12" in paused.reason
+    assert repo.attempts("c1") == []  # nobody was dialed: no attempt counts against a lead
+    assert {(x.status, x.attempts) for x in repo.leads("c1")} == {("pending", 0)}
+
+
+async def test_a_closed_window_reschedules_a_big_campaign_in_one_pass(store, clock):
+    make_campaign(store, [lead(str(1 + n % 9), n) for n in range(1500)])
+    clock.set(datetime(2026, 11, 23, 19, 0, tzinfo=SH))
+    dialer = Dialer(store, Callees(store, clock), worker="w1", max_channels=10, clock=clock, tick=0.05)
+    due = await dialer.pass_once()
+    assert due == 0
+    assert {x.next_at for x in store.campaigns.leads("c1")} == {datetime(2026, 11, 24, 9, tzinfo=SH)}

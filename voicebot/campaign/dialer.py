@@ -21,12 +21,14 @@ from zoneinfo import ZoneInfo
 
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
-from voicebot.campaign.retry import Next
-from voicebot.errors import VoicebotError
+from voicebot.campaign.retry import LeadStatus, Next
+from voicebot.errors import ConfigError, VoicebotError
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim, InFlight
 
 log = logging.getLogger(__name__)
+#: Claims per campaign per pass at most (each looks at 4x its free channels + 100 leads).
+MAX_CLAIM_ROUNDS = 20
 
 #: Places one lead's call (the call id is the attempt's) and returns its completed record.
 PlaceCall = Callable[[Campaign, Claim], Awaitable[CallRecord]]
@@ -167,16 +169,18 @@ class Dialer:
             free = min(self._max_channels - len(self._calls), campaign.pacing.max_channels - len(mine))
             if campaign.trunk is not None:
                 if campaign.trunk not in self._trunk_limits:
-                    log.error(
-                        "campaign %s: no trunk %r in the settings; not dialing it",
-                        campaign.id,
-                        campaign.trunk,
+                    await self._suspend(
+                        campaign.id, f"trunk {campaign.trunk!r} is not in this worker's settings"
                     )
                     continue
                 on_trunk = self._per_trunk.setdefault(campaign.trunk, set())
                 free = min(free, self._trunk_limits[campaign.trunk] - len(on_trunk))
-            if free > 0:
-                claims, _skipped = await self._store.run(
+            # leads the rules turn away are rescheduled as they are met: keep claiming while some
+            # were, so a closed window reschedules a big campaign in one pass, not over hours
+            for _ in range(MAX_CLAIM_ROUNDS):
+                if free <= 0:
+                    break
+                claims, skipped = await self._store.run(
                     self._repo.claim,
                     campaign.id,
                     campaign.policy(),
@@ -187,11 +191,22 @@ class Dialer:
                 )
                 for claim in claims:
                     self._start(campaign, claim)
+                free -= len(claims)
+                if not skipped:
+                    break
             remaining = await self._store.run(self._repo.remaining, campaign.id, self._clock())
             due += remaining.get("due", 0)
             if not mine and not remaining.get("pending") and not remaining.get("dialing"):
                 await self._finish_campaign(campaign.id)
         return due
+
+    async def _suspend(self, campaign_id: str, reason: str) -> None:
+        """Pause a campaign that cannot call anyone as it stands (audited with the reason)."""
+        log.error("campaign %s paused: %s", campaign_id, reason)
+        try:
+            await self._store.run(self._repo.set_state, campaign_id, "paused", self.worker, reason)
+        except VoicebotError as e:  # already paused or stopped
+            log.debug("campaign %s not paused: %s", campaign_id, e)
 
     async def _finish_campaign(self, campaign_id: str) -> None:
         try:
@@ -243,6 +258,18 @@ class Dialer:
                     opted_out=record.opted_out,
                     callback=record.callback,
                 )
+            except ConfigError as e:
+                # the campaign cannot call anyone (its script or trunk is wrong): not this lead's doing
+                await self._store.run(
+                    self._repo.cancel,
+                    claim,
+                    "campaign misconfigured",
+                    LeadStatus.PENDING,
+                    self.worker,
+                    self._clock(),
+                )
+                await self._suspend(campaign.id, e.message)
+                return
             except VoicebotError as e:
                 log.error("lead %s: call failed: %s", lead.id, e, extra={"call_id": claim.call_id})
                 result = AttemptResult(disposition="failed")
