@@ -27,6 +27,8 @@ REQUIRED_MODULES = (
     "func_uuid.so",
 )
 REQUIRED_CONTEXTS = ("voicebot-outbound", "voicebot-transfer")
+#: Needed only by campaigns with answering machine detection.
+AMD_MODULES = ("app_amd.so", "app_waitforsilence.so")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,9 @@ class Check:
 
 async def run_checks(settings: Settings) -> list[Check]:
     checks = [_data_dir(settings), await asyncio.to_thread(_database, settings), _speech(settings)]
+    campaigns, uses_amd = await asyncio.to_thread(_campaigns, settings)
+    if campaigns is not None:
+        checks.append(campaigns)
     ami = AmiClient(
         settings.ami.host,
         settings.ami.port,
@@ -57,6 +62,8 @@ async def run_checks(settings: Settings) -> list[Check]:
             Check("AMI login", True, f"{settings.ami.username}@{settings.ami.host}:{settings.ami.port}")
         )
         checks.append(await _modules(ami))
+        if uses_amd:
+            checks.append(await _modules(ami, AMD_MODULES, "AMD modules"))
         checks.append(await _contexts(ami, (settings.dial.context, *REQUIRED_CONTEXTS[1:])))
         checks.extend(await _reachability(ami, settings))
     finally:
@@ -116,21 +123,61 @@ def _speech(settings: Settings) -> Check:
     return Check("speech model", True, f"{info.engine} {info.name} ({info.path})")
 
 
-async def _modules(ami: AmiClient) -> Check:
+def _campaigns(settings: Settings) -> tuple[Check | None, bool]:
+    """Campaigns that may dial: does each one's script load and trunk exist? (None: there are none.)"""
+    from voicebot.calls.scripted import LoadedScript
+    from voicebot.campaign.definition import Campaign
+
+    try:
+        store = Store(settings.db_url)
+        try:
+            store.check_schema()
+            infos = [c for c in store.campaigns.campaigns() if c.state in ("created", "running", "paused")]
+        finally:
+            store.close()
+    except VoicebotError:
+        return None, False  # the database check says what is wrong
+    if not infos:
+        return None, False
+    problems = []
+    uses_amd = False
+    for info in infos:
+        campaign = Campaign.model_validate(info.definition)
+        uses_amd = uses_amd or campaign.amd != "off"
+        if campaign.script is not None:
+            try:
+                LoadedScript.load(campaign.script, settings.speech.voice)
+            except VoicebotError as e:
+                problems.append(f"{campaign.id}: {e.message}")
+        if campaign.trunk is not None and campaign.trunk not in settings.trunks:
+            problems.append(f"{campaign.id}: trunk {campaign.trunk!r} is not in the settings")
+    if problems:
+        return Check(
+            "campaigns",
+            False,
+            "; ".join(problems),
+            "fix the script or settings, then `voicebot campaign create FILE` to reload the campaign",
+        ), uses_amd
+    return Check("campaigns", True, f"{len(infos)} campaign(s): scripts load, trunks known"), uses_amd
+
+
+async def _modules(
+    ami: AmiClient, modules: tuple[str, ...] = REQUIRED_MODULES, name: str = "Asterisk modules"
+) -> Check:
     missing = []
-    for module in REQUIRED_MODULES:
+    for module in modules:
         output = await ami.command(f"module show like {module}")
         if f"{module}" not in output or " 0 modules loaded" in output:
             missing.append(module)
     if missing:
         return Check(
-            "Asterisk modules",
+            name,
             False,
             "not loaded: " + ", ".join(missing),
             "add 'load => MODULE' lines to modules.conf and restart Asterisk "
             "(res_speech.so must load before res_agi.so)",
         )
-    return Check("Asterisk modules", True, f"{len(REQUIRED_MODULES)} required modules loaded")
+    return Check(name, True, f"{len(modules)} required modules loaded")
 
 
 async def _contexts(ami: AmiClient, contexts: tuple[str, ...]) -> Check:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from voicebot.doctor import run_checks
 
 pytestmark = pytest.mark.asterisk
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def by_name(checks):
@@ -116,3 +120,26 @@ def test_cli_doctor_exit_status(run_cli):
     assert out.stdout.count("ok  ") == 8
     out = run_cli("doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
     assert out.returncode == 1 and "FAIL  AMI login" in out.stdout
+
+
+async def test_doctor_checks_the_campaigns_that_may_dial(settings_for, tmp_path):
+    import shutil
+
+    from voicebot.campaign.definition import Campaign
+    from voicebot.store import Store
+
+    script = tmp_path / "script"
+    shutil.copytree(ROOT / "intents/broadband-en", script)
+    settings = settings_for()
+    store = Store(settings.db_url)
+    store.migrate()
+    for campaign in (Campaign(id="ok", script=script, amd="hangup"), Campaign(id="far", trunk="carrier")):
+        store.campaigns.save_campaign(campaign.id, "", campaign.to_json(), "t")
+    store.close()
+    checks = by_name(await run_checks(settings))
+    assert checks["AMD modules"].ok  # a campaign uses AMD: the lab loads app_amd and app_waitforsilence
+    assert not checks["campaigns"].ok
+    assert checks["campaigns"].detail == "far: trunk 'carrier' is not in the settings"
+    (script / "flow.yml").unlink()  # the script went missing after the campaign was created
+    checks = by_name(await run_checks(settings))
+    assert "ok: " in checks["campaigns"].detail and "flow.yml" in checks["campaigns"].detail
