@@ -357,3 +357,21 @@ async def test_a_closed_window_reschedules_a_big_campaign_in_one_pass(store, clo
     due = await dialer.pass_once()
     assert due == 0
     assert {x.next_at for x in store.campaigns.leads("c1")} == {datetime(2026, 11, 24, 9, tzinfo=SH)}
+
+
+async def test_a_lead_cap_ends_a_lead_the_number_caps_would_still_allow(store, clock):
+    make_campaign(
+        store,
+        [lead("2", 0)],
+        retry={"busy": "10m"},
+        limits={"per_lead": 1, "min_interval": "1m"},
+        pacing={"max_channels": 1, "calls_per_second": 50},
+    )
+    callees = Callees(store, clock)
+    dialer = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    await dialer.run(until_idle=True)
+    clock.set(MONDAY_10 + timedelta(minutes=10))
+    await dialer.run(until_idle=True)
+    assert len(callees.placed) == 1
+    (only,) = store.campaigns.leads("c1")
+    assert (only.status, only.last_reason) == ("exhausted", "attempt cap reached")

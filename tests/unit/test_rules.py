@@ -109,3 +109,13 @@ def test_a_cap_that_lifts_reopens_inside_the_window_and_within_the_caps(now, zon
     if decision.retry_at is not None:
         assert decision.retry_at > now
         assert policy.decide(lead, decision.retry_at, attempts).allowed
+
+
+def test_a_lead_cap_apart_from_the_numbers():
+    policy = Policy(
+        limits=AttemptLimits(per_day=None, per_7_days=None, lifetime=10, per_lead=3, min_interval=timedelta())
+    )
+    now = at(2026, 11, 23, 10)
+    assert policy.decide(Lead(LEAD.number, consent=True, attempts=2), now, []).allowed
+    capped = policy.decide(Lead(LEAD.number, consent=True, attempts=3), now, [])
+    assert (capped.reason, capped.retry_at) == (Skip.CAP_REACHED, None)  # for good: exhausted

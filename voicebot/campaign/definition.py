@@ -96,6 +96,8 @@ class Limits(_Model):
     per_24h: int | None = Field(None, ge=1)
     per_7_days: int | None = Field(5, ge=1)
     lifetime: int | None = Field(6, ge=1)
+    #: Attempts of one lead in this campaign (the caps above count every campaign's calls to the number).
+    per_lead: int | None = Field(None, ge=1)
     min_interval: Duration = timedelta(hours=1)
 
 
@@ -161,6 +163,7 @@ class Campaign(CampaignFile):
             per_24h=lim.per_24h,
             per_7_days=lim.per_7_days,
             lifetime=lim.lifetime,
+            per_lead=lim.per_lead,
             min_interval=lim.min_interval,
         )
         return Policy(window=window, limits=limits, require_consent=self.require_consent)

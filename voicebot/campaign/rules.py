@@ -68,6 +68,8 @@ class AttemptLimits:
 
     per_day: int | None = 2
     per_24h: int | None = None
+    #: Attempts of one lead in its campaign (the others count every attempt to the number).
+    per_lead: int | None = None
     per_7_days: int | None = 5
     lifetime: int | None = 10
     min_interval: timedelta = timedelta(hours=1)
@@ -78,6 +80,7 @@ class Lead:
     number: str
     timezone: str = "Asia/Shanghai"
     consent: bool = False
+    attempts: int = 0  # this lead's own attempts in its campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,8 @@ class Policy:
         if closed is not None:
             reopen = self.window.next_open(local)
             return Decision(False, closed, reopen.astimezone(now.tzinfo) if reopen else None)
+        if self.limits.per_lead is not None and lead.attempts >= self.limits.per_lead:
+            return Decision(False, Skip.CAP_REACHED)
         capped = self._cap(local, [a.astimezone(zone) for a in attempts], total)
         if capped is None:
             return Decision(True)

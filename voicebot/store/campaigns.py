@@ -325,7 +325,12 @@ class CampaignRepo:
             skips: list[tuple[Any, Next]] = []
             for row in batch:
                 decision = policy.decide(
-                    Lead(row.phone, row.timezone or default_zone, consent=row.consent_source is not None),
+                    Lead(
+                        row.phone,
+                        row.timezone or default_zone,
+                        consent=row.consent_source is not None,
+                        attempts=row.attempts,
+                    ),
                     now,
                     recent.get(row.phone, ()),
                     blocked,
