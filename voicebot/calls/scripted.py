@@ -106,6 +106,10 @@ class ScriptedCall:
         try:
             while True:
                 event: Event | None = None
+                if any(isinstance(a, OptOut) for a in actions) and not result.opted_out:
+                    # block the number before the apology is spoken, not after it
+                    result.opted_out = True
+                    await call.note("opt_out")
                 for action in actions:
                     match action:
                         case SayAction(name, say, barge_in):
@@ -125,8 +129,7 @@ class ScriptedCall:
                         case Hangup():
                             pass
                         case OptOut():
-                            result.opted_out = True
-                            await call.note("opt_out")  # blocks the number now, not at hangup
+                            pass  # noted above, before anything was said
                         case ScheduleCallback(when):
                             result.callback = when or "unspecified"
                 if state.ended or event is None:
