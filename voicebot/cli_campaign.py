@@ -242,16 +242,26 @@ def campaign_run(settings: Settings, campaign_ids: tuple[str, ...], until_idle: 
 @click.option("-n", "--limit", default=50, show_default=True)
 @click.pass_obj
 def leads(settings: Settings, campaign_id: str, status: str | None, limit: int) -> None:
-    """A campaign's leads with their status, attempts and next attempt time (UTC)."""
+    """A campaign's leads: status, attempts, the next attempt in the callee's own time, last result."""
+    from zoneinfo import ZoneInfo
+
     with _store(settings) as store:
-        store.campaigns.campaign(campaign_id)
+        info = store.campaigns.campaign(campaign_id)
         rows = store.campaigns.leads(campaign_id, status, limit)
-    click.echo(f"{'id':>6}  {'phone':16} {'name':16} {'status':10} {'att':>3}  {'next (UTC)':19}  last")
+    default_zone = str(info.definition.get("timezone") or "Asia/Shanghai")
+    click.echo(
+        f"{'id':>6}  {'phone':16} {'name':16} {'status':10} {'att':>3}  {'next (callee time)':21}  last"
+    )
     for r in rows:
         last = " ".join(x for x in (r.last_disposition, r.last_outcome, r.grade) if x) or "-"
+        upcoming = "-"
+        if r.status == "pending" and r.next_at is not None:
+            upcoming = r.next_at.astimezone(ZoneInfo(r.timezone or default_zone)).strftime(
+                "%Y-%m-%d %H:%M %Z"
+            )
         click.echo(
             f"{r.id:>6}  {r.phone:16} {_pad(r.name, 16)} {r.status:10} {r.attempts:>3}  "
-            f"{_when(r.next_at) if r.status == 'pending' else '-':19}  {last}  {r.last_reason or ''}".rstrip()
+            f"{upcoming:21}  {last}  {r.last_reason or ''}".rstrip()
         )
 
 

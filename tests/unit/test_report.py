@@ -23,7 +23,7 @@ def test_summary():
         attempt("answered", "opted_out", 10.0, "C"),
         attempt("answered", "completed", 20.0, "B"),
         attempt("busy", grade="E"),
-        {"disposition": None, "outcome": None},  # in flight
+        {"disposition": None, "outcome": None, "worker": "w2"},  # in flight
     ]
     text = summarize(
         Info(), {"pending": 2, "done": 3, "dnc": 1, "due": 1}, attempts, datetime(2026, 11, 23, 2, tzinfo=UTC)
@@ -33,6 +33,7 @@ def test_summary():
         "  leads     6: pending 2, done 3, dnc 1",
         "  due now   1; next pending attempt 2026-11-23 02:00 UTC",
         "  attempts  5: answered 3, busy 1 (1 in flight)",
+        "  dialing   w2 1",
         "  outcomes  transferred 1, opted_out 1, completed 1",
         "  connect   75% of ended attempts answered",
         "  transfer  33% of answered calls",

@@ -38,6 +38,9 @@ def summarize(
         + (", ".join(f"{k} {v}" for k, v in dispositions.most_common()) or "none")
         + (f" ({len(attempts) - len(ended)} in flight)" if len(attempts) > len(ended) else "")
     )
+    up = Counter(a.get("worker") or "?" for a in attempts if not a.get("disposition"))
+    if up:
+        lines.append("  dialing   " + ", ".join(f"{w} {n}" for w, n in sorted(up.items())))
     if outcomes:
         lines.append("  outcomes  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
     answered = dispositions.get("answered", 0)
