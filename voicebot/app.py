@@ -265,7 +265,7 @@ class App:
             recovery=self.calls,
             clock=self.clock,
             tick=s.dialer.tick,
-            stale_after=timedelta(seconds=s.dial.ring_timeout + s.call.max_call_seconds + 120),
+            silent_after=timedelta(seconds=max(60.0, 20 * s.dialer.tick)),
         )
 
     async def _opted_out(self, call_id: str) -> None:

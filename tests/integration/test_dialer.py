@@ -375,3 +375,26 @@ async def test_a_lead_cap_ends_a_lead_the_number_caps_would_still_allow(store, c
     assert len(callees.placed) == 1
     (only,) = store.campaigns.leads("c1")
     assert (only.status, only.last_reason) == ("exhausted", "attempt cap reached")
+
+
+async def test_another_worker_takes_over_only_once_a_worker_has_gone_silent(store, clock):
+    make_campaign(store, [lead("1", 0)], pacing={"max_channels": 1, "calls_per_second": 50})
+    callees = Callees(store, clock, hold=3600)  # a long call, say with an agent
+    first = Dialer(store, callees, worker="w1", max_channels=10, clock=clock, tick=0.05)
+    running = asyncio.create_task(first.run())
+    await asyncio.wait_for(callees.wait_for(1), 10)
+    other = Dialer(store, Callees(store, clock), worker="w2", max_channels=10, clock=clock, tick=0.05)
+    clock.set(MONDAY_10 + timedelta(minutes=30))
+    await first.pass_once()  # w1 is alive: it beats at every pass
+    assert await other.reconcile() == []  # its half-hour call is its own
+    running.cancel()  # w1 dies
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    clock.set(MONDAY_10 + timedelta(minutes=31))
+    assert await other.reconcile() == []  # a minute of silence is not yet death
+    clock.set(MONDAY_10 + timedelta(minutes=33))
+    (taken,) = await other.reconcile()
+    assert taken.worker == "w1"
+    (attempt,) = store.campaigns.attempts("c1")
+    assert attempt["state"] == "unknown"
+    assert store.campaigns.audit(campaign_id="c1", action="reconciled")[0].actor == "w2"

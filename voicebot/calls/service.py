@@ -30,6 +30,8 @@ from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
 
 log = logging.getLogger(__name__)
 
+#: How long a call handed to an agent is followed before its record is closed anyway.
+MAX_TRANSFERRED_SECONDS = 4 * 3600.0
 #: How long a settled call may wait for its media session to finish writing.
 SESSION_DRAIN_TIMEOUT = 10.0
 
@@ -150,7 +152,14 @@ class CallService:
             live.handle = await self._pbx.originate(request, on_change=self._on_progress)
             await self._store.add_event(call_id, "originate", {"channel": destination.channel})
             limit = self._ring_timeout + self._max_call_seconds + 60
-            progress = await live.handle.wait_settled(timeout=limit)
+            try:
+                progress = await live.handle.wait_settled(timeout=limit)
+            except TimeoutError:
+                script = live.session_result.script if live.session_result else None
+                if script is None or not script.transfer_to:
+                    raise
+                # the bot handed the callee to an agent: the call lasts as long as they talk
+                progress = await live.handle.wait_settled(timeout=MAX_TRANSFERRED_SECONDS)
         except (VoicebotError, TimeoutError) as e:
             log.error("call failed: %s", e, extra={"call_id": call_id})
             progress = live.handle.progress if live.handle else CallProgress()
@@ -300,10 +309,11 @@ class CallService:
         await self._store.add_event(call_id, "recovered", {"channel": channel})
         live.handle = self._pbx.follow(call_id, call_id, channel)
         try:
-            progress = await live.handle.wait_settled(timeout=self._max_call_seconds + 60)
+            # most calls still up after their worker died are with an agent
+            progress = await live.handle.wait_settled(timeout=MAX_TRANSFERRED_SECONDS)
             record = (await self._complete(live, progress)).record
         except TimeoutError:
-            error = "call did not end within max_call_seconds"
+            error = "call still up after 4 hours with an agent"
             record = (await self._complete(live, live.handle.progress, error=error)).record
         # following began at recovery: the times before it are the ones the record already had
         fields: dict[str, Any] = {}

@@ -27,6 +27,8 @@ from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim, InFlight
 
 log = logging.getLogger(__name__)
+#: Seconds between looks for attempts that dead workers left in flight.
+RECONCILE_EVERY = 30.0
 #: Claims per campaign per pass at most (each looks at 4x its free channels + 100 leads).
 MAX_CLAIM_ROUNDS = 20
 
@@ -100,7 +102,7 @@ class Dialer:
         recovery: Recovery | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick: float = 1.0,
-        stale_after: timedelta = timedelta(minutes=15),
+        silent_after: timedelta = timedelta(minutes=2),
     ) -> None:
         self._store = store
         self._repo = store.campaigns
@@ -112,7 +114,8 @@ class Dialer:
         self._per_trunk: dict[str, set[str]] = {}
         self._clock = clock
         self._tick = tick
-        self._stale_after = stale_after
+        self._silent_after = silent_after
+        self._last_reconcile = 0.0
         self._calls: dict[str, asyncio.Task[None]] = {}  # call id -> its task
         self._per_campaign: dict[str, set[str]] = {}
         self._pacers: dict[str, Pacer] = {}
@@ -131,7 +134,9 @@ class Dialer:
     async def run(self, campaigns: set[str] | None = None, *, until_idle: bool = False) -> None:
         """Dial running campaigns (all, or those named) until ``stop()``; with ``until_idle``,
         return once nothing is in flight and no lead of those campaigns is due."""
+        await self._store.run(self._repo.heartbeat, self.worker, self._clock())
         await self.reconcile()
+        self._last_reconcile = time.monotonic()
         try:
             while not self._stopping:
                 try:
@@ -160,6 +165,11 @@ class Dialer:
 
     async def pass_once(self, only: set[str] | None = None) -> int:
         """One scheduling pass over the running campaigns; how many of their leads are due now."""
+        await self._store.run(self._repo.heartbeat, self.worker, self._clock())
+        if time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
+            # attempts of workers that died and stayed away; ours whose record write failed
+            self._last_reconcile = time.monotonic()
+            await self.reconcile()
         due = 0
         for info in await self._store.run(self._repo.campaigns, "running"):
             if only is not None and info.id not in only:
@@ -288,7 +298,8 @@ class Dialer:
             log.exception("lead %s: dialing failed", lead.id, extra={"call_id": claim.call_id})
 
     async def reconcile(self) -> list[InFlight]:
-        """Attempts left ``dialing`` by this worker (it stopped mid-call), or by anyone long ago.
+        """Attempts left ``dialing`` by this worker (it stopped mid-call), or by a worker whose
+        heartbeat stopped (it died and stayed away).
 
         A completed call record gives the real result; a call the PBX still has (a callee
         talking with an agent) is followed to its end; any other call is marked unknown and
@@ -296,7 +307,7 @@ class Dialer:
         """
         now = self._clock()
         stale = await self._store.run(
-            self._repo.in_flight, worker=self.worker, started_before=now - self._stale_after
+            self._repo.in_flight, worker=self.worker, silent_since=now - self._silent_after
         )
         for attempt in stale:
             if attempt.call_id in self._calls:

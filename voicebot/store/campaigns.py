@@ -41,7 +41,7 @@ from voicebot.campaign.leads import ImportedLead
 from voicebot.campaign.retry import LeadStatus, Next, after_skip
 from voicebot.campaign.rules import Lead, Policy
 from voicebot.errors import CampaignError
-from voicebot.store.models import AttemptRow, AuditRow, Call, CampaignRow, DoNotCallRow, LeadRow
+from voicebot.store.models import AttemptRow, AuditRow, Call, CampaignRow, DoNotCallRow, LeadRow, WorkerRow
 from voicebot.store.models import aware as _aware
 
 GLOBAL = "*"
@@ -511,17 +511,25 @@ class CampaignRepo:
                 },
             )
 
-    def in_flight(
-        self, *, worker: str | None = None, started_before: datetime | None = None
-    ) -> list[InFlight]:
-        """Attempts still marked dialing: this worker's, or anyone's that started too long ago."""
+    def heartbeat(self, worker: str, now: datetime | None = None) -> None:
+        """This worker is alive: its in-flight attempts are not anyone else's to reconcile."""
+        now = now or self._now()
+        with self._sessions.begin() as s:
+            row = s.get(WorkerRow, worker)
+            if row is None:
+                s.add(WorkerRow(name=worker, seen_at=now))
+            else:
+                row.seen_at = now
+
+    def in_flight(self, *, worker: str, silent_since: datetime) -> list[InFlight]:
+        """Attempts still marked dialing: this worker's, and those of workers not seen since
+        ``silent_since`` (they died and did not come back)."""
         with self._sessions() as s:
-            q = select(AttemptRow).where(AttemptRow.state == "dialing")
+            seen = {name: _aware(at) for name, at in s.execute(select(WorkerRow.name, WorkerRow.seen_at))}
             rows = [
                 r
-                for r in s.scalars(q)
-                if (worker is not None and r.worker == worker)
-                or (started_before is not None and _aware(r.started_at) < started_before)
+                for r in s.scalars(select(AttemptRow).where(AttemptRow.state == "dialing"))
+                if r.worker == worker or seen.get(r.worker, _aware(r.started_at)) < silent_since
             ]
             return [
                 InFlight(r.id, r.call_id, r.lead_id, r.campaign_id, r.phone, r.worker, _aware(r.started_at))

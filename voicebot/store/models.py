@@ -180,3 +180,12 @@ class AuditRow(Base):
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     call_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WorkerRow(Base):
+    """A dialer worker's heartbeat: its in-flight attempts are its own while it beats."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -40,6 +40,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_phone"), ["phone"], unique=False)
 
     op.create_table(
+        "workers",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_workers")),
+    )
+    op.create_table(
         "campaigns",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -144,6 +150,7 @@ def downgrade() -> None:
 
     op.drop_table("do_not_call")
     op.drop_table("campaigns")
+    op.drop_table("workers")
     with op.batch_alter_table("audit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_phone"))
         batch_op.drop_index(batch_op.f("ix_audit_lead_id"))
