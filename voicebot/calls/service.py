@@ -228,14 +228,11 @@ class CallService:
                     callback=s.callback,
                 )
         script = session.script if session is not None else None
-        if script is not None and script.opted_out and self._on_opt_out is not None:
-            try:  # already done when the callee said it; again in case that write failed
-                await self._on_opt_out(live.call_id)
-            except VoicebotError as e:
-                log.error(
-                    "could not block the number after an opt-out: %s", e, extra={"call_id": live.call_id}
-                )
-                fields["error"] = f"opt-out not on the do-not-call list: {e.message}"
+        if script is not None and script.opted_out:
+            # already done when the callee said it; again in case that write failed
+            failed = await self._block_opted_out(live.call_id)
+            if failed is not None:
+                fields["error"] = f"opt-out not on the do-not-call list: {failed}"
         if script is not None and script.grade is not None:
             fields["grade"] = script.grade  # the script's own rules, or the default scale
         elif disposition is not Disposition.ANSWERED:
@@ -383,15 +380,21 @@ class CallService:
         finally:
             live.session_done.set()
 
+    async def _block_opted_out(self, call_id: str) -> str | None:
+        """The callee refused: put the number on the list (the hook). The error, if that failed."""
+        if self._on_opt_out is None:
+            return None
+        try:
+            await self._on_opt_out(call_id)
+        except VoicebotError as e:
+            log.error("could not block the number after an opt-out: %s", e, extra={"call_id": call_id})
+            return e.message
+        return None
+
     def _journal(self, call_id: str) -> Callable[..., Any]:
         async def journal(kind: str, **data: Any) -> None:
-            if kind == "opt_out" and self._on_opt_out is not None:
-                try:
-                    await self._on_opt_out(call_id)
-                except VoicebotError as e:
-                    log.error(
-                        "could not block the number after an opt-out: %s", e, extra={"call_id": call_id}
-                    )
+            if kind == "opt_out":
+                await self._block_opted_out(call_id)
             try:
                 await self._store.add_event(call_id, kind, data)
             except VoicebotError as e:

@@ -54,6 +54,12 @@ class AttemptResult:
     opted_out: bool = False
     callback: str | None = None  # the callee's words, or "unspecified"; None: no callback asked
 
+    @classmethod
+    def of(cls, record: CallRecord) -> AttemptResult:
+        return cls(
+            record.disposition or "unknown", record.outcome, record.grade, record.opted_out, record.callback
+        )
+
 
 def next_step(campaign: Campaign, lead_zone: str, result: AttemptResult, now: datetime) -> Next:
     """The lead's next state after an attempt: retry per outcome, callback moved into the window. Pure."""
@@ -260,14 +266,7 @@ class Dialer:
                 await self._store.run(self._repo.cancel, claim, reason, status, self.worker, self._clock())
                 return
             try:
-                record = await self._place(campaign, claim)
-                result = AttemptResult(
-                    disposition=record.disposition or "unknown",
-                    outcome=record.outcome,
-                    grade=record.grade,
-                    opted_out=record.opted_out,
-                    callback=record.callback,
-                )
+                result = AttemptResult.of(await self._place(campaign, claim))
             except ConfigError as e:
                 # the campaign cannot call anyone (its script or trunk is wrong): not this lead's doing
                 await self._store.run(
@@ -283,17 +282,7 @@ class Dialer:
             except VoicebotError as e:
                 log.error("lead %s: call failed: %s", lead.id, e, extra={"call_id": claim.call_id})
                 result = AttemptResult(disposition="failed")
-            nxt = next_step(campaign, lead.timezone, result, self._clock())
-            await self._store.run(
-                self._repo.finish,
-                claim.call_id,
-                nxt,
-                disposition=result.disposition,
-                outcome=result.outcome,
-                grade=result.grade,
-                actor=self.worker,
-                now=self._clock(),
-            )
+            await self._close(campaign, claim.call_id, lead.timezone, result, self._clock(), "done")
         except Exception:  # one lead's failure never stops the dialer
             log.exception("lead %s: dialing failed", lead.id, extra={"call_id": claim.call_id})
 
@@ -341,17 +330,27 @@ class Dialer:
         except Exception:  # one call's failure never stops the dialer
             log.exception("could not reconcile call %s", call_id, extra={"call_id": call_id})
 
+    async def _close(
+        self, campaign: Campaign, call_id: str, zone: str, result: AttemptResult, now: datetime, state: str
+    ) -> None:
+        """Close the attempt and move its lead on after ``result``."""
+        await self._store.run(
+            self._repo.finish,
+            call_id,
+            next_step(campaign, zone, result, now),
+            disposition=result.disposition,
+            outcome=result.outcome,
+            grade=result.grade,
+            actor=self.worker,
+            state=state,
+            now=now,
+        )
+
     async def _settle(
         self, campaign: Campaign, call_id: str, zone: str, record: CallRecord | None, now: datetime
     ) -> None:
         if record is not None and record.completed:
-            result = AttemptResult(
-                record.disposition or "unknown",
-                record.outcome,
-                record.grade,
-                record.opted_out,
-                record.callback,
-            )
+            result = AttemptResult.of(record)
         else:
             result = AttemptResult("unknown")
             if record is not None:
@@ -362,16 +361,6 @@ class Dialer:
                     error="the dialing worker stopped during the call",
                     completed_at=now,
                 )
-        nxt = next_step(campaign, zone, result, now)
-        await self._store.run(
-            self._repo.finish,
-            call_id,
-            nxt,
-            disposition=result.disposition,
-            outcome=result.outcome,
-            grade=result.grade,
-            actor=self.worker,
-            state="reconciled" if result.disposition != "unknown" else "unknown",
-            now=now,
-        )
+        state = "reconciled" if result.disposition != "unknown" else "unknown"
+        await self._close(campaign, call_id, zone, result, now, state)
         log.warning("reconciled call %s left in flight: %s", call_id, result.disposition)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,21 +33,20 @@ from sqlalchemy import (
     update,
     values,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.campaign.leads import ImportedLead
 from voicebot.campaign.retry import LeadStatus, Next, after_skip
 from voicebot.campaign.rules import Lead, Policy
 from voicebot.errors import CampaignError
-from voicebot.store.models import AttemptRow, AuditRow, Call, CampaignRow, DoNotCallRow, LeadRow, WorkerRow
+from voicebot.store.audit import AUDIT, AuditEntry, AuditTrail, _audit, _audit_values
+from voicebot.store.dnc import GLOBAL, DncEntry, DoNotCallLists, _blocked, _chunks
+from voicebot.store.models import AttemptRow, Call, CampaignRow, LeadRow, WorkerRow
 from voicebot.store.models import aware as _aware
 
-GLOBAL = "*"
+__all__ = ["GLOBAL", "AuditEntry", "CampaignRepo", "Claim", "DncEntry", "InFlight", "LeadInfo"]
+
 LEADS: Table = LeadRow.__table__  # type: ignore[assignment]
-ATTEMPTS: Table = AttemptRow.__table__  # type: ignore[assignment]
-AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 #: Due leads a claim locks and looks at beyond its limit (the rules may turn some away; those
 #: are rescheduled in bulk). Small enough that workers sharing a campaign rarely wait on each other.
 BATCH_SLACK = 100
@@ -104,7 +103,6 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class InFlight:
-    attempt_id: int
     call_id: str
     lead_id: int
     campaign_id: str
@@ -113,32 +111,18 @@ class InFlight:
     started_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class DncEntry:
-    phone: str
-    scope: str
-    reason: str
-    added_by: str
-    added_at: datetime
-    call_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    reason: str
-    campaign_id: str | None
-    lead_id: int | None
-    phone: str | None
-    call_id: str | None
-    detail: dict[str, Any]
-
-
 def _lead(row: Any) -> LeadInfo:
     return LeadInfo(**{f.name: _aware(getattr(row, f.name)) for f in dataclasses.fields(LeadInfo)})
+
+
+def _existing(s: Session, campaign_id: str) -> CampaignRow:
+    row = s.get(CampaignRow, campaign_id)
+    if row is None:
+        raise CampaignError(
+            f"no campaign {campaign_id!r}",
+            hint="create it: voicebot campaign create FILE.yml (list them: voicebot campaign status)",
+        )
+    return row
 
 
 def _campaign(row: CampaignRow) -> CampaignInfo:
@@ -147,7 +131,9 @@ def _campaign(row: CampaignRow) -> CampaignInfo:
     )
 
 
-class CampaignRepo:
+class CampaignRepo(DoNotCallLists, AuditTrail):
+    """Campaigns, leads and attempts; the do-not-call lists and the audit are its parts."""
+
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._now = now
@@ -178,12 +164,7 @@ class CampaignRepo:
 
     def campaign(self, campaign_id: str) -> CampaignInfo:
         with self._sessions() as s:
-            row = s.get(CampaignRow, campaign_id)
-            if row is None:
-                raise CampaignError(
-                    f"no campaign {campaign_id!r}", hint="create it: voicebot campaign create FILE.yml"
-                )
-            return _campaign(row)
+            return _campaign(_existing(s, campaign_id))
 
     def campaigns(self, state: str | None = None) -> list[CampaignInfo]:
         with self._sessions() as s:
@@ -195,11 +176,7 @@ class CampaignRepo:
     def set_state(self, campaign_id: str, state: str, actor: str, reason: str = "") -> CampaignInfo:
         now = self._now()
         with self._sessions.begin() as s:
-            row = s.get(CampaignRow, campaign_id)
-            if row is None:
-                raise CampaignError(
-                    f"no campaign {campaign_id!r}", hint="list them: voicebot campaign status"
-                )
+            row = _existing(s, campaign_id)
             if state != row.state:
                 if state not in TRANSITIONS.get(row.state, set()):
                     allowed = ", ".join(sorted(TRANSITIONS.get(row.state, set()))) or "nothing"
@@ -219,8 +196,7 @@ class CampaignRepo:
         """Insert new leads and merge into existing ones (same campaign and number): (new, merged)."""
         now = self._now()
         with self._sessions.begin() as s:
-            if s.get(CampaignRow, campaign_id) is None:
-                raise CampaignError(f"no campaign {campaign_id!r}", hint="voicebot campaign create FILE.yml")
+            _existing(s, campaign_id)
             existing = {
                 r.phone: r
                 for chunk in _chunks([lead.phone for lead in leads])
@@ -445,6 +421,20 @@ class CampaignRepo:
             ],
         )
 
+    def still_dialable(self, phone: str, campaign_id: str) -> tuple[LeadStatus, str] | None:
+        """The last check before an Originate: None if the call may go; else where the lead goes.
+
+        A number blocked while its lead waited for a channel goes to do-not-call; a lead of a
+        campaign paused or stopped meanwhile goes back to pending, untouched.
+        """
+        with self._sessions() as s:
+            if _blocked(s, [phone], campaign_id):
+                return LeadStatus.DO_NOT_CALL, "do-not-call"
+            state = s.scalar(select(CampaignRow.state).where(CampaignRow.id == campaign_id))
+            if state != "running":
+                return LeadStatus.PENDING, f"campaign {state}"
+            return None
+
     def cancel(
         self, claim: Claim, reason: str, status: LeadStatus, actor: str, now: datetime | None = None
     ) -> None:
@@ -532,7 +522,7 @@ class CampaignRepo:
                 if r.worker == worker or seen.get(r.worker, _aware(r.started_at)) < silent_since
             ]
             return [
-                InFlight(r.id, r.call_id, r.lead_id, r.campaign_id, r.phone, r.worker, _aware(r.started_at))
+                InFlight(r.call_id, r.lead_id, r.campaign_id, r.phone, r.worker, _aware(r.started_at))
                 for r in rows
             ]
 
@@ -594,199 +584,6 @@ class CampaignRepo:
                 for r, talk, grade in rows
             ]
 
-    # -- do not call ------------------------------------------------------------------
-    def dnc_add(
-        self,
-        phones: Iterable[str],
-        *,
-        scope: str = GLOBAL,
-        reason: str,
-        actor: str,
-        call_id: str | None = None,
-    ) -> int:
-        """Put numbers on a list (idempotent); their pending leads stop at once. How many were new."""
-        now = self._now()
-        added = 0
-        with self._sessions.begin() as s:
-            wanted = list(dict.fromkeys(phones))
-            for chunk in _chunks(wanted):
-                have = set(
-                    s.scalars(
-                        select(DoNotCallRow.phone).where(
-                            DoNotCallRow.phone.in_(chunk), DoNotCallRow.scope == scope
-                        )
-                    )
-                )
-                for phone in chunk:
-                    if phone in have:
-                        continue
-                    values = {
-                        "phone": phone,
-                        "scope": scope,
-                        "reason": reason,
-                        "added_by": actor,
-                        "call_id": call_id,
-                        "added_at": now,
-                    }
-                    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
-                    result = s.execute(insert(DoNotCallRow).values(**values).on_conflict_do_nothing())
-                    if result.rowcount:  # type: ignore[attr-defined]
-                        added += 1
-                        _audit(
-                            s,
-                            now,
-                            actor,
-                            "dnc_add",
-                            reason,
-                            phone=phone,
-                            call_id=call_id,
-                            campaign_id=None if scope == GLOBAL else scope,
-                        )
-                leads = update(LeadRow).where(
-                    LeadRow.phone.in_(chunk),
-                    LeadRow.status.in_([LeadStatus.PENDING.value, LeadStatus.NO_CONSENT.value]),
-                )
-                if scope != GLOBAL:
-                    leads = leads.where(LeadRow.campaign_id == scope)
-                s.execute(
-                    leads.values(
-                        status=LeadStatus.DO_NOT_CALL.value, last_reason="do-not-call", updated_at=now
-                    ).execution_options(synchronize_session=False)
-                )
-        return added
-
-    def dnc_remove(self, phone: str, *, scope: str = GLOBAL, reason: str, actor: str) -> bool:
-        now = self._now()
-        with self._sessions.begin() as s:
-            row = s.scalar(
-                select(DoNotCallRow).where(DoNotCallRow.phone == phone, DoNotCallRow.scope == scope)
-            )
-            if row is None:
-                return False
-            detail = {
-                "added_at": _aware(row.added_at).isoformat(),
-                "added_reason": row.reason,
-                "added_by": row.added_by,
-            }
-            s.delete(row)
-            _audit(
-                s,
-                now,
-                actor,
-                "dnc_remove",
-                reason,
-                phone=phone,
-                campaign_id=None if scope == GLOBAL else scope,
-                detail=detail,
-            )
-            return True
-
-    def dnc_check(self, phone: str) -> list[DncEntry]:
-        with self._sessions() as s:
-            rows = s.scalars(
-                select(DoNotCallRow).where(DoNotCallRow.phone == phone).order_by(DoNotCallRow.id)
-            )
-            return [
-                DncEntry(r.phone, r.scope, r.reason, r.added_by, _aware(r.added_at), r.call_id) for r in rows
-            ]
-
-    def is_blocked(self, phone: str, campaign_id: str) -> bool:
-        with self._sessions() as s:
-            return bool(_blocked(s, [phone], campaign_id))
-
-    def still_dialable(self, phone: str, campaign_id: str) -> tuple[LeadStatus, str] | None:
-        """The last check before an Originate: None if the call may go; else where the lead goes.
-
-        A number blocked while its lead waited for a channel goes to do-not-call; a lead of a
-        campaign paused or stopped meanwhile goes back to pending, untouched.
-        """
-        with self._sessions() as s:
-            if _blocked(s, [phone], campaign_id):
-                return LeadStatus.DO_NOT_CALL, "do-not-call"
-            state = s.scalar(select(CampaignRow.state).where(CampaignRow.id == campaign_id))
-            if state != "running":
-                return LeadStatus.PENDING, f"campaign {state}"
-            return None
-
-    # -- audit ------------------------------------------------------------------------
-    def audit(
-        self,
-        *,
-        campaign_id: str | None = None,
-        phone: str | None = None,
-        lead_id: int | None = None,
-        action: str | None = None,
-        since: datetime | None = None,
-        limit: int = 100,
-    ) -> list[AuditEntry]:
-        with self._sessions() as s:
-            q = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-            for column, value in (
-                (AuditRow.campaign_id, campaign_id),
-                (AuditRow.phone, phone),
-                (AuditRow.lead_id, lead_id),
-                (AuditRow.action, action),
-            ):
-                if value is not None:
-                    q = q.where(column == value)
-            if since is not None:
-                q = q.where(AuditRow.at >= since)
-            rows = list(s.scalars(q))
-            return [
-                AuditEntry(
-                    r.id,
-                    _aware(r.at),
-                    r.actor,
-                    r.action,
-                    r.reason,
-                    r.campaign_id,
-                    r.lead_id,
-                    r.phone,
-                    r.call_id,
-                    dict(r.detail),
-                )
-                for r in reversed(rows)
-            ]
-
-
-def _audit_values(
-    at: datetime,
-    actor: str,
-    action: str,
-    reason: str = "",
-    *,
-    campaign_id: str | None = None,
-    lead_id: int | None = None,
-    phone: str | None = None,
-    call_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "reason": reason[:128],
-        "campaign_id": campaign_id,
-        "lead_id": lead_id,
-        "phone": phone,
-        "call_id": call_id,
-        "detail": detail or {},
-    }
-
-
-def _audit(s: Session, at: datetime, actor: str, action: str, reason: str = "", **kw: Any) -> None:
-    s.add(AuditRow(**_audit_values(at, actor, action, reason, **kw)))
-
-
-def _blocked(s: Session, phones: Sequence[str], campaign_id: str) -> set[str]:
-    return set(
-        s.scalars(
-            select(DoNotCallRow.phone).where(
-                DoNotCallRow.phone.in_(phones), DoNotCallRow.scope.in_([GLOBAL, campaign_id])
-            )
-        )
-    )
-
 
 def _attempts(
     s: Session, phones: Sequence[str], since: datetime
@@ -806,8 +603,3 @@ def _attempts(
         ).all()
     )
     return {k: tuple(v) for k, v in recent.items()}, totals
-
-
-def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
