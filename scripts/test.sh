@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Run every test: set up what is missing (scripts/setup.sh), start PostgreSQL and the
-# lab Asterisk, lint and type-check, then pytest. Extra arguments go to pytest.
+# Run every test: set up what is missing (scripts/setup.sh, the Rasa model), start PostgreSQL
+# and the lab Asterisk, lint and type-check, then pytest. Extra arguments go to pytest.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
 scripts/setup.sh
+# Rasa 3.6 (its own Python 3.10 venv) and the English sample trained with it, for tests/integration/test_rasa.py
+scripts/rasa.sh prepare intents/broadband-en >/dev/null
 scripts/postgres.sh start
 scripts/pbx.sh start
 VOICEBOT_TEST_POSTGRES_URL=$(scripts/postgres.sh url)

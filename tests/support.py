@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
 from voicebot.calls.context import CallContext
 from voicebot.calls.ears import Ears
 from voicebot.media.stream import AudioIn, HangupIn, MediaStream
@@ -19,3 +26,33 @@ async def media_reader(stream: MediaStream, ears: Ears, context: CallContext) ->
 
 async def no_journal(kind: str, **data: object) -> None:
     pass
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the test process dies, however it dies."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def owned_process(args: list[str], **popen: Any) -> Iterator[subprocess.Popen[str]]:
+    """A server process that lives exactly as long as the block: its whole process group is
+    stopped when the block ends (TERM, then KILL after 10 s), and it is killed if the test
+    process itself dies first."""
+    proc = subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent, text=True, **popen)
+    try:
+        yield proc
+    finally:
+        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever it left behind in its group

@@ -22,6 +22,7 @@ from voicebot.errors import ConfigError
 from voicebot.media.stream import MediaStream
 from voicebot.speech import models
 from voicebot.speech.asr import SpeechRecognizer
+from voicebot.speech.decoding import cores
 from voicebot.speech.prompts import Prompt, PromptCache
 from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import TurnConfig
@@ -53,11 +54,12 @@ def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
             f"model {info.name!r} is a {info.engine} model, but [speech] engine is {sp.engine!r}",
             hint=f"set [speech] engine = {info.engine!r} or choose another model",
         )
+    threads = sp.decode_threads or cores()
     if info.engine == "vosk":
-        return VoskRecognizer(info.path, threads=sp.decode_threads)
+        return VoskRecognizer(info.path, threads=threads)
     from voicebot.speech.whisper import WhisperRecognizer
 
-    return WhisperRecognizer(info.path, threads=sp.decode_threads, language=sp.language)
+    return WhisperRecognizer(info.path, threads=threads, language=sp.language)
 
 
 class App:
@@ -108,6 +110,7 @@ class App:
             no_input=settings.call.listen_seconds,
             min_speech=sp.min_speech,
             pre_roll=sp.pre_roll,
+            speculate_after=sp.speculate_after,
         )
         self.recognizer = load_recognizer(settings)
         self._scripts: dict[Path, LoadedScript] = {}

@@ -90,10 +90,14 @@ class SpeechSettings(_Section):
     model: str | None = None
     #: Whisper only: the language spoken (None: detect).
     language: str | None = "en"
-    decode_threads: int = Field(4, ge=1, le=64)
+    #: Decoder threads shared by every call (None: one per core the process may use).
+    decode_threads: int | None = Field(None, ge=1, le=64)
     vad_aggressiveness: int = Field(3, ge=0, le=3)
     #: Silence after speech that ends the callee's turn.
     trailing_silence: float = Field(0.7, gt=0, le=5)
+    #: Silence after speech at which recognition starts on the turn so far (Whisper): the rest
+    #: of the trailing silence hides the decoding.
+    speculate_after: float = Field(0.2, gt=0, le=5)
     max_utterance: float = Field(15.0, gt=0)
     #: Speech needed to count as speech (and to interrupt a prompt): coughs and "mm" are shorter.
     min_speech: float = Field(0.2, ge=0.02, le=2)

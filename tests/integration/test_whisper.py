@@ -44,6 +44,34 @@ async def test_whisper_recognizes_callee_phrases():
         recognizer.close()
 
 
+async def test_the_speculative_transcript_is_the_turns_and_more_speech_replaces_it():
+    """The twin of the ears' speculation tests, on the real model: a speculation started at the
+    pause is the final transcript when nothing follows, and is thrown away when speech does."""
+    recognizer = WhisperRecognizer(MODEL, threads=2)
+    synth = Synthesizer()
+    try:
+        first = await synth.render("Call me back tomorrow morning.", "en-us", 150)
+        more = await synth.render("Please take me off your list.", "en-us", 150)
+        stream = recognizer.stream()
+        await stream.push(first)
+        stream.speculate(0.5)
+        await asyncio.sleep(1.5)  # the speculation has run to its end by now
+        started = asyncio.get_running_loop().time()
+        result = await stream.finish()
+        assert asyncio.get_running_loop().time() - started < 0.05  # ready: not transcribed again
+        assert {"call", "back", "tomorrow"} <= words(result.text) and stream.speculated == 1
+
+        await stream.push(first)
+        stream.speculate(0.5)
+        await stream.push(more)  # the callee went on
+        result = await stream.finish()
+        assert {"tomorrow", "take", "off"} <= words(result.text), result.text
+        assert stream.speculated == 1
+    finally:
+        synth.close()
+        recognizer.close()
+
+
 @pytest.mark.asterisk
 @pytest.mark.parametrize(("sound", "keys"), [("interested", {"interested"}), ("optout", {"take", "off"})])
 async def test_callee_speech_through_asterisk_is_transcribed(settings_for, sound, keys):

@@ -24,17 +24,35 @@ CONFIG = TurnConfig(trailing_silence=0.6, max_utterance=10, no_input=2.0, min_sp
 
 
 class RecordingRecognizer:
+    """Records what it was fed, and keeps the speculation contract: a speculation is the audio
+    fed so far; a push after it drops it; ``finish`` uses it when nothing came since."""
+
     def __init__(self):
         self.fed = bytearray()
         self.turns: list[bytes] = []
         self.phrases = None
+        self.speculations: list[int] = []  # bytes fed when each speculation started
+        self.dropped = 0
+        self.used = 0
+        self._speculation: bytes | None = None
 
     async def push(self, pcm):
+        if self._speculation is not None:
+            self._speculation = None
+            self.dropped += 1
         self.fed += pcm
         await asyncio.sleep(0.001)  # a decoder takes time
         return None
 
+    def speculate(self, within):
+        self.speculations.append(len(self.fed))
+        self._speculation = bytes(self.fed)
+
     async def finish(self):
+        if self._speculation is not None:
+            assert self._speculation == bytes(self.fed)
+            self.used += 1
+            self._speculation = None
         self.turns.append(bytes(self.fed))
         self.fed.clear()
         return Transcript(f"{len(self.turns[-1]) // 320} frames", final=True, confidence=0.9)
@@ -133,4 +151,39 @@ async def test_hangup_ends_a_turn():
     stream.callee_hangs_up()
     heard = await asyncio.wait_for(task, 1)
     assert heard.reason is EndReason.HANGUP
+    await reader
+
+
+async def test_a_pause_starts_recognition_and_its_result_ends_the_turn(speech):
+    rec = RecordingRecognizer()
+    stream, ctx, reader = setup(rec=rec)
+    stream.say(speech + bytes(8000 * 2 * 2), after=0.3)
+    heard = await ctx.hear()
+    assert heard.reason is EndReason.SILENCE
+    # one speculation, at the pause, used as the turn's transcript: nothing pushed after it
+    assert len(rec.speculations) == 1 and rec.used == 1 and rec.dropped == 0
+    fed = rec.turns[0]
+    assert rec.speculations[0] == len(fed)
+    # the recognizer got the speech and ``speculate_after`` of the silence, not the whole trailing silence
+    assert len(fed) / 16000 < 0.3 + audio.duration(speech) + CONFIG.speculate_after + 0.1
+    await stream.aclose()
+    await reader
+
+
+async def test_a_pause_inside_the_turn_drops_the_speculation_and_keeps_every_frame(speech):
+    rec = RecordingRecognizer()
+    stream, ctx, reader = setup(rec=rec)
+    # with the clip's own 0.22 s of trailing silence: a pause of ~0.44 s, longer than speculate_after
+    # (0.2 s), shorter than the trailing silence (0.6 s)
+    pause = bytes(int(8000 * 0.2) * 2)
+    stream.say(speech + pause + speech + bytes(8000 * 2 * 2), after=0.3)
+    heard = await ctx.hear()
+    assert heard.reason is EndReason.SILENCE
+    assert heard.speech_end > 0.3 + audio.duration(speech) + 0.2  # one turn: both parts
+    assert len(rec.speculations) == 2 and rec.dropped == 1 and rec.used == 1
+    fed = rec.turns[0]
+    # the pause went to the recognizer whole (held frames pushed when the callee went on)
+    assert len(fed) / 16000 > audio.duration(speech) + 0.2 + 1.5
+    assert len(fed) // 320 == int(heard.text.split()[0])
+    await stream.aclose()
     await reader

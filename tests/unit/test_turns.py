@@ -2,7 +2,7 @@
 
 import pytest
 
-from voicebot.speech.turns import EndReason, SpeechStarted, TurnConfig, TurnDetector, TurnEnded
+from voicebot.speech.turns import EndReason, Paused, SpeechStarted, TurnConfig, TurnDetector, TurnEnded
 
 CONFIG = TurnConfig(trailing_silence=0.1, max_utterance=0.5, no_input=0.2, min_speech=0.06)
 
@@ -65,3 +65,25 @@ def test_hangup_mid_speech():
         detector.feed(True, (i + 1) * 0.02)
     ended = detector.hangup(0.2)
     assert ended.reason is EndReason.HANGUP and ended.speech_start == 0.0
+
+
+def pausing(speculate_after: float) -> TurnConfig:
+    return TurnConfig(
+        trailing_silence=0.1, max_utterance=5, no_input=0.2, min_speech=0.06, speculate_after=speculate_after
+    )
+
+
+def test_a_pause_is_announced_once_per_silence_before_the_turn_ends():
+    config = pausing(0.04)
+    events = run("SSSS...SSS.....", config)
+    kinds = [(i, type(e).__name__) for i, e in events]
+    # paused after 2 silent frames (40 ms) each time; the second silence ends the turn at 100 ms
+    assert kinds == [(2, "SpeechStarted"), (5, "Paused"), (11, "Paused"), (14, "TurnEnded")]
+    first = events[1][1]
+    assert isinstance(first, Paused)
+    assert first.speech_end == pytest.approx(0.08) and first.at == pytest.approx(0.12)
+
+
+def test_no_pause_when_speculation_would_come_at_or_after_the_end():
+    config = pausing(0.1)
+    assert [type(e) for _, e in run("SSSS.....", config)] == [SpeechStarted, TurnEnded]

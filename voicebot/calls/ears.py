@@ -8,9 +8,17 @@ stops it (barge-in) and opens a turn that already holds the speech so far.
 
 Frame handling never waits for the decoder: decoding runs in the call's own
 decoder task, fed by a queue, so a slow decoder delays the transcript, never
-the turn-taking. Inbound frames are no clock (a silent far end may send none),
-so a listening turn is also driven by time: ``catch_up`` counts frames that
-never arrived as silence.
+the turn-taking. Chunks that queued while the decoder was busy go to it as one.
+
+When the callee pauses (``TurnConfig.speculate_after``), the recognizer is told
+the turn may be over and starts on its transcript; the silent frames after that
+are held back. If the silence lasts, the turn ends with that transcript, so the
+trailing silence hides the decoding; if the callee goes on, the held frames and
+the new speech are pushed and the speculation is dropped.
+
+Inbound frames are no clock (a silent far end may send none), so a listening
+turn is also driven by time: ``catch_up`` counts frames that never arrived as
+silence.
 """
 
 from __future__ import annotations
@@ -23,7 +31,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicebot.speech.asr import RecognizerStream, Transcript
-from voicebot.speech.turns import FRAME, EndReason, SpeechStarted, TurnConfig, TurnDetector, TurnEnded
+from voicebot.speech.turns import (
+    FRAME,
+    EndReason,
+    Paused,
+    SpeechStarted,
+    TurnConfig,
+    TurnDetector,
+    TurnEnded,
+    TurnEvent,
+)
 from voicebot.speech.vad import VoiceActivity
 
 log = logging.getLogger(__name__)
@@ -62,6 +79,7 @@ class _Turn:
         self.opened = opened
         self.barged_in = barged_in
         self.pushing = False
+        self.held: list[bytes] | None = None  # frames after a pause, while the recognizer speculates
         self.result: asyncio.Future[Heard] = asyncio.get_running_loop().create_future()
 
 
@@ -69,6 +87,14 @@ class _Turn:
 class _Finish:
     turn: _Turn
     ended: TurnEnded
+
+
+@dataclass(frozen=True, slots=True)
+class _Speculate:
+    within: float
+
+
+_Item = bytes | _Finish | _Speculate | tuple[str, ...]
 
 
 class Ears:
@@ -89,7 +115,8 @@ class Ears:
         self._barge: Callable[[BargeIn], None] | None = None
         self._run: list[_Frame] = []  # the current run of speech frames, for barge-in
         self._last_at: float | None = None
-        self._queue: asyncio.Queue[bytes | _Finish | tuple[str, ...]] = asyncio.Queue()
+        self._queue: deque[_Item] = deque()
+        self._queued = asyncio.Event()
         self._decoder: asyncio.Task[None] | None = None
         self.speech_seconds = 0.0  # audio actually sent to the recognizer
         self.partials: list[Transcript] = []
@@ -128,9 +155,7 @@ class Ears:
         while now - last >= 2 * FRAME and not turn.result.done():
             last += FRAME
             self._last_at = last
-            for event in turn.detector.feed(False, last):
-                if isinstance(event, TurnEnded):
-                    self._end(turn, event)
+            self._on(turn, turn.detector.feed(False, last), None)
 
     # -- used by the call context ------------------------------------------------------
     def arm_barge_in(self, on_barge_in: Callable[[BargeIn], None] | None) -> None:
@@ -176,7 +201,10 @@ class Ears:
         turn = self._turn
         if turn is None or turn.result.done():
             return
-        events = turn.detector.feed(frame.speech, frame.at)
+        self._on(turn, turn.detector.feed(frame.speech, frame.at), frame)
+
+    def _on(self, turn: _Turn, events: list[TurnEvent], frame: _Frame | None) -> None:
+        """A frame's turn events (``frame`` None: a frame that never arrived, counted as silence)."""
         started = False
         for event in events:
             if isinstance(event, SpeechStarted):
@@ -185,11 +213,22 @@ class Ears:
                 for earlier in self._ring:  # the pre-roll and the speech so far, this frame included
                     if first <= earlier.at - FRAME:
                         self._push(earlier.pcm)
+            elif isinstance(event, Paused) and turn.pushing and self._rec is not None:
+                turn.held = []
+                self._send(_Speculate(self.config.trailing_silence - self.config.speculate_after))
             elif isinstance(event, TurnEnded):
                 self._end(turn, event)
                 return
-        if turn.pushing and not started:
+        if frame is None or not turn.pushing or started:
+            return
+        if turn.held is None:
             self._push(frame.pcm)
+        elif frame.speech:  # the pause was inside the turn: the recognizer gets all of it
+            held, turn.held = turn.held, None
+            for pcm in (*held, frame.pcm):
+                self._push(pcm)
+        else:
+            turn.held.append(frame.pcm)
 
     def _push(self, pcm: bytes) -> None:
         self.speech_seconds += FRAME
@@ -203,22 +242,39 @@ class Ears:
         else:
             turn.result.set_result(_heard(turn, ended, "", 0.0))
 
-    def _send(self, item: bytes | _Finish | tuple[str, ...]) -> None:
+    def _send(self, item: _Item) -> None:
         if self._rec is None:
             return
         if self._decoder is None:
             self._decoder = asyncio.create_task(self._decode(), name="decoder")
-        self._queue.put_nowait(item)
+        self._queue.append(item)
+        self._queued.set()
+
+    def _next(self) -> _Item:
+        """The next item; audio chunks queued one after another come as one."""
+        item = self._queue.popleft()
+        if isinstance(item, bytes):
+            chunks = [item]
+            while self._queue and isinstance(self._queue[0], bytes):
+                chunks.append(self._queue.popleft())  # type: ignore[arg-type]
+            item = b"".join(chunks)
+        return item
 
     async def _decode(self) -> None:
         assert self._rec is not None
         while True:
-            item = await self._queue.get()
+            if not self._queue:
+                self._queued.clear()
+                await self._queued.wait()
+                continue
+            item = self._next()
             try:
                 if isinstance(item, bytes):
                     partial = await self._rec.push(item)
                     if partial is not None:
                         self.partials.append(partial)
+                elif isinstance(item, _Speculate):
+                    self._rec.speculate(item.within)
                 elif isinstance(item, _Finish):
                     final = await self._rec.finish()
                     if not item.turn.result.done():

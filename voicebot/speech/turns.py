@@ -8,6 +8,10 @@ comes first:
 - ``silence``: ``trailing_silence`` seconds without speech after speech;
 - ``max-length``: the utterance ran ``max_utterance`` seconds;
 - ``no-input``: nothing was said for ``no_input`` seconds.
+
+Before a silence ends the turn it is a pause: after ``speculate_after`` seconds of
+it the detector says so once (``Paused``), so a recognizer can start on the turn so
+far while the rest of the trailing silence is waited out.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class TurnConfig:
     no_input: float = 5.0
     min_speech: float = 0.2
     pre_roll: float = 0.3
+    #: Silence after speech at which the turn may be over: recognition starts on it then.
+    speculate_after: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,13 @@ class TurnEnded:
     speech_end: float | None  # end of the last speech frame
 
 
-TurnEvent = SpeechStarted | TurnEnded
+@dataclass(frozen=True, slots=True)
+class Paused:
+    at: float  # when the pause reached ``speculate_after``
+    speech_end: float  # end of the last speech frame
+
+
+TurnEvent = SpeechStarted | Paused | TurnEnded
 
 
 class TurnDetector:
@@ -61,6 +73,7 @@ class TurnDetector:
         self.speech_start: float | None = None
         self.last_speech: float | None = None
         self.ended: TurnEnded | None = None
+        self._paused = False
 
     @property
     def in_speech(self) -> bool:
@@ -89,8 +102,13 @@ class TurnDetector:
             return events
         if speech:
             self.last_speech = at
+            self._paused = False
         assert self.last_speech is not None
-        if at - self.last_speech + 1e-9 >= c.trailing_silence:
+        silent = at - self.last_speech + 1e-9
+        if silent >= c.speculate_after and not self._paused and silent < c.trailing_silence:
+            self._paused = True
+            events.append(Paused(at, self.last_speech))
+        if silent >= c.trailing_silence:
             self.ended = TurnEnded(EndReason.SILENCE, at, self.speech_start, self.last_speech)
         elif at - self.speech_start + 1e-9 >= c.max_utterance:
             self.ended = TurnEnded(EndReason.MAX_LENGTH, at, self.speech_start, self.last_speech)

@@ -2,8 +2,9 @@
 
 A fresh recognizer per utterance runs at a real-time factor near 1 with stalls;
 a warm one reused across turns at ~0.1. So a stream keeps its recognizer for the
-whole call and ``finish()`` resets it between turns. Decoding runs on a thread
-pool (vosk releases the GIL), never on the event loop. Models are loaded from a
+whole call and ``finish()`` resets it between turns. Decoding runs on the
+recognizer's decode pool (vosk releases the GIL), never on the event loop: frames
+of a turn in progress can wait a little (``STREAM_SLACK``), a turn's end cannot. Models are loaded from a
 directory only: ``Model(lang=...)`` would try to download one.
 """
 
@@ -13,15 +14,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from voicebot.errors import ConfigError
 from voicebot.media.audio import SAMPLE_RATE
 from voicebot.speech.asr import Transcript
+from voicebot.speech.decoding import DecodePool
 
 log = logging.getLogger(__name__)
+#: Seconds a streamed chunk may wait for a decoder while the callee is still talking.
+STREAM_SLACK = 0.3
 
 
 class VoskRecognizer:
@@ -42,17 +45,21 @@ class VoskRecognizer:
             raise ConfigError(f"cannot load vosk model {model_dir}: {e}") from e
         self._vosk = vosk
         self.model_dir = model_dir
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vosk")
+        self._pool = DecodePool(threads, name="vosk")
 
     @property
     def name(self) -> str:
         return f"vosk:{self.model_dir.name}"
 
+    @property
+    def pool(self) -> DecodePool:
+        return self._pool
+
     def stream(self) -> VoskStream:
         return VoskStream(self)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        self._pool.close()
 
     def _recognizer(self, phrases: Sequence[str] | None) -> Any:
         if phrases:
@@ -80,8 +87,11 @@ class VoskStream:
     def set_phrases(self, phrases: Sequence[str] | None) -> None:
         self._phrases = tuple(phrases) if phrases else None
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._owner._executor, fn, *args)
+    def speculate(self, within: float) -> None:
+        """Nothing to start: the decoder has kept up with the turn as it was spoken."""
+
+    async def _run(self, fn: Any, *args: Any, within: float = 0.0) -> Any:
+        return await self._owner.pool.run(fn, *args, within=within)
 
     async def push(self, pcm: bytes) -> Transcript | None:
         async with self._lock:
@@ -90,16 +100,16 @@ class VoskStream:
     async def _push(self, pcm: bytes) -> Transcript | None:
         if self._rec is None or self._rec_phrases != self._phrases:
             # a recognizer is built once per call, or when the phrase list changes
-            self._rec = await self._run(self._owner._recognizer, self._phrases)
+            self._rec = await self._run(self._owner._recognizer, self._phrases, within=STREAM_SLACK)
             self._rec_phrases = self._phrases
-        rec = self._rec
-        if await self._run(rec.AcceptWaveform, pcm):
-            self._segments.append(json.loads(await self._run(rec.Result)))
+        final, partial = await self._run(_accept, self._rec, pcm, within=STREAM_SLACK)
+        if final is not None:
+            self._segments.append(json.loads(final))
             return None
-        partial = json.loads(await self._run(rec.PartialResult)).get("partial", "")
-        if partial and partial != self._partial:
-            self._partial = partial
-            return Transcript(_join(self._segments, partial), final=False, confidence=0.0)
+        text = json.loads(partial).get("partial", "")
+        if text and text != self._partial:
+            self._partial = text
+            return Transcript(_join(self._segments, text), final=False, confidence=0.0)
         return None
 
     async def finish(self) -> Transcript:
@@ -117,6 +127,13 @@ class VoskStream:
 
     async def aclose(self) -> None:
         self._rec = None
+
+
+def _accept(rec: Any, pcm: bytes) -> tuple[str | None, str]:
+    """One decoder job per chunk: (a finished segment, or None; the partial so far)."""
+    if rec.AcceptWaveform(pcm):
+        return rec.Result(), ""
+    return None, rec.PartialResult()
 
 
 def _join(segments: list[dict[str, Any]], tail: str) -> str:
