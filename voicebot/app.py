@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
 from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
@@ -17,11 +19,14 @@ from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.dialer import Dialer
+from voicebot.campaign.leads import zone_of
+from voicebot.campaign.rules import Decision, Skip
 from voicebot.config import Settings
-from voicebot.errors import ConfigError
+from voicebot.errors import ConfigError, DialRefused
 from voicebot.media.stream import MediaStream
 from voicebot.speech import models
 from voicebot.speech.asr import SpeechRecognizer
+from voicebot.speech.capacity import capacity
 from voicebot.speech.decoding import cores
 from voicebot.speech.prompts import Prompt, PromptCache
 from voicebot.speech.tts import Synthesizer
@@ -36,6 +41,20 @@ from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.pbx import AsteriskPbx
 
 log = logging.getLogger(__name__)
+
+
+def refusal(number: str, zone: str, decision: Decision, *, overridable: bool) -> DialRefused:
+    """Why the dial rules refuse ``number`` now, when they would allow it (the callee's time),
+    and what the operator can do."""
+    at = decision.retry_at.astimezone(ZoneInfo(zone)) if decision.retry_at else None
+    when = f"; allowed again {at:%Y-%m-%d %H:%M} {zone} time" if at else ""
+    if decision.reason is Skip.DO_NOT_CALL:
+        hint = f"the number is on a do-not-call list: see `voicebot dnc check {number}`"
+    elif overridable:
+        hint = "call later, or override with a reason: voicebot call NUMBER --override 'REASON' (audited)"
+    else:
+        hint = None
+    return DialRefused(f"{number}: {decision.reason}{when}", retry_at=decision.retry_at, hint=hint)
 
 
 def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
@@ -200,15 +219,44 @@ class App:
         await self.stop()
 
     async def call(
-        self, destination: str, *, lead_id: str | None = None, campaign_id: str | None = None
+        self,
+        destination: str,
+        *,
+        lead_id: str | None = None,
+        campaign_id: str | None = None,
+        actor: str = "voicebot",
+        override: str | None = None,
     ) -> CallOutcome:
-        """Place one call to a number or channel and wait for its completed record."""
+        """Place one call to a number or channel and wait for its completed record.
+
+        A phone number is dialed only if the dial rules allow it now (the global do-not-call
+        list, consent, the calling hours in the callee's zone, the caps: a campaign's default
+        rules, counting every call already placed to it), or with the operator's ``override``
+        reason for the hours, caps or consent; either way it is audited under ``actor``.
+        A channel (``PJSIP/100``, ``Local/...``) is no phone number: no rule applies to it.
+        """
         assert self.calls is not None, "App.start() first"
         d = self.settings.dial
         target = resolve(
             destination, template=d.channel_template, number_format=d.number_format, region=d.default_region
         )
-        return await self.calls.place(target, lead_id=lead_id, campaign_id=campaign_id)
+        call_id = str(uuid.uuid4())
+        if target.number is not None:
+            rules = Campaign(id="ad-hoc", region=d.default_region)
+            zone = zone_of(target.number) or rules.timezone
+            go, decision = await self.store.run(
+                self.store.campaigns.dial_adhoc,
+                target.number,
+                zone,
+                rules.policy(),
+                call_id=call_id,
+                actor=actor,
+                override=override,
+                now=self.clock(),
+            )
+            if not go:
+                raise refusal(target.number, zone, decision, overridable=override is None)
+        return await self.calls.place(target, lead_id=lead_id, campaign_id=campaign_id, call_id=call_id)
 
     # -- campaigns ----------------------------------------------------------------------
     async def script_for(self, directory: Path) -> LoadedScript:
@@ -264,6 +312,7 @@ class App:
             self.place_lead,
             worker=s.dialer.worker,
             max_channels=s.dialer.max_channels,
+            capacity=capacity(s.speech.engine, cores(), s.speech.capacity),
             trunks={name: t.max_channels for name, t in s.trunks.items()},
             recovery=self.calls,
             clock=self.clock,

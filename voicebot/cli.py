@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -13,7 +14,7 @@ import click
 
 from voicebot import logs
 from voicebot.config import Settings, load_settings
-from voicebot.errors import VoicebotError
+from voicebot.errors import DialRefused, VoicebotError
 
 T = TypeVar("T")
 
@@ -83,9 +84,20 @@ def serve(settings: Settings, no_dialer: bool) -> None:
 @click.argument("destination")
 @click.option("--lead", default=None, help="lead id to attach to the call record")
 @click.option("--campaign", default=None, help="campaign id to attach to the call record")
+@click.option(
+    "--override",
+    default=None,
+    metavar="REASON",
+    help="place it although the calling hours, a cap or missing consent refuse it (audited)",
+)
 @click.pass_obj
-def call(settings: Settings, destination: str, lead: str | None, campaign: str | None) -> None:
-    """Place one outbound call to DESTINATION (a phone number or a channel) and print the outcome."""
+def call(
+    settings: Settings, destination: str, lead: str | None, campaign: str | None, override: str | None
+) -> None:
+    """Place one outbound call to DESTINATION (a phone number or a channel) and print the outcome.
+
+    A phone number goes through the dial rules first (do-not-call, consent, calling hours in
+    the callee's zone, caps) and the audit; a refused call exits 3 with the reason."""
     from voicebot.app import App
     from voicebot.calls.destination import resolve
 
@@ -98,9 +110,23 @@ def call(settings: Settings, destination: str, lead: str | None, campaign: str |
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
 
+    if override is not None and not override.strip():
+        click.echo("error: --override needs a reason", err=True)
+        sys.exit(2)
+
     async def run() -> int:
         async with App(settings) as app:
-            outcome = await app.call(destination, lead_id=lead, campaign_id=campaign)
+            try:
+                outcome = await app.call(
+                    destination,
+                    lead_id=lead,
+                    campaign_id=campaign,
+                    actor=getpass.getuser(),
+                    override=override,
+                )
+            except DialRefused as e:
+                click.echo(f"refused: {e}", err=True)
+                return 3
         r = outcome.record
         click.echo(f"call {r.id}")
         click.echo(f"  destination  {r.destination}")

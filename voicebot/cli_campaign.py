@@ -9,7 +9,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -192,8 +192,9 @@ campaign.command("stop")(_transition("stopped", "Stop for good (calls in progres
 @click.argument("campaign_id", required=False)
 @click.pass_obj
 def campaign_status(settings: Settings, campaign_id: str | None) -> None:
-    """Progress of one campaign (or all): leads by status, calls by disposition, rates."""
-    from voicebot.campaign.report import summarize
+    """Progress of one campaign (or all): leads by status, calls by disposition, rates; and the
+    dialer workers: calls up against their capacity, and what holds their dialing back."""
+    from voicebot.campaign.report import summarize, workers_summary
 
     with _store(settings) as store:
         infos = [store.campaigns.campaign(campaign_id)] if campaign_id else store.campaigns.campaigns()
@@ -208,6 +209,8 @@ def campaign_status(settings: Settings, campaign_id: str | None) -> None:
                     store.campaigns.next_due(info.id),
                 )
             )
+        # a worker beats every pass (a second by default); one silent for minutes is gone
+        click.echo(workers_summary(store.campaigns.workers(), datetime.now(UTC), alive=timedelta(minutes=2)))
 
 
 @campaign.command("run")

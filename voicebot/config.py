@@ -90,6 +90,9 @@ class SpeechSettings(_Section):
     model: str | None = None
     #: Whisper only: the language spoken (None: detect).
     language: str | None = "en"
+    #: Conversations this worker holds at once within its latency target; the dialer never has
+    #: more calls up (None: as measured per core for the engine, see voicebot/speech/capacity.py).
+    capacity: int | None = Field(None, ge=1, le=2000)
     #: Decoder threads shared by every call (None: one per core the process may use).
     decode_threads: int | None = Field(None, ge=1, le=64)
     vad_aggressiveness: int = Field(3, ge=0, le=3)

@@ -16,6 +16,7 @@
     ├── MediaError                unreadable or unsupported audio
     ├── LeadFileError             a lead or do-not-call file has bad rows (each with its line)
     ├── CampaignError             an unknown campaign, or a change its state does not allow
+    │   └── DialRefused           the dial rules refuse a call now (why, and when it could be placed)
     └── StoreError                the database failed or is out of date
 
 Library errors are translated at the boundary with ``raise ... from e``. Every
@@ -24,6 +25,8 @@ holds the fix when it is worth printing on its own line.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class VoicebotError(Exception):
@@ -108,3 +111,11 @@ class CampaignError(VoicebotError):
 
 class StoreError(VoicebotError):
     """The database failed, or its schema is not the one this version needs."""
+
+
+class DialRefused(CampaignError):
+    """The dial rules refuse this call now; ``retry_at`` is when they would allow it (None: never)."""
+
+    def __init__(self, message: str, *, retry_at: datetime | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_at = retry_at

@@ -398,3 +398,27 @@ async def test_another_worker_takes_over_only_once_a_worker_has_gone_silent(stor
     (attempt,) = store.campaigns.attempts("c1")
     assert attempt["state"] == "unknown"
     assert store.campaigns.audit(campaign_id="c1", action="reconciled")[0].actor == "w2"
+
+
+async def test_the_worker_never_has_more_calls_up_than_its_capacity_and_says_what_holds_it(
+    store, clock, caplog
+):
+    make_campaign(
+        store, [lead("1", n) for n in range(10)], pacing={"max_channels": 20, "calls_per_second": 100}
+    )
+    callees = Callees(store, clock, hold=0.3)
+    dialer = Dialer(store, callees, worker="w1", max_channels=20, capacity=4, clock=clock, tick=0.05)
+    caplog.set_level("INFO", logger="voicebot.campaign.dialer")
+    run = asyncio.create_task(dialer.run(until_idle=True))
+    await callees.wait_for(4)
+    await asyncio.sleep(0.1)
+    await dialer.pass_once()  # its heartbeat carries what it is doing
+    (beat,) = store.campaigns.workers()
+    assert (beat.name, beat.capacity, beat.calls) == ("w1", 4, 4)
+    assert beat.held == "at capacity: 4 conversations"
+    await asyncio.wait_for(run, 30)
+    assert len(callees.placed) == 10 and callees.most_up == 4
+    held = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dialing")]
+    # one line per change of state, not one per pass
+    assert held[0] == "dialing held: at capacity: 4 conversations" and "dialing resumed" in held
+    assert all(a != b for a, b in zip(held, held[1:], strict=False))

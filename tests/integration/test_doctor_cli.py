@@ -98,6 +98,25 @@ def test_cli_call_and_calls(run_cli):
     assert "busy" in out.stdout and "Local/busy@voicebot-lab/n" in out.stdout
 
 
+def test_cli_calls_to_numbers_go_through_the_dial_rules_and_the_audit(run_cli):
+    lab_numbers = {
+        "VOICEBOT_DIAL__CHANNEL_TEMPLATE": "Local/{number}@voicebot-lab-numbers/n",
+        "VOICEBOT_DIAL__NUMBER_FORMAT": "digits",
+    }
+    busy = "+8613800002001"  # the lab's busy callee; no lead ever gave consent for it
+    out = run_cli("call", busy, extra_env=lab_numbers)
+    assert out.returncode == 3 and f"refused: {busy}: no consent" in out.stderr, out.stderr
+    assert "--override" in out.stderr  # what the operator can do
+    out = run_cli("call", busy, "--override", "test call asked by the customer", extra_env=lab_numbers)
+    assert out.returncode == 0 and "disposition  busy" in out.stdout, out.stderr
+    assert run_cli("dnc", "add", busy, "--reason", "asked").returncode == 0
+    out = run_cli("call", busy, "--override", "again", extra_env=lab_numbers)
+    assert out.returncode == 3 and "do-not-call" in out.stderr and "voicebot dnc check" in out.stderr
+    audit = run_cli("audit", "--number", busy).stdout
+    assert "skipped" in audit and "no consent" in audit
+    assert "override: test call asked by the customer" in audit and "do-not-call" in audit
+
+
 def test_cli_bad_number_fails_before_dialing(run_cli):
     out = run_cli("call", "12ab")
     assert out.returncode == 2
@@ -114,7 +133,7 @@ def test_cli_bad_config_file_stops_with_line(run_cli, tmp_path):
 
 def test_cli_doctor_exit_status(run_cli):
     out = run_cli("db", "upgrade")
-    assert out.returncode == 0 and "schema 0004" in out.stdout
+    assert out.returncode == 0 and "schema 0005" in out.stdout
     out = run_cli("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("ok  ") == 8

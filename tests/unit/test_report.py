@@ -1,9 +1,9 @@
 """The campaign status an operator reads."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from voicebot.campaign.report import summarize
+from voicebot.campaign.report import summarize, workers_summary
 
 
 @dataclass
@@ -48,3 +48,27 @@ def test_an_empty_campaign():
         "  leads     0: none",
         "  attempts  0: none",
     ]
+
+
+@dataclass
+class Worker:
+    name: str
+    seen_at: datetime
+    capacity: int | None
+    calls: int
+    held: str | None
+
+
+def test_workers_against_their_capacity_and_what_holds_them():
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    workers = [
+        Worker("a", now, 8, 8, "at capacity: 8 conversations"),
+        Worker("b", now - timedelta(seconds=30), 8, 3, None),
+        Worker("gone", now - timedelta(minutes=10), 8, 5, None),
+    ]
+    assert workers_summary(workers, now, alive=timedelta(minutes=2)).splitlines() == [
+        "workers",
+        "  a: 8 calls up, capacity 8; held: at capacity: 8 conversations",
+        "  b: 3 calls up, capacity 8",
+    ]
+    assert workers_summary(workers[2:], now, alive=timedelta(minutes=2)) == "workers: none running"

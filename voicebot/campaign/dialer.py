@@ -104,6 +104,7 @@ class Dialer:
         *,
         worker: str,
         max_channels: int,
+        capacity: int | None = None,
         trunks: Mapping[str, int] | None = None,
         recovery: Recovery | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -115,6 +116,10 @@ class Dialer:
         self._place = place
         self.worker = worker
         self._max_channels = max_channels
+        #: Conversations this worker holds within its latency target: it never has more calls up.
+        self.capacity = capacity
+        #: What kept due leads from being dialed in the last pass (None: nothing).
+        self.held: str | None = None
         self._trunk_limits = dict(trunks or {})
         self._recovery = recovery
         self._per_trunk: dict[str, set[str]] = {}
@@ -140,7 +145,7 @@ class Dialer:
     async def run(self, campaigns: set[str] | None = None, *, until_idle: bool = False) -> None:
         """Dial running campaigns (all, or those named) until ``stop()``; with ``until_idle``,
         return once nothing is in flight and no lead of those campaigns is due."""
-        await self._store.run(self._repo.heartbeat, self.worker, self._clock())
+        await self._store.run(self._repo.heartbeat, self.worker, self._clock(), capacity=self.capacity)
         await self.reconcile()
         self._last_reconcile = time.monotonic()
         try:
@@ -169,20 +174,46 @@ class Dialer:
         if self._calls:
             await asyncio.gather(*self._calls.values(), return_exceptions=True)
 
+    def _worker_limit(self) -> tuple[int, str]:
+        """Calls this worker may have up, and what that limit is, for the logs and status."""
+        if self.capacity is not None and self.capacity <= self._max_channels:
+            return self.capacity, f"at capacity: {self.capacity} conversations"
+        return self._max_channels, f"at [dialer] max_channels {self._max_channels}"
+
+    def _hold(self, reason: str | None) -> None:
+        if reason != self.held:
+            if reason is None:
+                log.info("dialing resumed")
+            else:
+                log.info("dialing held: %s", reason)
+        self.held = reason
+
     async def pass_once(self, only: set[str] | None = None) -> int:
         """One scheduling pass over the running campaigns; how many of their leads are due now."""
-        await self._store.run(self._repo.heartbeat, self.worker, self._clock())
+        await self._store.run(
+            self._repo.heartbeat,
+            self.worker,
+            self._clock(),
+            capacity=self.capacity,
+            calls=len(self._calls),
+            held=self.held,
+        )
         if time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
             # attempts of workers that died and stayed away; ours whose record write failed
             self._last_reconcile = time.monotonic()
             await self.reconcile()
         due = 0
+        held: str | None = None
+        limit, at_limit = self._worker_limit()
         for info in await self._store.run(self._repo.campaigns, "running"):
             if only is not None and info.id not in only:
                 continue
             campaign = Campaign.model_validate(info.definition)
             mine = self._per_campaign.setdefault(campaign.id, set())
-            free = min(self._max_channels - len(self._calls), campaign.pacing.max_channels - len(mine))
+            free, blocker = limit - len(self._calls), at_limit
+            if campaign.pacing.max_channels - len(mine) < free:
+                free = campaign.pacing.max_channels - len(mine)
+                blocker = f"campaign {campaign.id} at its max_channels {campaign.pacing.max_channels}"
             if campaign.trunk is not None:
                 if campaign.trunk not in self._trunk_limits:
                     await self._suspend(
@@ -190,7 +221,9 @@ class Dialer:
                     )
                     continue
                 on_trunk = self._per_trunk.setdefault(campaign.trunk, set())
-                free = min(free, self._trunk_limits[campaign.trunk] - len(on_trunk))
+                if self._trunk_limits[campaign.trunk] - len(on_trunk) < free:
+                    free = self._trunk_limits[campaign.trunk] - len(on_trunk)
+                    blocker = f"trunk {campaign.trunk} full ({self._trunk_limits[campaign.trunk]} channels)"
             # leads the rules turn away are rescheduled as they are met: keep claiming while some
             # were, so a closed window reschedules a big campaign in one pass, not over hours
             for _ in range(MAX_CLAIM_ROUNDS):
@@ -212,8 +245,11 @@ class Dialer:
                     break
             remaining = await self._store.run(self._repo.remaining, campaign.id, self._clock())
             due += remaining.get("due", 0)
+            if free <= 0 and remaining.get("due", 0) and held is None:
+                held = blocker
             if not mine and not remaining.get("pending") and not remaining.get("dialing"):
                 await self._finish_campaign(campaign.id)
+        self._hold(held)
         return due
 
     async def _suspend(self, campaign_id: str, reason: str) -> None:

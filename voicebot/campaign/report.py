@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 STATUS_ORDER = ("pending", "dialing", "done", "dnc", "exhausted", "expired", "no_consent")
@@ -14,6 +14,26 @@ class _Campaign(Protocol):
     id: str
     name: str
     state: str
+
+
+class _Worker(Protocol):
+    name: str
+    seen_at: datetime
+    capacity: int | None
+    calls: int
+    held: str | None
+
+
+def workers_summary(workers: Sequence[_Worker], now: datetime, *, alive: timedelta) -> str:
+    """The dialer workers seen within ``alive``: calls up against capacity, and what holds them back."""
+    lines = []
+    for w in workers:
+        if now - w.seen_at > alive:
+            continue
+        capacity = f"capacity {w.capacity}" if w.capacity is not None else "capacity not set"
+        held = f"; held: {w.held}" if w.held else ""
+        lines.append(f"  {w.name}: {w.calls} calls up, {capacity}{held}")
+    return "\n".join(["workers", *lines] if lines else ["workers: none running"])
 
 
 def summarize(

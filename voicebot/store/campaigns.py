@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,10 +38,13 @@ from voicebot.campaign.leads import ImportedLead
 from voicebot.campaign.retry import LeadStatus, Next, after_skip
 from voicebot.campaign.rules import Lead, Policy
 from voicebot.errors import CampaignError
+from voicebot.store.adhoc import AdhocCalls
 from voicebot.store.audit import AUDIT, AuditEntry, AuditTrail, _audit, _audit_values
 from voicebot.store.dnc import GLOBAL, DncEntry, DoNotCallLists, _blocked, _chunks
+from voicebot.store.history import call_history
 from voicebot.store.models import AttemptRow, Call, CampaignRow, LeadRow, WorkerRow
 from voicebot.store.models import aware as _aware
+from voicebot.store.workers import WorkerBeats
 
 __all__ = ["GLOBAL", "AuditEntry", "CampaignRepo", "Claim", "DncEntry", "InFlight", "LeadInfo"]
 
@@ -131,8 +133,9 @@ def _campaign(row: CampaignRow) -> CampaignInfo:
     )
 
 
-class CampaignRepo(DoNotCallLists, AuditTrail):
-    """Campaigns, leads and attempts; the do-not-call lists and the audit are its parts."""
+class CampaignRepo(DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls):
+    """Campaigns, leads and attempts; the do-not-call lists, the audit, the workers' heartbeats and
+    the rule check of calls outside campaigns are its parts."""
 
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions
@@ -296,7 +299,7 @@ class CampaignRepo(DoNotCallLists, AuditTrail):
                 return [], 0
             phones = [r.phone for r in batch]
             blocked = _blocked(s, phones, campaign_id)
-            recent, totals = _attempts(s, phones, now - RECENT)
+            recent, totals = call_history(s, phones, now - RECENT)
             chosen: list[Any] = []
             skips: list[tuple[Any, Next]] = []
             for row in batch:
@@ -501,16 +504,6 @@ class CampaignRepo(DoNotCallLists, AuditTrail):
                 },
             )
 
-    def heartbeat(self, worker: str, now: datetime | None = None) -> None:
-        """This worker is alive: its in-flight attempts are not anyone else's to reconcile."""
-        now = now or self._now()
-        with self._sessions.begin() as s:
-            row = s.get(WorkerRow, worker)
-            if row is None:
-                s.add(WorkerRow(name=worker, seen_at=now))
-            else:
-                row.seen_at = now
-
     def in_flight(self, *, worker: str, silent_since: datetime) -> list[InFlight]:
         """Attempts still marked dialing: this worker's, and those of workers not seen since
         ``silent_since`` (they died and did not come back)."""
@@ -583,23 +576,3 @@ class CampaignRepo(DoNotCallLists, AuditTrail):
                 }
                 for r, talk, grade in rows
             ]
-
-
-def _attempts(
-    s: Session, phones: Sequence[str], since: datetime
-) -> tuple[dict[str, tuple[datetime, ...]], dict[str, int]]:
-    recent: dict[str, list[datetime]] = defaultdict(list)
-    for phone, at in s.execute(
-        select(AttemptRow.phone, AttemptRow.started_at).where(
-            AttemptRow.phone.in_(phones), AttemptRow.started_at >= since
-        )
-    ):
-        recent[phone].append(_aware(at))
-    totals = dict(
-        s.execute(
-            select(AttemptRow.phone, func.count())
-            .where(AttemptRow.phone.in_(phones))
-            .group_by(AttemptRow.phone)
-        ).all()
-    )
-    return {k: tuple(v) for k, v in recent.items()}, totals

@@ -189,3 +189,9 @@ class WorkerRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Conversations it holds at once within its latency target.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    #: Its calls up (ringing or talking) at the last beat.
+    calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: What kept it from dialing due leads at the last beat (None: nothing).
+    held: Mapped[str | None] = mapped_column(String(128))

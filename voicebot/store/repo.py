@@ -124,6 +124,7 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         #: Campaigns, leads, attempts, do-not-call lists, audit (sync; ``await store.run(...)``).
         self.campaigns = CampaignRepo(self._sessions, clock)
@@ -177,7 +178,7 @@ class Store:
     @_storage_error
     def create_call_sync(self, record: CallRecord) -> CallRecord:
         values = {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
-        values.setdefault("created_at", utcnow())
+        values.setdefault("created_at", self._clock())  # the caps count calls by it
         with self._sessions.begin() as session:
             row = Call(**values)
             session.add(row)
