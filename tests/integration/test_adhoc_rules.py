@@ -3,9 +3,6 @@ SQLite and PostgreSQL with an injected clock; and through the CLI against the re
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 

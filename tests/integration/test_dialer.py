@@ -8,6 +8,7 @@ test_campaign_calls.py place the same leads through the real Asterisk.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -421,4 +422,4 @@ async def test_the_worker_never_has_more_calls_up_than_its_capacity_and_says_wha
     held = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dialing")]
     # one line per change of state, not one per pass
     assert held[0] == "dialing held: at capacity: 4 conversations" and "dialing resumed" in held
-    assert all(a != b for a, b in zip(held, held[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(held))
