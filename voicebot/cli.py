@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from voicebot import logs
 from voicebot.config import Settings, load_settings
 from voicebot.errors import DialRefused, VoicebotError
+
+if TYPE_CHECKING:
+    from voicebot.store import Store
 
 T = TypeVar("T")
 
@@ -99,6 +103,7 @@ def call(
     A phone number goes through the dial rules first (do-not-call, consent, calling hours in
     the callee's zone, caps) and the audit; a refused call exits 3 with the reason."""
     from voicebot.app import App
+    from voicebot.calls.describe import transcript_lines
     from voicebot.calls.destination import resolve
 
     d = settings.dial
@@ -141,9 +146,8 @@ def call(
             click.echo(f"  ended by     {r.end_reason}")
         if r.recording:
             click.echo(f"  recording    {settings.recording_path(r.recording)}")
-        for turn in r.transcript or []:
-            said = turn["text"] or "(nothing)"
-            click.echo(f"  {turn['start']:6.2f}s {turn['speaker']:>6}: {said}")
+        for line in transcript_lines(r):
+            click.echo(line)
         if r.error:
             click.echo(f"  error        {r.error}")
         if r.disposition == "failed" and (r.hangup_cause_text or "").startswith(("originate", "channel")):
@@ -156,22 +160,16 @@ def call(
     sys.exit(_run(run()))
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("-n", "--limit", default=20, show_default=True)
-@click.pass_obj
-def calls(settings: Settings, limit: int) -> None:
-    """List recent calls."""
-    from voicebot.store import Store
-
-    store = Store(settings.db_url)
-    try:
-        store.check_schema()
+@click.pass_context
+def calls(ctx: click.Context, limit: int) -> None:
+    """List recent calls; `voicebot calls show ID` shows one whole."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings: Settings = ctx.obj
+    with _call_store(settings) as store:
         rows = store.recent_calls_sync(limit)
-    except VoicebotError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
-    finally:
-        store.close()
     if not rows:
         click.echo("no calls yet")
         return
@@ -185,6 +183,43 @@ def calls(settings: Settings, limit: int) -> None:
             f"{started:19}  {r.disposition or r.state:11}  {talk:>6}  {r.end_reason or '-':13}  "
             f"{r.destination[:30]:30}  {r.id}"
         )
+
+
+@calls.command("show")
+@click.argument("call_id")
+@click.pass_obj
+def calls_show(settings: Settings, call_id: str) -> None:
+    """One call whole: its record, the transcript with times, the script's path, intents and
+    grade, the recording, and every event. CALL_ID may be the first characters of the id."""
+    from voicebot.calls.describe import describe
+
+    with _call_store(settings) as store:
+        found = store.calls_starting_with_sync(call_id.strip())
+        if len(found) != 1:
+            what = "no call" if not found else "more than one call"
+            click.echo(f"error: {what} with an id starting {call_id!r}", err=True)
+            click.echo("  fix: `voicebot calls` lists recent calls with their ids", err=True)
+            sys.exit(1)
+        record = found[0]
+        events = store.events_sync(record.id)
+    recording = settings.recording_path(record.recording) if record.recording else None
+    click.echo(describe(record, events, recording))
+
+
+@contextlib.contextmanager
+def _call_store(settings: Settings) -> Iterator[Store]:
+    """The store, its schema checked; a database error exits 1 with the fix."""
+    from voicebot.store import Store
+
+    store = Store(settings.db_url)
+    try:
+        store.check_schema()
+        yield store
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
 
 
 @main.command()

@@ -81,6 +81,9 @@ class CallSettings(_Section):
     #: How long the minimal behaviour waits for the callee to start speaking (no-input timeout).
     listen_seconds: float = Field(6.0, ge=0)
     max_call_seconds: float = Field(600.0, gt=0)
+    #: After its last words the bot waits this long for the callee to hang up first (not after a
+    #: transfer to an agent), rather than cutting them off.
+    hangup_grace: float = Field(1.5, ge=0, le=30)
 
 
 class SpeechSettings(_Section):

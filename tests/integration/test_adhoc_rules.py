@@ -1,5 +1,5 @@
 """Calls outside any campaign (``voicebot call NUMBER``) under the same dial rules and audit, on
-SQLite and PostgreSQL with an injected clock; and through the CLI against the real Asterisk."""
+SQLite and PostgreSQL with an injected clock (the CLI through the real Asterisk: test_doctor_cli.py)."""
 
 from __future__ import annotations
 

@@ -162,3 +162,15 @@ async def test_doctor_checks_the_campaigns_that_may_dial(settings_for, tmp_path)
     (script / "flow.yml").unlink()  # the script went missing after the campaign was created
     checks = by_name(await run_checks(settings))
     assert "ok: " in checks["campaigns"].detail and "flow.yml" in checks["campaigns"].detail
+
+
+def test_calls_show_prints_one_whole_call(run_cli):
+    out = run_cli("call", "Local/busy@voicebot-lab/n")
+    call_id = out.stdout.split()[1]
+    shown = run_cli("calls", "show", call_id[:8])
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert text.startswith(f"call {call_id}") and "disposition  busy" in text
+    assert "hangup cause 17 User busy" in text and "events" in text and "originate" in text
+    missing = run_cli("calls", "show", "ffffffff-nope")
+    assert missing.returncode == 1 and "no call with an id starting" in missing.stderr

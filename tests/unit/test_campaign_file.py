@@ -30,7 +30,7 @@ def test_a_full_file(tmp_path):
     assert c.script == (tmp_path / "intents" / "broadband-en").resolve()
     policy = c.policy()
     assert policy.window.days == (0, 1, 2, 3, 4, 5)
-    assert (policy.window.start, policy.window.end) == (time(9, 30), time(17, 0))
+    assert policy.window.ranges == ((time(9, 30), time(17, 0)),)
     assert policy.window.holidays == {date(2026, 12, 25)} and policy.window.ends_on == date(2026, 12, 31)
     assert policy.limits.min_interval == timedelta(days=3) and policy.limits.per_day == 1
     retry = c.retry_policy()
@@ -46,7 +46,7 @@ def test_defaults_follow_the_rulebooks(tmp_path):
     c = load_campaign(path)
     assert c.require_consent and c.amd == "off"
     w = c.policy().window
-    assert (w.days, w.start, w.end) == ((0, 1, 2, 3, 4), time(9), time(18))
+    assert (w.days, w.ranges) == ((0, 1, 2, 3, 4), ((time(9), time(18)),))
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,9 @@ def test_defaults_follow_the_rulebooks(tmp_path):
         ("id: bad id\n", 1, "id"),
         ("id: c\npacing: {max_channels: 5, speed: 3}\n", 2, "pacing.speed: unknown key"),
         ("id: c\n  bad: [\n", 2, "not valid YAML"),
+        ("id: c\ncalling_hours:\n  ranges: [\"11:00-08:00\"]\n", 3, "must end after it starts"),
+        ("id: c\ncalling_hours:\n  ranges: [\"8 to 11\"]\n", 3, "not a range of hours"),
+        ("id: c\ncalling_hours: {start: \"09:00\", ranges: [\"08:00-11:00\"]}\n", 2, "not both"),
     ],
 )
 def test_errors_name_the_line(tmp_path, text, line, message):
@@ -77,3 +80,13 @@ def test_durations():
     for bad in ("", "10", "1 hour", "h1"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_two_ranges_a_day_as_the_rulebooks_write_them(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text(
+        'id: c\ncalling_hours:\n  ranges: ["08:00-11:00", {start: "15:00", end: "18:00"}]\n', encoding="utf-8"
+    )
+    c = load_campaign(path)
+    assert c.policy().window.ranges == ((time(8), time(11)), (time(15), time(18)))
+    assert Campaign.model_validate(c.to_json()) == c  # as the store keeps it

@@ -156,7 +156,7 @@ async def test_hangup_ends_a_turn():
 
 async def test_a_pause_starts_recognition_and_its_result_ends_the_turn(speech):
     rec = RecordingRecognizer()
-    stream, ctx, reader = setup(rec=rec)
+    stream, ctx, reader = setup(speed=2.0, rec=rec)  # pauses are timing: no 10x here
     stream.say(speech + bytes(8000 * 2 * 2), after=0.3)
     heard = await ctx.hear()
     assert heard.reason is EndReason.SILENCE
@@ -172,7 +172,7 @@ async def test_a_pause_starts_recognition_and_its_result_ends_the_turn(speech):
 
 async def test_a_pause_inside_the_turn_drops_the_speculation_and_keeps_every_frame(speech):
     rec = RecordingRecognizer()
-    stream, ctx, reader = setup(rec=rec)
+    stream, ctx, reader = setup(speed=2.0, rec=rec)  # pauses are timing: no 10x here
     # with the clip's own 0.22 s of trailing silence: a pause of ~0.44 s, longer than speculate_after
     # (0.2 s), shorter than the trailing silence (0.6 s)
     pause = bytes(int(8000 * 0.2) * 2)

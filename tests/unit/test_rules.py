@@ -119,3 +119,17 @@ def test_a_lead_cap_apart_from_the_numbers():
     assert policy.decide(Lead(LEAD.number, consent=True, attempts=2), now, []).allowed
     capped = policy.decide(Lead(LEAD.number, consent=True, attempts=3), now, [])
     assert (capped.reason, capped.retry_at) == (Skip.CAP_REACHED, None)  # for good: exhausted
+
+
+def test_two_ranges_a_day_close_at_midday_and_reopen_in_the_afternoon():
+    window = CallingWindow(ranges=((time(15), time(18)), (time(8), time(11))))  # any order
+    policy = Policy(window=window, require_consent=False)
+    monday = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Shanghai"))
+    lead = Lead("+8613800138000")
+    assert policy.decide(lead, monday.replace(hour=8), []).allowed
+    noon = policy.decide(lead, monday.replace(hour=12), [])
+    assert noon.reason is Skip.OUTSIDE_WINDOW and noon.retry_at == monday.replace(hour=15)
+    evening = policy.decide(lead, monday.replace(hour=18), [])
+    assert evening.retry_at == monday.replace(day=24, hour=8)
+    assert policy.decide(lead, monday.replace(hour=10, minute=59), []).allowed
+    assert not policy.decide(lead, monday.replace(hour=11), []).allowed  # the end is not included

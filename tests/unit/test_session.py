@@ -6,7 +6,7 @@ The same paths run through the real Asterisk in tests/integration/test_calls.py.
 import asyncio
 
 from voicebot.calls.behaviour import GreetAndListen
-from voicebot.calls.context import CallContext
+from voicebot.calls.context import CallContext, ScriptResult
 from voicebot.calls.ears import Ears
 from voicebot.calls.session import CallSession
 from voicebot.media import audio
@@ -23,9 +23,16 @@ def ears_for(stream, no_input=0.5):
 class Journal:
     def __init__(self):
         self.entries = []
+        self.written = asyncio.Condition()
 
     async def __call__(self, kind, **data):
         self.entries.append((kind, data))
+        async with self.written:
+            self.written.notify_all()
+
+    async def wait_for(self, kind):
+        async with self.written:
+            await self.written.wait_for(lambda: kind in self.kinds())
 
     def kinds(self):
         return [k for k, _ in self.entries]
@@ -104,3 +111,44 @@ async def test_dtmf_is_journaled():
         stream.call_id, stream, GreetAndListen(audio.tone(440, 0.1)), journal, ears_for(stream)
     ).run()
     assert any(k == "dtmf" and d["digit"] == "7" for k, d in journal.entries)
+
+
+class LastWords:
+    """Says a last prompt and ends; ``outcome`` as a script would record it."""
+
+    def __init__(self, outcome=None):
+        self.outcome = outcome
+
+    async def run(self, call: CallContext) -> None:
+        if self.outcome is not None:
+            call.script = ScriptResult(outcome=self.outcome)
+        await call.play(audio.tone(440, 0.2), name="goodbye", barge_in=False)
+
+
+async def test_after_its_last_words_the_bot_lets_the_callee_hang_up_first():
+    stream = FakeMediaStream(speed=1)
+    journal = Journal()
+    session = CallSession(stream.call_id, stream, LastWords(), journal, ears_for(stream), hangup_grace=2.0)
+    task = asyncio.create_task(session.run())
+    await journal.wait_for("hangup_grace")
+    started = asyncio.get_running_loop().time()
+    stream.callee_hangs_up()
+    result = await asyncio.wait_for(task, 1.0)
+    assert asyncio.get_running_loop().time() - started < 0.5  # the callee's hangup ended the wait
+    assert result.end_reason == "callee-hangup"
+
+
+async def test_a_callee_who_stays_on_is_hung_up_on_after_the_grace_and_a_transfer_waits_for_nothing():
+    loop = asyncio.get_running_loop()
+    for outcome, grace, waited in ((None, 0.4, 0.4), ("transferred", 5.0, 0.0)):
+        stream = FakeMediaStream(speed=1)
+        journal = Journal()
+        session = CallSession(
+            stream.call_id, stream, LastWords(outcome), journal, ears_for(stream), hangup_grace=grace
+        )
+        started = loop.time()
+        result = await session.run()
+        took = loop.time() - started - 0.2  # the 0.2 s prompt
+        assert result.end_reason == "bot-hangup" and stream.hung_up
+        assert waited <= took < waited + 0.3, (outcome, took)
+        assert ("hangup_grace" in journal.kinds()) == (outcome is None)

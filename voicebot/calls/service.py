@@ -77,6 +77,7 @@ class CallService:
         ring_timeout: float = 30.0,
         caller_id: str = "",
         max_call_seconds: float = 600.0,
+        hangup_grace: float = 0.0,
         on_opt_out: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
@@ -90,6 +91,7 @@ class CallService:
         self._ring_timeout = ring_timeout
         self._caller_id = caller_id
         self._max_call_seconds = max_call_seconds
+        self._hangup_grace = hangup_grace
         self._on_opt_out = on_opt_out
         self._live: dict[str, _Live] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
@@ -374,6 +376,7 @@ class CallService:
             journal,
             self._ears(stream),
             max_seconds=self._max_call_seconds,
+            hangup_grace=self._hangup_grace,
         )
         try:
             live.session_result = await session.run()

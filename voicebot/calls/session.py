@@ -51,12 +51,14 @@ class CallSession:
         ears: Ears,
         *,
         max_seconds: float = 600.0,
+        hangup_grace: float = 0.0,
     ) -> None:
         self.call_id = call_id
         self._stream = stream
         self._behaviour = behaviour
         self._journal = journal
         self._max_seconds = max_seconds
+        self._hangup_grace = hangup_grace
         self.context = CallContext(call_id, stream, journal, ears)
         self._end_reason: str | None = None
         self._error: str | None = None
@@ -88,6 +90,7 @@ class CallSession:
         try:
             async with asyncio.timeout(self._max_seconds):
                 await self._behaviour.run(self.context)
+            await self._let_the_callee_hang_up()
             self._end_reason = self._end_reason or "bot-hangup"
         except TimeoutError:
             self._end_reason = "max-duration"
@@ -99,6 +102,18 @@ class CallSession:
             self._end_reason, self._error = "error", f"{type(e).__name__}: {e}"
         finally:
             await self._stream.hangup()
+
+    async def _let_the_callee_hang_up(self) -> None:
+        """After the bot's last words, the callee may hang up first (a call handed to an agent
+        goes on at once). A callee hangup now cancels this wait like any behaviour."""
+        script = self.context.script
+        if self._hangup_grace <= 0 or (script is not None and script.outcome == "transferred"):
+            return
+        await self._journal("hangup_grace", seconds=self._hangup_grace)
+        try:
+            await asyncio.wait_for(self.context.callee_gone.wait(), self._hangup_grace)
+        except TimeoutError:
+            pass
 
     async def _read_media(self) -> None:
         async for event in self._stream.events():

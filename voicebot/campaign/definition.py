@@ -8,6 +8,7 @@ require_consent: true         # the default: leads without a consent record are 
 timezone: Asia/Shanghai       # for leads whose zone is neither given nor known from the number
 region: CN                    # how national numbers in lead files are read
 calling_hours: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "18:00"}
+# or several ranges a day: calling_hours: {ranges: ["08:00-11:00", "15:00-18:00"]}
 holidays: [2026-10-01, 2026-10-02]
 ends_on: 2026-12-31
 limits: {per_day: 2, per_7_days: 5, lifetime: 6, min_interval: 1h}
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from voicebot.campaign.retry import RetryPolicy
 from voicebot.campaign.rules import AttemptLimits, CallingWindow, Policy
@@ -83,10 +84,40 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_timedelta="float")
 
 
+def _range(value: Any) -> tuple[time, time]:
+    """``"08:00-11:00"`` or ``{start: "08:00", end: "11:00"}``."""
+    if isinstance(value, dict) and set(value) == {"start", "end"}:
+        start, end = value["start"], value["end"]
+    elif isinstance(value, list | tuple) and len(value) == 2:  # as stored
+        start, end = value
+    elif isinstance(value, str) and value.count("-") == 1:
+        start, end = (part.strip() for part in value.split("-"))
+    else:
+        raise ValueError(f'{value!r} is not a range of hours: write it like "08:00-11:00"')
+    opens, closes = _clock(start), _clock(end)
+    if not opens < closes:
+        raise ValueError(f"{value!r}: the range must end after it starts")
+    return opens, closes
+
+
+HourRange = Annotated[tuple[time, time], BeforeValidator(_range)]
+
+
 class Hours(_Model):
     days: tuple[Day, ...] = (0, 1, 2, 3, 4)
-    start: Clock = time(9, 0)
-    end: Clock = time(18, 0)
+    start: Clock | None = None  # default 09:00
+    end: Clock | None = None  # default 18:00
+    #: Several ranges a day (e.g. ["08:00-11:00", "15:00-18:00"]); instead of start and end.
+    ranges: tuple[HourRange, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Hours:
+        if self.ranges and (self.start is not None or self.end is not None):
+            raise ValueError("give either start and end, or ranges, not both")
+        return self
+
+    def windows(self) -> tuple[tuple[time, time], ...]:
+        return self.ranges or ((self.start or time(9, 0), self.end or time(18, 0)),)
 
 
 class Limits(_Model):
@@ -155,7 +186,7 @@ class Campaign(CampaignFile):
     def policy(self) -> Policy:
         h = self.calling_hours
         window = CallingWindow(
-            days=h.days, start=h.start, end=h.end, holidays=frozenset(self.holidays), ends_on=self.ends_on
+            days=h.days, ranges=h.windows(), holidays=frozenset(self.holidays), ends_on=self.ends_on
         )
         lim = self.limits
         limits = AttemptLimits(

@@ -29,11 +29,11 @@ class Skip(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallingWindow:
-    """Weekly calling hours, in the callee's local time."""
+    """Weekly calling hours, in the callee's local time: one or more ranges a day (the seed
+    rulebooks use 08:00-11:00 and 15:00-18:00), each from ``start`` up to, not including, ``end``."""
 
     days: tuple[int, ...] = MONDAY_TO_FRIDAY  # Monday = 0
-    start: time = time(9, 0)
-    end: time = time(18, 0)
+    ranges: tuple[tuple[time, time], ...] = ((time(9, 0), time(18, 0)),)
     holidays: frozenset[date] = frozenset()
     ends_on: date | None = None  # the campaign's last day
 
@@ -42,22 +42,25 @@ class CallingWindow:
             return Skip.CAMPAIGN_ENDED
         if local.date() in self.holidays:
             return Skip.HOLIDAY
-        if local.weekday() not in self.days or not self.start <= local.time() < self.end:
+        now = local.time()
+        if local.weekday() not in self.days or not any(start <= now < end for start, end in self.ranges):
             return Skip.OUTSIDE_WINDOW
         return None
 
     def next_open(self, local: datetime) -> datetime | None:
         """The first moment at or after ``local`` when calling is allowed (None: never again)."""
         day = local
+        ranges = sorted(self.ranges)
         for _ in range(370):
             if self.ends_on is not None and day.date() > self.ends_on:
                 return None
-            opening = datetime.combine(day.date(), self.start, day.tzinfo)
-            closing = datetime.combine(day.date(), self.end, day.tzinfo)
             if day.weekday() in self.days and day.date() not in self.holidays:
-                candidate = max(local, opening)
-                if candidate < closing:
-                    return candidate
+                for start, end in ranges:
+                    opening = datetime.combine(day.date(), start, day.tzinfo)
+                    closing = datetime.combine(day.date(), end, day.tzinfo)
+                    candidate = max(local, opening)
+                    if candidate < closing:
+                        return candidate
             day = (day + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return None
 

@@ -242,6 +242,15 @@ class Store:
             return [_record(r) for r in rows]
 
     @_storage_error
+    def calls_starting_with_sync(self, prefix: str, limit: int = 2) -> list[CallRecord]:
+        """Calls whose id starts with ``prefix`` (an operator types the first characters)."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Call).where(Call.id.startswith(prefix, autoescape=True)).order_by(Call.id).limit(limit)
+            )
+            return [_record(r) for r in rows]
+
+    @_storage_error
     def incomplete_calls_sync(self) -> list[CallRecord]:
         with self._sessions() as session:
             rows = session.scalars(select(Call).where(Call.completed_at.is_(None)))
