@@ -85,7 +85,8 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     name = f"voicebot_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    # pre-ping: a fault drill may have restarted the server since the database was created
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     base, _, _ = postgres_server_url.rpartition("/")

@@ -35,6 +35,7 @@ from voicebot.speech.vad import VoiceActivity
 from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
+from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
@@ -95,6 +96,8 @@ class App:
         #: "Now" for the dialer and the campaign records (tests inject one to check retry times).
         self.clock = clock or (lambda: datetime.now(UTC))
         self.store = Store(settings.db_url, clock=self.clock)
+        #: Writes of calls in progress: they wait here (on disk) while the database is away.
+        self.outbox = Outbox(self.store, settings.data_dir / "outbox")
         self.synthesizer = Synthesizer()
         self.prompts = PromptCache(self.synthesizer, settings.prompts_dir)
         c = settings.call
@@ -147,12 +150,14 @@ class App:
 
     async def _start(self) -> None:
         await asyncio.to_thread(self.store.migrate)
+        await self.outbox.start()
         # render (or load) prompts now: no call waits for synthesis, a bad recording stops startup
         await self.prompts.prepare([self.greeting_prompt, *(self.script.prompts() if self.script else [])])
         self.greeting = await self.prompts.audio(self.greeting_prompt)
         settings = self.settings
         self.calls = CallService(
             self.store,
+            self.outbox,
             self.pbx,
             self._behaviour,
             self.ears,
@@ -205,6 +210,7 @@ class App:
         if self.calls is not None:
             await self.calls.close()
         await self.ami.close()
+        await self.outbox.close()
         if self.recognizer is not None:
             await asyncio.to_thread(self.recognizer.close)
         await asyncio.to_thread(self.synthesizer.close)
@@ -316,19 +322,21 @@ class App:
             capacity=capacity(s.speech.engine, cores(), s.speech.capacity),
             trunks={name: t.max_channels for name, t in s.trunks.items()},
             recovery=self.calls,
+            outbox=self.outbox,
             clock=self.clock,
             tick=s.dialer.tick,
             silent_after=timedelta(seconds=max(60.0, 20 * s.dialer.tick)),
         )
 
-    async def _opted_out(self, call_id: str) -> None:
-        """The callee refused by voice: the number goes on the global do-not-call list at once."""
-        record = await self.store.get_call(call_id)
-        if record is None or not record.destination.startswith("+"):
+    async def _opted_out(self, call_id: str, destination: str) -> None:
+        """The callee refused by voice: the number goes on the global do-not-call list at once
+        (through the outbox: a database that is away gets it as soon as it is back, before any
+        lead is claimed again)."""
+        if not destination.startswith("+"):
             return  # a channel, not a phone number: nothing to block
-        await self.store.run(
-            self.store.campaigns.dnc_add,
-            [record.destination],
+        await self.outbox.write(
+            "dnc_add",
+            phones=[destination],
             reason="opted out by voice",
             actor=self.settings.dialer.worker,
             call_id=call_id,

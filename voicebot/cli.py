@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import getpass
 import signal
 import sys
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from voicebot import logs
+from voicebot.cli_support import open_store, operator
 from voicebot.config import Settings, load_settings
 from voicebot.errors import DialRefused, VoicebotError
-
-if TYPE_CHECKING:
-    from voicebot.store import Store
 
 T = TypeVar("T")
 
@@ -126,7 +122,7 @@ def call(
                     destination,
                     lead_id=lead,
                     campaign_id=campaign,
-                    actor=getpass.getuser(),
+                    actor=operator(),
                     override=override,
                 )
             except DialRefused as e:
@@ -168,7 +164,7 @@ def calls(ctx: click.Context, limit: int) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings: Settings = ctx.obj
-    with _call_store(settings) as store:
+    with open_store(settings, upgrade=False) as store:
         rows = store.recent_calls_sync(limit)
     if not rows:
         click.echo("no calls yet")
@@ -193,7 +189,7 @@ def calls_show(settings: Settings, call_id: str) -> None:
     grade, the recording, and every event. CALL_ID may be the first characters of the id."""
     from voicebot.calls.describe import describe
 
-    with _call_store(settings) as store:
+    with open_store(settings, upgrade=False) as store:
         found = store.calls_starting_with_sync(call_id.strip())
         if len(found) != 1:
             what = "no call" if not found else "more than one call"
@@ -204,22 +200,6 @@ def calls_show(settings: Settings, call_id: str) -> None:
         events = store.events_sync(record.id)
     recording = settings.recording_path(record.recording) if record.recording else None
     click.echo(describe(record, events, recording))
-
-
-@contextlib.contextmanager
-def _call_store(settings: Settings) -> Iterator[Store]:
-    """The store, its schema checked; a database error exits 1 with the fix."""
-    from voicebot.store import Store
-
-    store = Store(settings.db_url)
-    try:
-        store.check_schema()
-        yield store
-    except VoicebotError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
-    finally:
-        store.close()
 
 
 @main.command()

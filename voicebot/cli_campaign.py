@@ -3,44 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import signal
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
+from voicebot.cli_support import open_store, operator
 from voicebot.config import Settings
 from voicebot.errors import ConfigError, VoicebotError
 
 T = TypeVar("T")
-
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
-
-
-@contextmanager
-def _store(settings: Settings) -> Iterator[Any]:
-    from voicebot.store import Store
-
-    store = Store(settings.db_url)
-    try:
-        store.migrate()
-        yield store
-    except VoicebotError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
-    finally:
-        store.close()
 
 
 def _pad(text: str, width: int) -> str:
@@ -96,8 +73,8 @@ def campaign_create(settings: Settings, file: Path) -> None:
     except VoicebotError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
-    with _store(settings) as store:
-        info = store.campaigns.save_campaign(definition.id, definition.name, definition.to_json(), _actor())
+    with open_store(settings) as store:
+        info = store.campaigns.save_campaign(definition.id, definition.name, definition.to_json(), operator())
     click.echo(f"campaign {info.id} ({info.state}): {info.name or '-'}")
 
 
@@ -133,7 +110,7 @@ def campaign_import(
             click.echo(f"error: --map {item!r}: write FIELD=HEADER", err=True)
             sys.exit(2)
         columns[name.strip()] = header.strip()
-    with _store(settings) as store:
+    with open_store(settings) as store:
         info = store.campaigns.campaign(campaign_id)
         definition, state = Campaign.model_validate(info.definition), info.state
         try:
@@ -155,7 +132,7 @@ def campaign_import(
             if not skip_bad:
                 click.echo("nothing imported (fix the rows, or import the rest with --skip-bad)", err=True)
                 sys.exit(1)
-        new, merged = store.campaigns.import_leads(campaign_id, parsed.leads, str(file), _actor())
+        new, merged = store.campaigns.import_leads(campaign_id, parsed.leads, str(file), operator())
     without = sum(lead.consent_source is None for lead in parsed.leads)
     click.echo(
         f"imported {new} new lead(s), merged {merged} into existing leads, "
@@ -174,8 +151,8 @@ def _transition(state: str, verb: str) -> Callable[..., None]:
     @click.option("--reason", default="", help="recorded in the audit")
     @click.pass_obj
     def command(settings: Settings, campaign_id: str, reason: str) -> None:
-        with _store(settings) as store:
-            info = store.campaigns.set_state(campaign_id, state, _actor(), reason)
+        with open_store(settings) as store:
+            info = store.campaigns.set_state(campaign_id, state, operator(), reason)
         click.echo(f"campaign {info.id} is {info.state}")
 
     command.__doc__ = f"{verb} CAMPAIGN_ID."
@@ -196,7 +173,7 @@ def campaign_status(settings: Settings, campaign_id: str | None) -> None:
     dialer workers: calls up against their capacity, and what holds their dialing back."""
     from voicebot.campaign.report import summarize, workers_summary
 
-    with _store(settings) as store:
+    with open_store(settings) as store:
         infos = [store.campaigns.campaign(campaign_id)] if campaign_id else store.campaigns.campaigns()
         if not infos:
             click.echo("no campaigns yet: voicebot campaign create FILE.yml")
@@ -248,7 +225,7 @@ def leads(settings: Settings, campaign_id: str, status: str | None, limit: int) 
     """A campaign's leads: status, attempts, the next attempt in the callee's own time, last result."""
     from zoneinfo import ZoneInfo
 
-    with _store(settings) as store:
+    with open_store(settings) as store:
         info = store.campaigns.campaign(campaign_id)
         rows = store.campaigns.leads(campaign_id, status, limit)
     default_zone = str(info.definition.get("timezone") or "Asia/Shanghai")
@@ -282,8 +259,8 @@ def dnc() -> None:
 def dnc_add(settings: Settings, numbers: tuple[str, ...], scope: str, reason: str) -> None:
     """Put NUMBERS on the list; their pending leads stop at once."""
     phones = [_number(n, settings) for n in numbers]
-    with _store(settings) as store:
-        added = store.campaigns.dnc_add(phones, scope=scope, reason=reason, actor=_actor())
+    with open_store(settings) as store:
+        added = store.campaigns.dnc_add(phones, scope=scope, reason=reason, actor=operator())
     click.echo(f"{added} number(s) added, {len(phones) - added} already listed")
 
 
@@ -295,8 +272,8 @@ def dnc_add(settings: Settings, numbers: tuple[str, ...], scope: str, reason: st
 def dnc_remove(settings: Settings, number: str, scope: str, reason: str) -> None:
     """Take NUMBER off a list (audited with your name and --reason)."""
     phone = _number(number, settings)
-    with _store(settings) as store:
-        removed = store.campaigns.dnc_remove(phone, scope=scope, reason=reason, actor=_actor())
+    with open_store(settings) as store:
+        removed = store.campaigns.dnc_remove(phone, scope=scope, reason=reason, actor=operator())
     if not removed:
         click.echo(f"{phone} is not on the {'global' if scope == '*' else scope} list", err=True)
         sys.exit(1)
@@ -323,9 +300,9 @@ def dnc_import(settings: Settings, file: Path, scope: str, reason: str, encoding
         sys.exit(2)
     if parsed.rejects:
         click.echo(f"{len(parsed.rejects)} row(s) rejected:\n{describe_rejects(file, parsed.rejects)}")
-    with _store(settings) as store:
+    with open_store(settings) as store:
         added = store.campaigns.dnc_add(
-            [lead.phone for lead in parsed.leads], scope=scope, reason=reason, actor=_actor()
+            [lead.phone for lead in parsed.leads], scope=scope, reason=reason, actor=operator()
         )
     click.echo(f"{added} number(s) added, {len(parsed.leads) - added} already listed")
 
@@ -336,7 +313,7 @@ def dnc_import(settings: Settings, file: Path, scope: str, reason: str, encoding
 def dnc_check(settings: Settings, number: str) -> None:
     """Is NUMBER on any list? Exit 0 if it may be called, 1 if it is listed."""
     phone = _number(number, settings)
-    with _store(settings) as store:
+    with open_store(settings) as store:
         entries = store.campaigns.dnc_check(phone)
     if not entries:
         click.echo(f"{phone}: not listed")
@@ -365,7 +342,7 @@ def audit(
 ) -> None:
     """Every dial decision and list change, oldest first (times UTC)."""
     phone = _number(number, settings) if number else None
-    with _store(settings) as store:
+    with open_store(settings) as store:
         entries = store.campaigns.audit(
             campaign_id=campaign, phone=phone, lead_id=lead_id, action=action, limit=limit
         )

@@ -18,6 +18,7 @@
     ├── CampaignError             an unknown campaign, or a change its state does not allow
     │   └── DialRefused           the dial rules refuse a call now (why, and when it could be placed)
     └── StoreError                the database failed or is out of date
+        └── StoreUnavailable      the database cannot be reached now (writes wait in the outbox)
 
 Library errors are translated at the boundary with ``raise ... from e``. Every
 error carries a message that says what is wrong and how to fix it; ``hint``
@@ -119,3 +120,7 @@ class DialRefused(CampaignError):
     def __init__(self, message: str, *, retry_at: datetime | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.retry_at = retry_at
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now: a network or server outage, not a bad request."""

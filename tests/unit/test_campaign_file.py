@@ -60,9 +60,9 @@ def test_defaults_follow_the_rulebooks(tmp_path):
         ("id: bad id\n", 1, "id"),
         ("id: c\npacing: {max_channels: 5, speed: 3}\n", 2, "pacing.speed: unknown key"),
         ("id: c\n  bad: [\n", 2, "not valid YAML"),
-        ("id: c\ncalling_hours:\n  ranges: [\"11:00-08:00\"]\n", 3, "must end after it starts"),
-        ("id: c\ncalling_hours:\n  ranges: [\"8 to 11\"]\n", 3, "not a range of hours"),
-        ("id: c\ncalling_hours: {start: \"09:00\", ranges: [\"08:00-11:00\"]}\n", 2, "not both"),
+        ('id: c\ncalling_hours:\n  ranges: ["11:00-08:00"]\n', 3, "must end after it starts"),
+        ('id: c\ncalling_hours:\n  ranges: ["8 to 11"]\n', 3, "not a range of hours"),
+        ('id: c\ncalling_hours: {start: "09:00", ranges: ["08:00-11:00"]}\n', 2, "not both"),
     ],
 )
 def test_errors_name_the_line(tmp_path, text, line, message):

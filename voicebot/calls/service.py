@@ -4,6 +4,11 @@ For each call the record is written *before* the originate, so a crash never
 loses a dialed call. Two things then complete it: the PBX's view (state,
 disposition, hangup cause, from AMI) and the media session's (who hung up, how
 much audio went each way). The record is marked completed when both are in.
+
+Every write goes through the outbox: a database that is away never stops a call
+or loses what it wrote (the writes wait in a local file and are replayed in
+order). So the service keeps each live call's record itself, and returns it
+without reading the database back.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from voicebot.dialog.grading import grade
 from voicebot.errors import AgiError, VoicebotError
 from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
+from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiCall
 from voicebot.telephony.callstate import CallEvent, CallProgress, CallState, Disposition
 from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
@@ -51,6 +57,7 @@ class _Live:
     session_result: SessionResult | None = None
     recording: str | None = None
     machine: str | None = None  # AMD's cause, when an answering machine took the call
+    record: CallRecord | None = None  # as written so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,7 @@ class CallService:
     def __init__(
         self,
         store: Store,
+        outbox: Outbox,
         pbx: Pbx,
         behaviour: Callable[[str], Behaviour],
         ears: Callable[[MediaStream], Ears],
@@ -78,7 +86,7 @@ class CallService:
         caller_id: str = "",
         max_call_seconds: float = 600.0,
         hangup_grace: float = 0.0,
-        on_opt_out: Callable[[str], Awaitable[None]] | None = None,
+        on_opt_out: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._pbx = pbx
@@ -93,6 +101,7 @@ class CallService:
         self._max_call_seconds = max_call_seconds
         self._hangup_grace = hangup_grace
         self._on_opt_out = on_opt_out
+        self._outbox = outbox
         self._live: dict[str, _Live] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
         self._adopted: set[asyncio.Task[None]] = set()  # followers of calls we did not originate
@@ -107,6 +116,11 @@ class CallService:
     @property
     def live_calls(self) -> int:
         return len(self._live)
+
+    @property
+    def talking(self) -> int:
+        """Calls up and answered right now."""
+        return sum(1 for live in self._live.values() if live.handle and live.handle.progress.answered_at)
 
     async def place(
         self,
@@ -125,14 +139,15 @@ class CallService:
         """
         call_id = call_id or str(uuid.uuid4())
         live = self._live[call_id] = _Live(call_id)
-        await self._store.create_call(
+        await self._create(
+            live,
             CallRecord(
                 id=call_id,
                 destination=shown_as or destination.number or destination.channel,
                 channel=destination.channel,
                 lead_id=lead_id,
                 campaign_id=campaign_id,
-            )
+            ),
         )
         variables = {
             **(variables or {}),
@@ -152,7 +167,7 @@ class CallService:
         )
         try:
             live.handle = await self._pbx.originate(request, on_change=self._on_progress)
-            await self._store.add_event(call_id, "originate", {"channel": destination.channel})
+            self._event(call_id, "originate", {"channel": destination.channel})
             limit = self._ring_timeout + self._max_call_seconds + 60
             try:
                 progress = await live.handle.wait_settled(timeout=limit)
@@ -168,15 +183,33 @@ class CallService:
             return await self._complete(live, progress, error=str(e) or type(e).__name__)
         return await self._complete(live, progress)
 
+    # -- the record, through the outbox ---------------------------------------------------
+    async def _create(self, live: _Live, record: CallRecord) -> None:
+        live.record = dataclasses.replace(record, created_at=record.created_at or self._store.now())
+        await self._outbox.write("create_call", record=live.record)
+
+    async def _update(self, live: _Live, **fields: Any) -> CallRecord:
+        assert live.record is not None
+        live.record = dataclasses.replace(live.record, **fields)
+        await self._outbox.write("update_call", call_id=live.call_id, fields=fields)
+        return live.record
+
+    def _event(self, call_id: str, kind: str, data: dict[str, Any]) -> None:
+        """Journal an event of the call, in order with its other writes; never waits."""
+        self._outbox.submit("add_event", call_id=call_id, kind=kind, data=data, at=datetime.now(UTC))
+
     def _on_progress(self, handle: CallHandle, event: CallEvent) -> None:
-        self._spawn(self._store.add_event(handle.call_id, type(event).__name__.lower(), _event_data(event)))
+        self._event(handle.call_id, type(event).__name__.lower(), _event_data(event))
+        live = self._live.get(handle.call_id)
+        if live is None:
+            return
         progress = handle.progress
         fields: dict[str, Any] = {"state": progress.state.value, "channel": progress.channel or None}
         if progress.originated_at:
             fields["originated_at"] = _dt(progress.originated_at)
         if progress.answered_at:
             fields["answered_at"] = _dt(progress.answered_at)
-        self._spawn(self._store.update_call(handle.call_id, **{k: v for k, v in fields.items() if v}))
+        self._spawn(self._update(live, **{k: v for k, v in fields.items() if v}))
 
     async def _complete(self, live: _Live, progress: CallProgress, error: str | None = None) -> CallOutcome:
         if live.media_started:
@@ -241,8 +274,8 @@ class CallService:
             fields["grade"] = grade(connected=False, outcome=None, intents=())  # not connected: E
         if live.recording:
             fields["recording"] = live.recording
-        record = await self._store.update_call(live.call_id, **fields)
-        await self._store.add_event(live.call_id, "completed", {"disposition": disposition.value})
+        record = await self._update(live, **fields)
+        self._event(live.call_id, "completed", {"disposition": disposition.value})
         self._live.pop(live.call_id, None)
         self._pbx.forget(live.call_id)
         return CallOutcome(live.call_id, disposition.value, record)
@@ -258,14 +291,14 @@ class CallService:
                 return
             live = await self._adopt(call)
         live.recording = f"voicebot/{call.call_id}.wav"
-        await self._store.add_event(call.call_id, "agi", {"channel": call.channel})
+        self._event(call.call_id, "agi", {"channel": call.channel})
         try:
             await call.command("ANSWER")
             result = await call.command(f"EXEC AudioSocket {call.call_id},{self._audiosocket_address()}")
             log.debug("AudioSocket returned %s", result, extra={"call_id": call.call_id})
         except AgiError as e:
             if not live.media_started:
-                await self._store.add_event(call.call_id, "media_failed", {"error": e.message})
+                self._event(call.call_id, "media_failed", {"error": e.message})
                 log.error("media never started: %s", e.message, extra={"call_id": call.call_id})
         # The session decides whether a human takes over: wait for it to finish its record.
         if live.media_started:
@@ -276,7 +309,7 @@ class CallService:
         script = live.session_result.script if live.session_result else None
         if script is not None and script.transfer_to:
             await _quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
-            await self._store.add_event(call.call_id, "transfer", {"queue": script.transfer_to})
+            self._event(call.call_id, "transfer", {"queue": script.transfer_to})
         # Returning ends the AGI; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (cause 16).
 
     async def on_machine(self, call: AgiCall) -> None:
@@ -287,7 +320,7 @@ class CallService:
             log.warning("AMD result for unknown call %r", call.call_id)
             return
         live.machine = call.lead_id or "MACHINE"  # the route's second argument is AMDCAUSE
-        await self._store.add_event(call.call_id, "machine", {"cause": live.machine})
+        self._event(call.call_id, "machine", {"cause": live.machine})
 
     async def is_up(self, call_id: str) -> bool:
         """Whether the PBX still has a channel of this call."""
@@ -304,8 +337,8 @@ class CallService:
         if channel is None:
             return None
         before = await self._store.get_call(call_id)
-        live = self._live[call_id] = _Live(call_id)
-        await self._store.add_event(call_id, "recovered", {"channel": channel})
+        live = self._live[call_id] = _Live(call_id, record=before or CallRecord(id=call_id, destination=""))
+        self._event(call_id, "recovered", {"channel": channel})
         live.handle = self._pbx.follow(call_id, call_id, channel)
         try:
             # most calls still up after their worker died are with an agent
@@ -326,7 +359,10 @@ class CallService:
             fields.update(
                 outcome="transferred", grade=grade(connected=True, outcome="transferred", intents=())
             )
-        return await self._store.update_call(call_id, **fields) if fields else record
+        if not fields:
+            return record
+        await self._outbox.write("update_call", call_id=call_id, fields=fields)
+        return dataclasses.replace(record, **fields)
 
     async def _adopt(self, call: AgiCall) -> _Live:
         """A call that another process or system originated into voicebot-outbound.
@@ -335,7 +371,8 @@ class CallService:
         when the channel hangs up and the session is done.
         """
         live = self._live[call.call_id] = _Live(call.call_id)
-        await self._store.create_call(
+        await self._create(
+            live,
             CallRecord(
                 id=call.call_id,
                 direction="external",
@@ -343,7 +380,7 @@ class CallService:
                 channel=call.channel,
                 lead_id=call.lead_id or None,
                 campaign_id=call.campaign_id or None,
-            )
+            ),
         )
         live.handle = self._pbx.follow(call.call_id, call.uniqueid, call.channel, on_change=self._on_progress)
         task = asyncio.create_task(self._complete_adopted(live), name=f"adopted-{call.call_id}")
@@ -385,10 +422,11 @@ class CallService:
 
     async def _block_opted_out(self, call_id: str) -> str | None:
         """The callee refused: put the number on the list (the hook). The error, if that failed."""
-        if self._on_opt_out is None:
+        live = self._live.get(call_id)
+        if self._on_opt_out is None or live is None or live.record is None:
             return None
         try:
-            await self._on_opt_out(call_id)
+            await self._on_opt_out(call_id, live.record.destination)
         except VoicebotError as e:
             log.error("could not block the number after an opt-out: %s", e, extra={"call_id": call_id})
             return e.message
@@ -398,10 +436,7 @@ class CallService:
         async def journal(kind: str, **data: Any) -> None:
             if kind == "opt_out":
                 await self._block_opted_out(call_id)
-            try:
-                await self._store.add_event(call_id, kind, data)
-            except VoicebotError as e:
-                log.error("could not journal %s: %s", kind, e, extra={"call_id": call_id})
+            self._event(call_id, kind, data)
 
         return journal
 

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.retry import LeadStatus, Next
-from voicebot.errors import ConfigError, VoicebotError
+from voicebot.errors import ConfigError, StoreUnavailable, VoicebotError
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim, InFlight
+from voicebot.store.outbox import Outbox, apply_now
 
 log = logging.getLogger(__name__)
 #: Seconds between looks for attempts that dead workers left in flight.
@@ -107,6 +108,7 @@ class Dialer:
         capacity: int | None = None,
         trunks: Mapping[str, int] | None = None,
         recovery: Recovery | None = None,
+        outbox: Outbox | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick: float = 1.0,
         silent_after: timedelta = timedelta(minutes=2),
@@ -122,6 +124,8 @@ class Dialer:
         self.held: str | None = None
         self._trunk_limits = dict(trunks or {})
         self._recovery = recovery
+        #: Where attempts are closed: a database that is away delays the write, never loses it.
+        self._outbox = outbox
         self._per_trunk: dict[str, set[str]] = {}
         self._clock = clock
         self._tick = tick
@@ -144,15 +148,30 @@ class Dialer:
 
     async def run(self, campaigns: set[str] | None = None, *, until_idle: bool = False) -> None:
         """Dial running campaigns (all, or those named) until ``stop()``; with ``until_idle``,
-        return once nothing is in flight and no lead of those campaigns is due."""
-        await self._store.run(self._repo.heartbeat, self.worker, self._clock(), capacity=self.capacity)
-        await self.reconcile()
-        self._last_reconcile = time.monotonic()
+        return once nothing is in flight and no lead of those campaigns is due.
+
+        While the database is away (or the outbox still replays what calls wrote meanwhile)
+        nothing is claimed; the calls in progress go on, and dialing resumes by itself."""
+        reconciled = False
         try:
             while not self._stopping:
                 try:
-                    due = await self.pass_once(campaigns)
-                except VoicebotError as e:  # the database is away: calls in progress go on; try again
+                    if self._outbox is not None and not self._outbox.available:
+                        self._hold("database away: calls go on, their writes wait in the outbox")
+                        due = 1
+                    else:
+                        if not reconciled:
+                            await self._store.run(
+                                self._repo.heartbeat, self.worker, self._clock(), capacity=self.capacity
+                            )
+                            await self.reconcile()
+                            self._last_reconcile = time.monotonic()
+                            reconciled = True
+                        due = await self.pass_once(campaigns)
+                except StoreUnavailable as e:  # calls in progress go on; try again next tick
+                    self._hold(f"database away ({e.message.split(':')[0]})")
+                    due = 1
+                except VoicebotError as e:
                     log.error("scheduling pass failed: %s", e)
                     due = 1
                 if until_idle and not due and not self._calls:
@@ -296,22 +315,34 @@ class Dialer:
                 pacer = self._pacers[campaign.id] = Pacer(campaign.pacing.calls_per_second)
             await pacer.wait()
             # while this lead waited for its turn the number may have been blocked, or the campaign paused
-            refused = await self._store.run(self._repo.still_dialable, lead.phone, campaign.id)
+            try:
+                refused = await self._store.run(self._repo.still_dialable, lead.phone, campaign.id)
+            except StoreUnavailable:  # it cannot be checked: not dialed, the attempt does not count
+                refused = LeadStatus.PENDING, "database away before dialing"
             if refused is not None:
                 status, reason = refused
-                await self._store.run(self._repo.cancel, claim, reason, status, self.worker, self._clock())
+                await self._write(
+                    "cancel_claim",
+                    call_id=claim.call_id,
+                    lead_id=lead.id,
+                    reason=reason,
+                    status=status,
+                    actor=self.worker,
+                    now=self._clock(),
+                )
                 return
             try:
                 result = AttemptResult.of(await self._place(campaign, claim))
             except ConfigError as e:
                 # the campaign cannot call anyone (its script or trunk is wrong): not this lead's doing
-                await self._store.run(
-                    self._repo.cancel,
-                    claim,
-                    "campaign misconfigured",
-                    LeadStatus.PENDING,
-                    self.worker,
-                    self._clock(),
+                await self._write(
+                    "cancel_claim",
+                    call_id=claim.call_id,
+                    lead_id=lead.id,
+                    reason="campaign misconfigured",
+                    status=LeadStatus.PENDING,
+                    actor=self.worker,
+                    now=self._clock(),
                 )
                 await self._suspend(campaign.id, e.message)
                 return
@@ -370,10 +401,10 @@ class Dialer:
         self, campaign: Campaign, call_id: str, zone: str, result: AttemptResult, now: datetime, state: str
     ) -> None:
         """Close the attempt and move its lead on after ``result``."""
-        await self._store.run(
-            self._repo.finish,
-            call_id,
-            next_step(campaign, zone, result, now),
+        await self._write(
+            "finish_attempt",
+            call_id=call_id,
+            nxt=next_step(campaign, zone, result, now),
             disposition=result.disposition,
             outcome=result.outcome,
             grade=result.grade,
@@ -381,6 +412,13 @@ class Dialer:
             state=state,
             now=now,
         )
+
+    async def _write(self, name: str, **args: Any) -> None:
+        """A write that must not be lost: through the worker's outbox (without one: at once)."""
+        if self._outbox is None:
+            await apply_now(self._store, name, **args)
+        else:
+            await self._outbox.write(name, **args)
 
     async def _settle(
         self, campaign: Campaign, call_id: str, zone: str, record: CallRecord | None, now: datetime

@@ -11,17 +11,25 @@ STATUS_ORDER = ("pending", "dialing", "done", "dnc", "exhausted", "expired", "no
 
 
 class _Campaign(Protocol):
-    id: str
-    name: str
-    state: str
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> str: ...
 
 
 class _Worker(Protocol):
-    name: str
-    seen_at: datetime
-    capacity: int | None
-    calls: int
-    held: str | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def seen_at(self) -> datetime: ...
+    @property
+    def capacity(self) -> int | None: ...
+    @property
+    def calls(self) -> int: ...
+    @property
+    def held(self) -> str | None: ...
 
 
 def workers_summary(workers: Sequence[_Worker], now: datetime, *, alive: timedelta) -> str:

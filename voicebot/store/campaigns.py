@@ -25,7 +25,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    delete,
     func,
     insert,
     select,
@@ -439,13 +438,23 @@ class CampaignRepo(DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls):
             return None
 
     def cancel(
-        self, claim: Claim, reason: str, status: LeadStatus, actor: str, now: datetime | None = None
+        self,
+        call_id: str,
+        lead_id: int,
+        reason: str,
+        status: LeadStatus,
+        actor: str,
+        now: datetime | None = None,
     ) -> None:
-        """A claimed lead that must not be dialed after all (its number was blocked meanwhile)."""
+        """A claimed lead that must not be dialed after all (its number was blocked meanwhile):
+        its attempt goes, it does not count. Idempotent (a write replayed from the outbox)."""
         now = now or self._now()
         with self._sessions.begin() as s:
-            s.execute(delete(AttemptRow).where(AttemptRow.call_id == claim.call_id))
-            row = s.get(LeadRow, claim.lead.id)
+            attempt = s.scalar(select(AttemptRow).where(AttemptRow.call_id == call_id))
+            if attempt is None:
+                return
+            s.delete(attempt)
+            row = s.get(LeadRow, lead_id)
             if row is not None:  # never dialed: the attempt does not count
                 row.status, row.last_reason, row.updated_at = status.value, reason, now
                 row.attempts = max(0, row.attempts - 1)
@@ -455,10 +464,10 @@ class CampaignRepo(DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls):
                 actor,
                 "skipped",
                 reason,
-                campaign_id=claim.lead.campaign_id,
-                lead_id=claim.lead.id,
-                phone=claim.lead.phone,
-                call_id=claim.call_id,
+                campaign_id=attempt.campaign_id,
+                lead_id=lead_id,
+                phone=attempt.phone,
+                call_id=call_id,
             )
 
     def finish(
@@ -479,6 +488,8 @@ class CampaignRepo(DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls):
             attempt = s.scalar(select(AttemptRow).where(AttemptRow.call_id == call_id))
             if attempt is None:
                 raise CampaignError(f"no attempt for call {call_id}")
+            if attempt.ended_at is not None:
+                return  # closed already: a write replayed from the outbox
             attempt.state, attempt.ended_at = state, now
             attempt.disposition, attempt.outcome = disposition, outcome
             lead = s.get(LeadRow, attempt.lead_id)

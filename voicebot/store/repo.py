@@ -23,10 +23,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import sessionmaker
 
-from voicebot.errors import StoreError
+from voicebot.errors import StoreError, StoreUnavailable
 from voicebot.store.campaigns import CampaignRepo
 from voicebot.store.models import Call, CallEventRow
 from voicebot.store.models import aware as _aware
@@ -93,18 +94,34 @@ def _record(row: Call) -> CallRecord:
     return CallRecord(**{name: _aware(getattr(row, name)) for name in _CALL_FIELDS})
 
 
+def store_error(e: SQLAlchemyError, where: str) -> StoreError:
+    """The one translation of a database error: an outage (the server cannot be reached, the
+    connection dropped, SQLite busy) is ``StoreUnavailable``; anything else ``StoreError``."""
+    text = f"database error in {where}: {e.__class__.__name__}: {e.args[0] if e.args else e}"
+    away = isinstance(e, OperationalError | InterfaceError | SATimeoutError) or (
+        isinstance(e, DBAPIError) and e.connection_invalidated
+    )
+    if away:
+        return StoreUnavailable(text, hint="check the database server is up and reachable")
+    return StoreError(text, hint="check the database is reachable and migrated (voicebot db upgrade)")
+
+
 def _storage_error(fn: Callable[P, T]) -> Callable[P, T]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return fn(*args, **kwargs)
         except SQLAlchemyError as e:
-            raise StoreError(
-                f"database error in {fn.__name__}: {e.__class__.__name__}: {e.args[0] if e.args else e}",
-                hint="check the database is reachable and migrated (voicebot db upgrade)",
-            ) from e
+            raise store_error(e, fn.__name__) from e
 
     return wrapper
+
+
+def _translated(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return fn(*args, **kwargs)
+    except SQLAlchemyError as e:
+        raise store_error(e, getattr(fn, "__name__", "the store")) from e
 
 
 class Store:
@@ -115,7 +132,9 @@ class Store:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._engine: Engine = create_engine(url, pool_pre_ping=True)
+            # a server that does not answer is an outage after 5 s, not a hung call
+            connect = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+            self._engine: Engine = create_engine(url, pool_pre_ping=True, connect_args=connect)
         except (SQLAlchemyError, ImportError) as e:
             raise StoreError(
                 f"cannot use database URL {_redact(url)}: {e}",
@@ -125,6 +144,8 @@ class Store:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._clock = clock
+        #: "Now" for records (tests inject a clock).
+        self.now = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         #: Campaigns, leads, attempts, do-not-call lists, audit (sync; ``await store.run(...)``).
         self.campaigns = CampaignRepo(self._sessions, clock)
@@ -163,9 +184,10 @@ class Store:
         self._engine.dispose()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a sync store method on the store's thread."""
+        """Run a sync store method on the store's thread; database errors become ``StoreError``
+        (``StoreUnavailable`` for an outage), whichever repository raised them."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._executor, functools.partial(_translated, fn, *args, **kwargs))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -176,10 +198,13 @@ class Store:
         return await self._run(self.create_call_sync, record)
 
     @_storage_error
-    def create_call_sync(self, record: CallRecord) -> CallRecord:
+    def create_call_sync(self, record: CallRecord, *, exist_ok: bool = False) -> CallRecord:
+        """Write a new call record (``exist_ok``: a replayed write of one already there is a no-op)."""
         values = {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
         values.setdefault("created_at", self._clock())  # the caps count calls by it
         with self._sessions.begin() as session:
+            if exist_ok and (existing := session.get(Call, record.id)) is not None:
+                return _record(existing)
             row = Call(**values)
             session.add(row)
             session.flush()
