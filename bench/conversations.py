@@ -142,7 +142,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--engines", default="whisper,vosk")
-    parser.add_argument("--calls", default="1,4,8,16")
+    parser.add_argument("--calls", default="1,2,4,8,16")
     args = parser.parse_args()
     sounds, _ = lab_paths()
     for engine in args.engines.split(","):

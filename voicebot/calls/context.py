@@ -91,6 +91,9 @@ class CallContext:
         await self._journal(
             "prompt",
             name=name,
+            text=text or name,
+            start=self.turns[-1].start,
+            end=self.turns[-1].end,
             seconds=round(audio.duration(pcm), 3),
             result=result.value,
             elapsed=round(played, 3),
@@ -108,6 +111,8 @@ class CallContext:
         await self._journal(
             "heard",
             text=heard.text,
+            start=round(start, 3),
+            end=round(end, 3),
             confidence=heard.confidence,
             reason=heard.reason.value,
             speech_start=_r(heard.speech_start),

@@ -141,6 +141,8 @@ class Retry(_Model):
     failed: Duration | None = timedelta(minutes=30)
     machine: Duration | None = timedelta(hours=4)
     unknown: Duration | None = timedelta(hours=1)
+    #: Answered, then cut by a fault of ours (the worker died): call them back soon.
+    interrupted: Duration | None = timedelta(minutes=10)
     #: A callback the callee asked for without saying when.
     callback_default: Duration = timedelta(days=1)
 
@@ -202,7 +204,8 @@ class Campaign(CampaignFile):
     def retry_policy(self) -> RetryPolicy:
         r = self.retry
         delays = {
-            k: getattr(r, k) for k in ("busy", "no_answer", "congestion", "failed", "machine", "unknown")
+            k: getattr(r, k)
+            for k in ("busy", "no_answer", "congestion", "failed", "machine", "unknown", "interrupted")
         }
         return RetryPolicy(delays=delays, callback_default=r.callback_default)
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from voicebot.calls.recovery import interrupted
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.retry import LeadStatus, Next
@@ -423,18 +424,17 @@ class Dialer:
     async def _settle(
         self, campaign: Campaign, call_id: str, zone: str, record: CallRecord | None, now: datetime
     ) -> None:
-        if record is not None and record.completed:
-            result = AttemptResult.of(record)
-        else:
-            result = AttemptResult("unknown")
-            if record is not None:
-                await self._store.update_call(
-                    call_id,
-                    disposition="unknown",
-                    state="hungup",
-                    error="the dialing worker stopped during the call",
-                    completed_at=now,
-                )
+        if record is not None and not record.completed:
+            # its worker died with it: close it with what its journal says the callee said
+            fields = interrupted(record, await self._store.events(call_id))
+            record = await self._store.update_call(
+                call_id,
+                state="hungup",
+                error="the dialing worker stopped during the call",
+                completed_at=now,
+                **fields,
+            )
+        result = AttemptResult.of(record) if record is not None else AttemptResult("unknown")
         state = "reconciled" if result.disposition != "unknown" else "unknown"
         await self._close(campaign, call_id, zone, result, now, state)
         log.warning("reconciled call %s left in flight: %s", call_id, result.disposition)

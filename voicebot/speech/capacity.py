@@ -13,14 +13,16 @@ included), at or under the trailing silence + 0.2 s with vosk.
 
 from __future__ import annotations
 
-#: Conversations per core that met the latency target in bench/conversations.py
-#: (2-core machine, lab Asterisk on the same machine): whisper tiny.en, the vosk model
-#: that installs here (Korean, a large graph), and turn timing without recognition.
-PER_CORE: dict[str, int] = {"whisper": 4, "vosk": 4, "none": 25}
+#: Conversations per core within the latency target, from bench/conversations.py on a
+#: 2-core machine with the lab Asterisk beside it. Whisper tiny.en: 1 call met it (p95
+#: 0.98 s), 2 and 4 missed it by 0.06-0.10 s, so 0.5 per core. The vosk model that installs
+#: here (Korean, a large graph) misses it even alone (p95 0.96 s against 0.90 s): one call,
+#: the least a worker can take. Without recognition the media path holds 100 calls (bench/spine.py).
+PER_CORE: dict[str, float] = {"whisper": 0.5, "vosk": 0.5, "none": 25.0}
 
 
 def capacity(engine: str, cores: int, configured: int | None = None) -> int:
     """The conversations a worker with ``cores`` cores and this speech engine holds at once."""
     if configured is not None:
         return configured
-    return max(1, PER_CORE[engine] * max(1, cores))
+    return max(1, int(PER_CORE[engine] * max(1, cores)))

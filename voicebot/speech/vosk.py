@@ -25,6 +25,9 @@ from voicebot.speech.decoding import DecodePool
 log = logging.getLogger(__name__)
 #: Seconds a streamed chunk may wait for a decoder while the callee is still talking.
 STREAM_SLACK = 0.3
+#: Seconds of audio between partial transcripts: a partial walks the whole lattice so far,
+#: which on a large graph costs more than decoding the chunk itself.
+PARTIAL_EVERY = 0.5
 
 
 class VoskRecognizer:
@@ -81,6 +84,7 @@ class VoskStream:
         self._rec_phrases: tuple[str, ...] | None = None
         self._segments: list[dict[str, Any]] = []
         self._partial = ""
+        self._since_partial = 0.0
         # a Kaldi recognizer must never run two calls at once (it crashes the process)
         self._lock = asyncio.Lock()
 
@@ -102,10 +106,16 @@ class VoskStream:
             # a recognizer is built once per call, or when the phrase list changes
             self._rec = await self._run(self._owner._recognizer, self._phrases, within=STREAM_SLACK)
             self._rec_phrases = self._phrases
-        final, partial = await self._run(_accept, self._rec, pcm, within=STREAM_SLACK)
+        self._since_partial += len(pcm) / (2 * SAMPLE_RATE)
+        want_partial = self._since_partial >= PARTIAL_EVERY
+        final, partial = await self._run(_accept, self._rec, pcm, want_partial, within=STREAM_SLACK)
         if final is not None:
             self._segments.append(json.loads(final))
+            self._since_partial = 0.0
             return None
+        if partial is None:
+            return None
+        self._since_partial = 0.0
         text = json.loads(partial).get("partial", "")
         if text and text != self._partial:
             self._partial = text
@@ -129,11 +139,11 @@ class VoskStream:
         self._rec = None
 
 
-def _accept(rec: Any, pcm: bytes) -> tuple[str | None, str]:
-    """One decoder job per chunk: (a finished segment, or None; the partial so far)."""
+def _accept(rec: Any, pcm: bytes, want_partial: bool) -> tuple[str | None, str | None]:
+    """One decoder job per chunk: (a finished segment, or None; the partial so far, if wanted)."""
     if rec.AcceptWaveform(pcm):
-        return rec.Result(), ""
-    return None, rec.PartialResult()
+        return rec.Result(), None
+    return None, rec.PartialResult() if want_partial else None
 
 
 def _join(segments: list[dict[str, Any]], tail: str) -> str:

@@ -85,6 +85,9 @@ class WhisperRecognizer:
             vad_filter=False,
             condition_on_previous_text=False,
             without_timestamps=True,
+            # one greedy pass: the fallback to higher temperatures re-decodes a turn up to five
+            # times when its log-probability is low (telephone audio often is), which is the tail
+            temperature=0.0,
         )
         parts: list[Any] = list(segments)
         text = " ".join(s.text.strip() for s in parts).strip()

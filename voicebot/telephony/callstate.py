@@ -32,6 +32,7 @@ class Disposition(enum.StrEnum):
     FAILED = "failed"
     MACHINE = "machine"  # answered by an answering machine (the dialplan's AMD)
     UNKNOWN = "unknown"  # voicebot lost track of the call (AMI down while it ended)
+    INTERRUPTED = "interrupted"  # answered, then cut by a fault of ours (the worker died)
 
 
 @dataclass(frozen=True, slots=True)
