@@ -147,7 +147,7 @@ async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
 
 
 async def test_a_worker_killed_mid_conversation_keeps_what_the_callee_said(
-    lab, worker_env, postgres_url, tmp_path
+    lab, lead_voices, worker_env, postgres_url, tmp_path
 ):
     """An interested callee whose call dies with its worker stays a warm lead: the restarted
     worker closes the attempt from the call's journal (transcript, intents, grade)."""
@@ -162,7 +162,7 @@ async def test_a_worker_killed_mid_conversation_keeps_what_the_callee_said(
     try:
         worker = await run_worker(env, "w1")
         call_id = None
-        for _ in range(600):  # until the script has understood the callee's interest
+        for _ in range(1200):  # until the script has understood the callee's interest
             await asyncio.sleep(0.1)
             attempts = store.campaigns.attempts("shared")
             if attempts:
@@ -171,7 +171,10 @@ async def test_a_worker_killed_mid_conversation_keeps_what_the_callee_said(
                 if any(e.kind == "understood" and e.data.get("intent") == "interested" for e in events):
                     break
         else:
-            pytest.fail("the script never understood the callee")
+            worker.kill()
+            out, _ = await worker.communicate()
+            events = [(e.kind, e.data) for e in await store.events(call_id)] if call_id else []
+            pytest.fail(f"the script never understood the callee\n{events}\n{out.decode()[-3000:]}")
         os.kill(worker.pid, signal.SIGKILL)
         await worker.wait()
 
