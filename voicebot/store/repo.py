@@ -143,7 +143,6 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._clock = clock
         #: "Now" for records (tests inject a clock).
         self.now = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
@@ -201,7 +200,7 @@ class Store:
     def create_call_sync(self, record: CallRecord, *, exist_ok: bool = False) -> CallRecord:
         """Write a new call record (``exist_ok``: a replayed write of one already there is a no-op)."""
         values = {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
-        values.setdefault("created_at", self._clock())  # the caps count calls by it
+        values.setdefault("created_at", self.now())  # the caps count calls by it
         with self._sessions.begin() as session:
             if exist_ok and (existing := session.get(Call, record.id)) is not None:
                 return _record(existing)
