@@ -81,8 +81,13 @@ WRITES: dict[str, Callable[..., None]] = {
 
 async def apply_now(store: Store, name: str, **args: Any) -> None:
     """One of the outbox's writes, applied at once and in the same form (no outbox in use)."""
-    _, plain = _decode(_encode(name, args))
-    await store.run(WRITES[name], store, **plain)
+    await _apply(store, _encode(name, args))
+
+
+async def _apply(store: Store, line: str) -> None:
+    """Apply one write as the file keeps it: the everyday path and the replay are one path."""
+    name, args = _decode(line)
+    await store.run(WRITES[name], store, **args)
 
 
 class Outbox:
@@ -176,9 +181,8 @@ class Outbox:
             if item is None:
                 return
             line, future = item
-            name, args = _decode(line)  # the write as the file keeps it: one path for both
             try:
-                await self._store.run(WRITES[name], self._store, **args)
+                await _apply(self._store, line)
             except StoreUnavailable as e:
                 log.error("database away (%s): calls go on, their writes wait in the outbox", e.message)
                 self._back.clear()
@@ -195,13 +199,12 @@ class Outbox:
         """Replay the waiting writes in order; an outage stops it until the next probe."""
         while self._pending:
             line = self._pending[0]
-            name, args = _decode(line)
             try:
-                await self._store.run(WRITES[name], self._store, **args)
+                await _apply(self._store, line)
             except StoreUnavailable:
                 return
             except VoicebotError as e:  # refused for itself: kept aside, never silently dropped
-                log.error("outbox: the database refused a %s write: %s", name, e.message)
+                log.error("outbox: the database refused a %s write: %s", _decode(line)[0], e.message)
                 self._reject(line, e.message)
             self._pending.pop(0)
             self.replayed += 1
