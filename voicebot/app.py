@@ -123,6 +123,7 @@ class App:
             connect_timeout=s.connect_timeout,
             action_timeout=s.action_timeout,
             reconnect_max_delay=s.reconnect_max_delay,
+            keepalive=s.keepalive,
         )
         self.pbx = AsteriskPbx(self.ami)
         sp = settings.speech
@@ -182,6 +183,7 @@ class App:
         await self.audiosocket.start()
         await self.agi.start()
         await self.ami.connect()
+        await self.pbx.start()
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
         if call_id in self._lead_calls:  # a campaign's call: its script, the lead's fields
@@ -323,10 +325,16 @@ class App:
             trunks={name: t.max_channels for name, t in s.trunks.items()},
             recovery=self.calls,
             outbox=self.outbox,
+            pbx_away=self._pbx_away,
             clock=self.clock,
             tick=s.dialer.tick,
             silent_after=timedelta(seconds=max(60.0, 20 * s.dialer.tick)),
         )
+
+    def _pbx_away(self) -> str | None:
+        if self.ami.connected:
+            return None
+        return "PBX away (AMI link down): calls in progress go on, dialing waits for the reconnect"
 
     async def _opted_out(self, call_id: str, destination: str) -> None:
         """The callee refused by voice: the number goes on the global do-not-call list at once

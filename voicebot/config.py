@@ -40,6 +40,9 @@ class AmiSettings(_Section):
     connect_timeout: float = Field(10.0, gt=0, description="seconds to keep retrying at startup")
     action_timeout: float = Field(10.0, gt=0)
     reconnect_max_delay: float = Field(10.0, gt=0)
+    keepalive: float = Field(
+        5.0, ge=0, description="seconds between keepalive Pings; one unanswered this long drops the link"
+    )
 
 
 class ServerSettings(_Section):

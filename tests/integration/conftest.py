@@ -79,7 +79,8 @@ async def app(settings_for, tone_greeting) -> AsyncIterator[App]:
 
 
 class TcpProxy:
-    """A loopback TCP proxy whose connections the test can cut, to drop AMI for real."""
+    """A loopback TCP proxy whose connections the test can cut (a dropped link) or freeze
+    (a link that stays open and carries nothing, as a stuck PBX or a half-dead firewall)."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -87,6 +88,8 @@ class TcpProxy:
         self.refusing = False
         self._pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.accepted = 0
 
     async def start(self) -> None:
@@ -98,16 +101,17 @@ class TcpProxy:
             writer.close()
             return
         self.accepted += 1
+        await self._flowing.wait()  # a frozen peer accepts, and never answers
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self._pairs.append((writer, up_writer))
         await asyncio.gather(
             self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
         )
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         writer.close()
@@ -119,7 +123,15 @@ class TcpProxy:
             b.transport.abort()
         self._pairs.clear()
 
+    def freeze(self) -> None:
+        """Stop carrying bytes either way; the connections stay open."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     async def close(self) -> None:
+        self.thaw()
         self.cut()
         self._server.close()
 

@@ -73,3 +73,20 @@ async def test_originate_of_an_impossible_channel_ends(tmp_path):
     progress = await handle.wait_settled(timeout=1)
     assert progress.disposition is Disposition.FAILED
     assert progress.cause_text == "channel could not be created"
+
+
+async def test_a_conversation_hung_up_without_a_cause_waits_to_hear_whether_the_pbx_went_down():
+    from voicebot.telephony.callstate import Answered, HungUp, Originated, PbxDown
+    from voicebot.telephony.pbx import CallHandle
+
+    normal, unclear = CallHandle("a"), CallHandle("b")
+    for handle, cause in ((normal, 16), (unclear, 0)):
+        handle.apply(Originated(1.0, "Local/x"))
+        handle.apply(Answered(2.0))
+        handle.apply(HungUp(9.0, cause, ""))
+    assert (await normal.wait_settled(timeout=0.5)).cut_by == ""
+    with pytest.raises(TimeoutError):  # Asterisk says Shutdown about a second after its hangups
+        await unclear.wait_settled(timeout=0.5)
+    unclear.apply(PbxDown(9.9, "pbx-restart"))
+    progress = await unclear.wait_settled(timeout=0.5)
+    assert progress.cut_by == "pbx-restart" and progress.disposition is Disposition.INTERRUPTED

@@ -10,6 +10,7 @@ from voicebot.telephony.callstate import (
     HungUp,
     Originated,
     OriginateResult,
+    PbxDown,
     Ringing,
     Vanished,
     disposition,
@@ -102,3 +103,29 @@ def test_vanished_call_before_answer_is_unknown_after_answer_is_answered():
     p = fold(Originated(1.0, "c"), Answered(2.0), Vanished(9.0))
     assert p.settled and p.disposition is Disposition.ANSWERED
     assert p.vanished
+
+
+def test_a_pbx_going_down_cuts_its_calls_never_the_callee():
+    # Asterisk hangs its channels up with no cause, then says Shutdown about a second later
+    p = fold(Originated(1.0, "c"), Answered(2.0), HungUp(10.0, 0, "Unknown"), PbxDown(11.1, "pbx-restart"))
+    assert p.cut_by == "pbx-restart" and p.settled
+    assert p.disposition is Disposition.INTERRUPTED
+    # a call still ringing is our failure, not a no-answer
+    p = fold(Originated(1.0, "c"), Ringing(1.5), PbxDown(3.0, "pbx-shutdown"))
+    assert p.ended and p.settled and p.cut_by == "pbx-shutdown"
+    assert p.disposition is Disposition.FAILED
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        # the callee hung up (a cause), then the PBX went down
+        (HungUp(10.0, 16, "Normal Clearing"), PbxDown(10.5, "pbx-restart")),
+        # a hangup with no cause long before the PBX went down was not its doing
+        (HungUp(10.0, 0, "Unknown"), PbxDown(20.0, "pbx-restart")),
+    ],
+)
+def test_calls_that_ended_on_their_own_stay_the_callees(events):
+    p = fold(Originated(1.0, "c"), Answered(2.0), *events)
+    assert not p.cut_by
+    assert p.disposition is Disposition.ANSWERED and p.ended_at == 10.0

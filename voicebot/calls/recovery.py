@@ -1,4 +1,4 @@
-"""What a call cut short by its worker's death had learned, read back from its journal. Pure.
+"""How a call cut short by a fault of ours is closed, and what it had learned. Pure.
 
 Every turn and every script decision is journaled as it happens (``heard``, ``prompt``,
 ``understood``, ``opt_out``, ``transfer`` events, through the outbox). When the worker
@@ -18,6 +18,19 @@ from voicebot.telephony.callstate import Disposition
 
 #: The end reason of a call its worker's death cut short.
 WORKER_CRASH = "worker-crash"
+
+
+def cut_short(reason: str, intents: Sequence[str]) -> dict[str, Any]:
+    """The fields of an answered call a fault cut before its script reached an outcome.
+
+    ``interrupted``: our fault, not the callee's, with its own retry delay. It is graded
+    on the intents heard, and not graded at all when none were (never E, "hung up early").
+    """
+    return {
+        "end_reason": reason,
+        "disposition": Disposition.INTERRUPTED.value,
+        "grade": grade(connected=True, outcome=None, intents=intents) if intents else None,
+    }
 
 
 def interrupted(record: CallRecord, events: Sequence[EventRecord]) -> dict[str, Any]:
@@ -43,20 +56,14 @@ def interrupted(record: CallRecord, events: Sequence[EventRecord]) -> dict[str, 
         for e in events
         if e.kind in ("prompt", "heard") and "start" in e.data
     ]
-    fields: dict[str, Any] = {
-        "end_reason": WORKER_CRASH,
-        "transcript": turns,
-        "intents": intents,
-        "opted_out": "opt_out" in kinds,
-    }
+    fields: dict[str, Any] = {"transcript": turns, "intents": intents, "opted_out": "opt_out" in kinds}
     if "transfer" in kinds:  # the callee had reached an agent: the bot's work was done
         outcome = "transferred"
         return {
             **fields,
+            "end_reason": WORKER_CRASH,
             "disposition": Disposition.ANSWERED.value,
             "outcome": outcome,
             "grade": grade(connected=True, outcome=outcome, intents=intents),
         }
-    fields["disposition"] = Disposition.INTERRUPTED.value
-    fields["grade"] = grade(connected=True, outcome=None, intents=intents) if intents else None
-    return fields
+    return {**fields, **cut_short(WORKER_CRASH, intents)}

@@ -24,6 +24,7 @@ from typing import Any
 
 from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
+from voicebot.calls.recovery import cut_short
 from voicebot.calls.session import Behaviour, CallSession, SessionResult
 from voicebot.dialog.grading import grade
 from voicebot.errors import AgiError, VoicebotError
@@ -231,6 +232,9 @@ class CallService:
             disposition = progress.disposition
         if live.machine is not None and disposition is Disposition.ANSWERED:
             disposition = Disposition.MACHINE
+        script = session.script if session is not None else None
+        if disposition is Disposition.INTERRUPTED and script is not None and script.outcome is not None:
+            disposition = Disposition.ANSWERED  # the PBX went down once the conversation was over
         fields: dict[str, Any] = {
             "state": CallState.HUNGUP.value if progress.ended or error else progress.state.value,
             "disposition": disposition.value,
@@ -262,7 +266,6 @@ class CallService:
                     opted_out=s.opted_out,
                     callback=s.callback,
                 )
-        script = session.script if session is not None else None
         if script is not None and script.opted_out:
             # already done when the callee said it; again in case that write failed
             failed = await self._block_opted_out(live.call_id)
@@ -272,6 +275,10 @@ class CallService:
             fields["grade"] = script.grade  # the script's own rules, or the default scale
         elif disposition is not Disposition.ANSWERED:
             fields["grade"] = grade(connected=False, outcome=None, intents=())  # not connected: E
+        if progress.cut_by:  # the PBX went down: its doing, never the callee's
+            fields["end_reason"] = progress.cut_by
+            if disposition is Disposition.INTERRUPTED:
+                fields.update(cut_short(progress.cut_by, script.intents if script else ()))
         if live.recording:
             fields["recording"] = live.recording
         record = await self._update(live, **fields)

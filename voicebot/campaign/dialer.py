@@ -110,6 +110,7 @@ class Dialer:
         trunks: Mapping[str, int] | None = None,
         recovery: Recovery | None = None,
         outbox: Outbox | None = None,
+        pbx_away: Callable[[], str | None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick: float = 1.0,
         silent_after: timedelta = timedelta(minutes=2),
@@ -127,6 +128,8 @@ class Dialer:
         self._recovery = recovery
         #: Where attempts are closed: a database that is away delays the write, never loses it.
         self._outbox = outbox
+        #: Why the PBX cannot take a call now (AMI down or frozen), or None.
+        self._pbx_away = pbx_away
         self._per_trunk: dict[str, set[str]] = {}
         self._clock = clock
         self._tick = tick
@@ -152,12 +155,17 @@ class Dialer:
         return once nothing is in flight and no lead of those campaigns is due.
 
         While the database is away (or the outbox still replays what calls wrote meanwhile)
-        nothing is claimed; the calls in progress go on, and dialing resumes by itself."""
+        nothing is claimed; the calls in progress go on, and dialing resumes by itself. So too
+        while the PBX is away (its AMI link down or frozen)."""
         reconciled = False
         try:
             while not self._stopping:
                 try:
-                    if self._outbox is not None and not self._outbox.available:
+                    if (away := self._pbx_away()) is not None:
+                        self._hold(away)
+                        await self._heartbeat()  # alive, and saying why it does not dial
+                        due = 1
+                    elif self._outbox is not None and not self._outbox.available:
                         self._hold("database away: calls go on, their writes wait in the outbox")
                         due = 1
                     else:
@@ -208,8 +216,7 @@ class Dialer:
                 log.info("dialing held: %s", reason)
         self.held = reason
 
-    async def pass_once(self, only: set[str] | None = None) -> int:
-        """One scheduling pass over the running campaigns; how many of their leads are due now."""
+    async def _heartbeat(self) -> None:
         await self._store.run(
             self._repo.heartbeat,
             self.worker,
@@ -218,6 +225,10 @@ class Dialer:
             calls=len(self._calls),
             held=self.held,
         )
+
+    async def pass_once(self, only: set[str] | None = None) -> int:
+        """One scheduling pass over the running campaigns; how many of their leads are due now."""
+        await self._heartbeat()
         if time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
             # attempts of workers that died and stayed away; ours whose record write failed
             self._last_reconcile = time.monotonic()

@@ -56,7 +56,9 @@ class AgiCall:
         """Send one AGI command; raises AgiError when the channel is gone or the command fails."""
         try:
             result: dict[str, Any] = await self.request.send_command(command)
-        except (ConnectionError, OSError) as e:
+        except (ConnectionError, OSError, ValueError) as e:
+            # panoramisk reads a connection closed mid-answer (the PBX went down) as an empty,
+            # unparsable result line
             raise AgiError(f"AGI connection lost during {command.split()[0]}") from e
         if "error" in result:
             raise AgiError(f"AGI {command.split()[0]} failed: {result.get('error')} {result.get('msg', '')}")

@@ -5,6 +5,11 @@ the connection's life. panoramisk's own reconnect is replaced: it retries on a
 fixed delay forever and re-sends queued actions after a reconnect, which for an
 Originate could dial a lead twice. Here every action waiting when the
 connection drops fails with :class:`AmiDisconnected`, and nothing is re-sent.
+
+A connection can also freeze without closing (a stuck PBX thread, a half-dead
+NAT or firewall): panoramisk's ping never checks its answer. Here a keepalive
+Ping must be answered within ``keepalive`` seconds, or the connection is
+dropped and re-established like a closed one.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class AmiClient:
         connect_timeout: float = 10.0,
         action_timeout: float = 10.0,
         reconnect_max_delay: float = 10.0,
+        keepalive: float = 5.0,
         save_stream: Any = None,
     ) -> None:
         self.host = host
@@ -72,6 +78,7 @@ class AmiClient:
         self.connect_timeout = connect_timeout
         self.action_timeout = action_timeout
         self.reconnect_max_delay = reconnect_max_delay
+        self.keepalive = keepalive
         self._save_stream = save_stream  # a binary file: every byte received, for recording fixtures
         self._manager: _Manager | None = None
         self._listeners: list[EventListener] = []
@@ -80,6 +87,7 @@ class AmiClient:
         self._connected = asyncio.Event()
         self._closing = False
         self._reconnector: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self.reconnects = 0
 
     # -- lifecycle --------------------------------------------------------------------
@@ -113,10 +121,11 @@ class AmiClient:
 
     async def close(self) -> None:
         self._closing = True
-        if self._reconnector is not None:
-            self._reconnector.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconnector
+        for task in (self._reconnector, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._manager is not None:
             self._manager.close()
         self._connected.clear()
@@ -188,8 +197,8 @@ class AmiClient:
             port=self.port,
             username=self.username,
             secret=self._secret,
-            ping_delay=10,
-            ping_interval=10,
+            ping_delay=10**9,  # our watchdog pings, and checks the answer
+            ping_interval=10**9,
             forgetable_actions=("ping", "login"),
             save_stream=self._save_stream,
         )
@@ -218,11 +227,32 @@ class AmiClient:
             )
         self._manager = manager
         self._connected.set()
+        if self.keepalive > 0:
+            self._watchdog = loop.create_task(self._watch(manager), name="ami-keepalive")
         log.info("AMI connected to %s:%s as %s", self.host, self.port, self.username)
+
+    async def _watch(self, manager: _Manager) -> None:
+        """Ping every ``keepalive`` seconds; a connection that does not answer in time is dropped."""
+        while self._manager is manager and self.connected:
+            await asyncio.sleep(self.keepalive)
+            try:
+                await self.action({"Action": "Ping"}, timeout=self.keepalive)
+            except AmiDisconnected:
+                return  # closed meanwhile: the reconnect is under way
+            except AmiActionError:
+                if self._manager is not manager or not self.connected:
+                    return
+                log.warning(
+                    "AMI not answering (no reply to Ping in %.0f s); dropping the connection", self.keepalive
+                )
+                manager.protocol.transport.abort()  # connection_lost follows: reconnect
+                return
 
     def _connection_lost(self, exc: Exception | None) -> None:
         was_connected = self.connected
         self._connected.clear()
+        if self._watchdog is not None and self._watchdog is not asyncio.current_task():
+            self._watchdog.cancel()
         self._fail_pending(AmiDisconnected("AMI connection lost while waiting for an answer"))
         if self._closing or not was_connected:
             return

@@ -8,6 +8,11 @@ folds them into the call's state, and ``disposition`` maps the outcome:
 
 A call is *settled* when its channel is gone and the originate's result is
 known (or the channel was answered, which says the same).
+
+A PBX that restarts or stops takes its calls with it: it hangs their channels up
+with no cause (0) a moment before it says ``Shutdown``, or, when it crashes, says
+nothing and is found restarted after the reconnect. ``PbxDown`` marks the calls
+it cut (``cut_by``), so they are never taken for a callee who hung up.
 """
 
 from __future__ import annotations
@@ -32,7 +37,11 @@ class Disposition(enum.StrEnum):
     FAILED = "failed"
     MACHINE = "machine"  # answered by an answering machine (the dialplan's AMD)
     UNKNOWN = "unknown"  # voicebot lost track of the call (AMI down while it ended)
-    INTERRUPTED = "interrupted"  # answered, then cut by a fault of ours (the worker died)
+    INTERRUPTED = "interrupted"  # answered, then cut by a fault of ours (worker died, PBX restarted)
+
+
+#: A hangup with no cause this close before the PBX goes down was the PBX's doing.
+PBX_DOWN_WINDOW = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,15 @@ class Vanished:
     at: float
 
 
-CallEvent = Originated | Ringing | Answered | HungUp | OriginateResult | Vanished
+@dataclass(frozen=True, slots=True)
+class PbxDown:
+    """The PBX went down at ``at`` (``reason``: pbx-restart, pbx-shutdown, pbx-crash)."""
+
+    at: float
+    reason: str
+
+
+CallEvent = Originated | Ringing | Answered | HungUp | OriginateResult | Vanished | PbxDown
 
 # Q.850 cause codes by disposition.
 _BUSY_CAUSES = frozenset({17, 21})  # user busy, call rejected
@@ -125,6 +142,7 @@ class CallProgress:
     originate_reason: int | None = None
     originate_success: bool | None = None
     vanished: bool = False
+    cut_by: str = ""  # the PBX fault that ended the call, if one did
 
     def apply(self, event: CallEvent) -> CallProgress:
         """The progress after ``event``; events after the end only refine the cause."""
@@ -171,6 +189,16 @@ class CallProgress:
                         vanished=True,
                         cause_text=self.cause_text or "ended while AMI was disconnected",
                     )
+            case PbxDown(at, reason):
+                if self.cut_by:
+                    return self
+                if not self.ended:
+                    return replace(
+                        self, state=CallState.HUNGUP, ended_at=at, cut_by=reason, cause_text=reason
+                    )
+                assert self.ended_at is not None
+                if self.cause == 0 and at - self.ended_at <= PBX_DOWN_WINDOW:
+                    return replace(self, cut_by=reason, cause_text=reason)
         return self
 
     @property
@@ -182,10 +210,13 @@ class CallProgress:
         """Ended, and nothing still to learn that would change the disposition."""
         if not self.ended:
             return False
-        return self.vanished or self.answered_at is not None or self.originate_success is not None
+        known = self.answered_at is not None or self.originate_success is not None
+        return bool(self.vanished or self.cut_by) or known
 
     @property
     def disposition(self) -> Disposition:
+        if self.cut_by:  # the PBX's fault: never the callee's answer, busy or no-answer
+            return Disposition.INTERRUPTED if self.answered_at is not None else Disposition.FAILED
         if self.vanished and self.answered_at is None:
             return Disposition.UNKNOWN
         return disposition(

@@ -22,6 +22,7 @@ from panoramisk.message import Message
 from voicebot.errors import AmiActionError, AmiDisconnected
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.callstate import (
+    PBX_DOWN_WINDOW,
     Answered,
     CallEvent,
     CallProgress,
@@ -29,6 +30,7 @@ from voicebot.telephony.callstate import (
     HungUp,
     Originated,
     OriginateResult,
+    PbxDown,
     Ringing,
     Vanished,
 )
@@ -65,6 +67,7 @@ class CallHandle:
         self.events: list[CallEvent] = []
         self._settled = asyncio.Event()
         self._settle_timer: asyncio.TimerHandle | None = None
+        self._settle_grace = 0.0
         self._on_change = on_change
 
     def apply(self, event: CallEvent) -> None:
@@ -72,8 +75,18 @@ class CallHandle:
         self.progress = self.progress.apply(event)
         if self._on_change is not None:
             self._on_change(self, event)
-        if self.progress.settled and self._settle_timer is None and not self._settled.is_set():
-            self._settle_timer = asyncio.get_running_loop().call_later(SETTLE_GRACE, self._settled.set)
+        if not self.progress.settled or self._settled.is_set():
+            return
+        # a conversation hung up with no cause may be the PBX going down: wait to hear if it says so
+        p = self.progress
+        unclear = p.answered_at is not None and p.cause == 0 and not (p.cut_by or p.vanished)
+        grace = PBX_DOWN_WINDOW if unclear else SETTLE_GRACE
+        if self._settle_timer is not None and self._settle_grace > grace:
+            self._settle_timer.cancel()  # the cause is known now
+            self._settle_timer = None
+        if self._settle_timer is None:
+            self._settle_grace = grace
+            self._settle_timer = asyncio.get_running_loop().call_later(grace, self._settled.set)
 
     async def wait_settled(self, timeout: float | None = None) -> CallProgress:
         await asyncio.wait_for(self._settled.wait(), timeout)
@@ -115,6 +128,9 @@ class AsteriskPbx:
         self._clock = clock
         self._calls: dict[str, CallHandle] = {}
         self._waiters: set[asyncio.Task[None]] = set()
+        #: When the PBX started (CoreStatus): another value after a reconnect means it restarted.
+        self._started: str | None = None
+        self._said_shutdown = False  # it said so before going down: nothing more to learn
         ami.on_event(self._on_event)
         ami.on_reconnect(self.reconcile)
 
@@ -199,8 +215,27 @@ class AsteriskPbx:
         result = await self.ami.action({"Action": "Status"}, timeout=10.0)
         return result if isinstance(result, list) else [result]
 
+    async def start(self) -> None:
+        """Once connected: note when the PBX started, to tell its restarts from a dropped link."""
+        self._started = await self._startup()
+
+    async def _startup(self) -> str | None:
+        """When the PBX last started, as it says (None if it cannot be asked now)."""
+        try:
+            status = await self.ami.action({"Action": "CoreStatus"}, timeout=5.0)
+        except (AmiActionError, AmiDisconnected):
+            return None
+        return f"{status.get('CoreStartupDate', '')} {status.get('CoreStartupTime', '')}"
+
     async def reconcile(self) -> None:
-        """After a reconnect: learn which followed calls still exist, end the ones that do not."""
+        """After a reconnect: learn whether the PBX restarted meanwhile and which followed calls
+        still exist; end the ones that do not (cut by the PBX if it restarted)."""
+        started = await self._startup()
+        restarted = None not in (started, self._started) and started != self._started
+        self._started = started or self._started
+        if restarted and not self._said_shutdown:  # it crashed or was killed, silently
+            self._pbx_down("pbx-restart", f"PBX restarted while AMI was down (up since {started})")
+        self._said_shutdown = False
         if not self._calls:
             return
         try:
@@ -222,6 +257,16 @@ class AsteriskPbx:
                 handle.apply(Vanished(now))
             elif status.get("ChannelState") == _STATE_UP:
                 handle.apply(Answered(now))
+
+    def _pbx_down(self, reason: str, why: str) -> None:
+        """The PBX went down: the calls it held ended with it (and those it just hung up)."""
+        now = self._clock()
+        cut = 0
+        for handle in list(self._calls.values()):
+            before = handle.progress.cut_by
+            handle.apply(PbxDown(now, reason))
+            cut += not before and bool(handle.progress.cut_by)
+        log.warning("%s: %d calls cut", why, cut)
 
     async def _await_result(self, handle: CallHandle, future: asyncio.Future[Any]) -> None:
         try:
@@ -256,6 +301,14 @@ class AsteriskPbx:
             handle.apply(HungUp(self._clock(), 0, "originate failed"))
 
     def _on_event(self, message: Message) -> None:
+        if message.event == "Shutdown":  # the link drops next; the reconnect finds it restarted
+            restart = message.get("Restart") == "True"
+            self._said_shutdown = True
+            self._pbx_down(
+                "pbx-restart" if restart else "pbx-shutdown",
+                f"PBX {'restarting' if restart else 'shutting down'} ({message.get('Shutdown', '')})",
+            )
+            return
         # Calls are keyed by the Uniqueid of their primary channel, which is also the
         # Linkedid of every other channel in the call.
         for key in (message.get("Linkedid"), message.get("Uniqueid")):
