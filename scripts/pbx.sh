@@ -97,6 +97,14 @@ cmd_load() {
     sed -e "s/@AMI_USER@/$AMI_USER/" -e "s/@AMI_SECRET@/$(cat "$SECRET_FILE")/" \
         "$here/dialplans/asterisk/manager_voicebot.conf.template" | as_root tee "$etc/manager_voicebot.conf" >/dev/null
     as_root chmod 600 "$etc/manager_voicebot.conf"
+    # call detail records into the lab PostgreSQL, once scripts/postgres.sh has made its database
+    if [ -s "$LAB/cdr.env" ]; then
+        # shellcheck disable=SC1091
+        (. "$LAB/cdr.env"; sed -e "s/@PG_HOST@/$PG_HOST/" -e "s/@PG_PORT@/$PG_PORT/" -e "s/@PG_DB@/$PG_DB/" \
+            -e "s/@PG_USER@/$PG_USER/" -e "s/@PG_PASSWORD@/$PG_PASSWORD/" \
+            "$here/dialplans/asterisk/cdr_pgsql.conf.template") | as_root tee "$etc/cdr_pgsql.conf" >/dev/null
+        as_root chmod 600 "$etc/cdr_pgsql.conf"
+    fi
     as_root touch "$etc/.voicebot-lab"
     if running; then
         # modules added to modules.conf since the PBX started
@@ -164,6 +172,10 @@ cmd_env() {
     echo "VOICEBOT_AMI__USERNAME=$AMI_USER"
     echo "VOICEBOT_AMI__SECRET=$(cat "$SECRET_FILE")"
     echo "VOICEBOT_PBX_ROOT=$(root_path)"
+    if [ -s "$LAB/cdr.env" ]; then
+        # shellcheck disable=SC1091
+        (. "$LAB/cdr.env"; echo "VOICEBOT_CDR__URL=postgresql+psycopg://$PG_USER:$PG_PASSWORD@$PG_HOST:$PG_PORT/$PG_DB")
+    fi
 }
 
 case "${1:-}" in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local PostgreSQL for the test suite (Debian's package), on 127.0.0.1:5432.
 #
-#   scripts/postgres.sh start   install if missing, start the cluster, create the test role and database
+#   scripts/postgres.sh start   install if missing, start the cluster, create the test role and database,
+#                               and the lab PBX's CDR database (dialplans/asterisk/cdr_pgsql.sql)
 #   scripts/postgres.sh url     print the SQLAlchemy URL of the test database
 #   scripts/postgres.sh stop
 #
@@ -13,6 +14,8 @@ LAB=${VOICEBOT_LAB_DIR:-$default_lab}
 SECRET_FILE="$LAB/pg.secret"
 DB=voicebot_test
 ROLE=voicebot_test
+CDR_DB=voicebot_cdr
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf 'postgres: %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -41,9 +44,16 @@ cmd_start() {
     else
         as_postgres psql -qc "alter role $ROLE password '$secret'"
     fi
-    if [ "$(as_postgres psql -qAtc "select 1 from pg_database where datname='$DB'")" != 1 ]; then
-        as_postgres psql -qc "create database $DB owner $ROLE"
-    fi
+    for db in "$DB" "$CDR_DB"; do
+        if [ "$(as_postgres psql -qAtc "select 1 from pg_database where datname='$db'")" != 1 ]; then
+            as_postgres psql -qc "create database $db owner $ROLE"
+        fi
+    done
+    # where the lab Asterisk writes its call detail records (scripts/pbx.sh reads cdr.env)
+    as_postgres psql -q -v ON_ERROR_STOP=1 -d "$CDR_DB" -c "set role $ROLE" -f - \
+        < "$here/dialplans/asterisk/cdr_pgsql.sql" >/dev/null
+    (umask 077; printf 'PG_HOST=127.0.0.1\nPG_PORT=5432\nPG_DB=%s\nPG_USER=%s\nPG_PASSWORD=%s\n' \
+        "$CDR_DB" "$ROLE" "$secret" > "$LAB/cdr.env")
 }
 
 cmd_url() {

@@ -39,6 +39,7 @@ from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
+from voicebot.telephony.cdr import CdrReader
 from voicebot.telephony.pbx import AsteriskPbx
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,9 @@ class App:
         await self.prompts.prepare([self.greeting_prompt, *(self.script.prompts() if self.script else [])])
         self.greeting = await self.prompts.audio(self.greeting_prompt)
         settings = self.settings
+        cdr = settings.cdr
+        #: Asterisk's call detail records, when it writes them where voicebot can read.
+        self.cdr = CdrReader(cdr.url, cdr.table) if cdr.url else None
         self.calls = CallService(
             self.store,
             self.outbox,
@@ -173,6 +177,7 @@ class App:
             max_call_seconds=settings.call.max_call_seconds,
             hangup_grace=settings.call.hangup_grace,
             on_opt_out=self._opted_out,
+            cdr=self.cdr,
         )
         self.audiosocket = AudioSocketServer(
             settings.audiosocket.host, settings.audiosocket.port, self.calls.on_media
@@ -216,6 +221,8 @@ class App:
         if self.recognizer is not None:
             await asyncio.to_thread(self.recognizer.close)
         await asyncio.to_thread(self.synthesizer.close)
+        if self.cdr is not None:
+            await asyncio.to_thread(self.cdr.close)
         await asyncio.to_thread(self.store.close)
 
     async def __aenter__(self) -> App:

@@ -137,6 +137,14 @@ class DialerSettings(_Section):
     tick: float = Field(1.0, gt=0, le=60)
 
 
+class CdrSettings(_Section):
+    """Where Asterisk writes its call detail records (cdr_pgsql), to learn how a call whose
+    worker died really went. Unset: such a call is closed from its journal alone."""
+
+    url: str | None = Field(None, description="SQLAlchemy URL of the CDR database")
+    table: str = "cdr"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -154,6 +162,7 @@ class Settings(BaseSettings):
     call: CallSettings = CallSettings()
     speech: SpeechSettings = SpeechSettings()
     dialer: DialerSettings = DialerSettings()
+    cdr: CdrSettings = CdrSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

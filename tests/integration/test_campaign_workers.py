@@ -102,9 +102,14 @@ async def test_two_workers_share_a_campaign_and_never_dial_a_lead_twice(
 async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
     lab, worker_env, postgres_url, tmp_path
 ):
-    numbers = [f"13800006{n:03d}" for n in range(6)]  # callees who answer and stay silent
+    """kill -9 of a worker with calls up. Its restart closes their attempts with what the
+    PBX recorded (its CDR): real talk time for the answered calls, and the real disposition
+    (no answer) of the one still ringing when the worker died, instead of ``unknown``."""
+    ringing = "13800003000"  # rings 4 s (the ring timeout), never answers
+    numbers = [ringing] + [f"13800006{n:03d}" for n in range(6)]  # callees who answer and stay silent
     prepare(worker_env, tmp_path, numbers)
     env = {**worker_env, "VOICEBOT_CALL__LISTEN_SECONDS": "20"}
+    assert env.get("VOICEBOT_CDR__URL"), "the lab writes its CDRs to PostgreSQL (scripts/postgres.sh start)"
     store = Store(postgres_url)
     try:
         worker = await run_worker(env, "w1")
@@ -112,14 +117,16 @@ async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
             await asyncio.sleep(0.1)
             attempts = store.campaigns.attempts("shared")
             records = [await store.get_call(a["call_id"]) for a in attempts]
-            if len(records) >= 2 and all(r is not None and r.answered_at for r in records):
+            if sum(1 for r in records if r is not None and r.answered_at) >= 2:
                 break
         else:
             pytest.fail("the worker never got two calls up")
         os.kill(worker.pid, signal.SIGKILL)  # no goodbye, no cleanup
         await worker.wait()
         in_flight = store.campaigns.attempts("shared")
-        assert len(in_flight) >= 2 and {a["state"] for a in in_flight} == {"dialing"}
+        assert len(in_flight) >= 3 and {a["state"] for a in in_flight} == {"dialing"}
+        assert f"+86{ringing}" in {a["phone"] for a in in_flight}
+        await asyncio.sleep(5)  # the ringing call times out on the PBX, which writes its CDR
 
         restarted = await run_worker({**env, "VOICEBOT_CALL__LISTEN_SECONDS": "0.5"}, "w1", "--until-idle")
         out, _ = await asyncio.wait_for(restarted.communicate(), 120)
@@ -128,20 +135,27 @@ async def test_a_worker_killed_mid_campaign_loses_and_repeats_nothing(
         attempts = store.campaigns.attempts("shared")
         phones = [a["phone"] for a in attempts]
         assert sorted(phones) == sorted(f"+86{n}" for n in numbers)  # nothing lost, nothing repeated
-        killed = {a["call_id"] for a in in_flight}
+        killed = {a["call_id"] for a in in_flight if a["phone"] != f"+86{ringing}"}
         for a in attempts:
             record = await store.get_call(a["call_id"])
             assert record.completed
-            if a["call_id"] in killed:  # cut by our crash, not by the callee: its own end, no grade
+            if a["phone"] == f"+86{ringing}":  # the PBX says: nobody answered
+                assert (a["state"], record.disposition) == ("reconciled", "no_answer")
+                assert record.answered_at is None and 3.5 < record.ring_seconds < 5.5
+            elif a["call_id"] in killed:  # cut by our crash, not by the callee: its own end, no grade
                 assert (a["state"], record.disposition) == ("reconciled", "interrupted")
                 assert record.end_reason == "worker-crash" and record.grade is None
+                # the callee was on the line from the answer until the crash hung the call up
+                assert 0 < record.talk_seconds < 30 and record.ended_at > record.answered_at
             else:
                 assert (a["state"], record.disposition) == ("done", "answered")
-        waiting = [x for x in store.campaigns.leads("shared") if x.status == "pending"]
+        leads = {x.phone: x for x in store.campaigns.leads("shared")}
+        assert leads[f"+86{ringing}"].status == "done"  # the campaign does not retry a no-answer
+        waiting = [x for x in leads.values() if x.status == "pending"]
         # called back after the campaign's retry.interrupted (10 minutes), not redialed at once
         assert len(waiting) == len(killed)
         assert all(x.last_reason == "interrupted, retry in 10m" for x in waiting)
-        assert len(store.campaigns.audit(campaign_id="shared", action="reconciled")) == len(killed)
+        assert len(store.campaigns.audit(campaign_id="shared", action="reconciled")) == len(in_flight)
     finally:
         store.close()
 

@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime
 
-from voicebot.calls.recovery import interrupted
+import pytest
+
+from voicebot.calls.recovery import interrupted, with_cdr
 from voicebot.store import CallRecord, EventRecord
+from voicebot.telephony.cdr import Cdr
 
 T = datetime(2026, 12, 2, 9, tzinfo=UTC)
 
@@ -52,3 +55,37 @@ def test_a_call_already_with_an_agent_was_transferred():
 def test_a_call_never_answered_is_unknown():
     record = CallRecord(id="c", destination="+8613800001000")
     assert interrupted(record, [ev("originate", channel="x")]) == {"disposition": "unknown"}
+
+
+START = T.timestamp()
+TALKED = Cdr("ANSWERED", START, START + 2.5, START + 14.0, 11.5)
+
+
+def test_the_pbx_record_gives_the_real_times_of_a_call_its_worker_lost():
+    fields = with_cdr(interrupted(ANSWERED, [ev("agi", channel="x"), OPENING]), TALKED)
+    assert fields["disposition"] == "interrupted" and fields["grade"] is None
+    assert fields["talk_seconds"] == 11.5 and fields["ring_seconds"] == 2.5
+    assert (fields["answered_at"] - T).total_seconds() == 2.5
+    assert (fields["ended_at"] - T).total_seconds() == 14.0
+
+
+def test_a_call_answered_after_its_worker_died_is_ours_not_the_callees():
+    lost = CallRecord(id="c", destination="+8613800001000")
+    fields = with_cdr(interrupted(lost, []), TALKED)  # the journal never saw the answer
+    assert (fields["disposition"], fields["end_reason"], fields["grade"]) == (
+        "interrupted",
+        "worker-crash",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cdr_disposition", "expected"),
+    [("NO ANSWER", "no_answer"), ("BUSY", "busy"), ("CONGESTION", "congestion"), ("FAILED", "failed")],
+)
+def test_an_attempt_never_answered_gets_its_real_disposition_not_unknown(cdr_disposition, expected):
+    lost = CallRecord(id="c", destination="+8613800003000")
+    cdr = Cdr(cdr_disposition, START, None, START + 30.0, 0.0)
+    fields = with_cdr(interrupted(lost, []), cdr)
+    assert fields["disposition"] == expected
+    assert fields["ring_seconds"] == 30.0 and "talk_seconds" not in fields and "end_reason" not in fields

@@ -10,14 +10,26 @@ answered: an interested callee stays a warm lead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from voicebot.dialog.grading import grade
 from voicebot.store import CallRecord, EventRecord
 from voicebot.telephony.callstate import Disposition
+from voicebot.telephony.cdr import Cdr
 
 #: The end reason of a call its worker's death cut short.
 WORKER_CRASH = "worker-crash"
+
+
+#: Asterisk's CDR dispositions, as ours.
+CDR_DISPOSITIONS = {
+    "ANSWERED": Disposition.ANSWERED,
+    "NO ANSWER": Disposition.NO_ANSWER,
+    "BUSY": Disposition.BUSY,
+    "CONGESTION": Disposition.CONGESTION,
+    "FAILED": Disposition.FAILED,
+}
 
 
 def cut_short(reason: str, intents: Sequence[str]) -> dict[str, Any]:
@@ -67,3 +79,30 @@ def interrupted(record: CallRecord, events: Sequence[EventRecord]) -> dict[str, 
             "grade": grade(connected=True, outcome=outcome, intents=intents),
         }
     return {**fields, **cut_short(WORKER_CRASH, intents)}
+
+
+def with_cdr(fields: dict[str, Any], cdr: Cdr) -> dict[str, Any]:
+    """``fields`` (from :func:`interrupted`) completed by the PBX's own record of the call.
+
+    The CDR gives the real times (ring, answer, end) and talk time. When the journal never
+    saw the call answered, the CDR also says why: busy or no answer is the callee's, like
+    any attempt; answered means the callee picked up a call the dead worker could not take
+    (``interrupted``: ours).
+    """
+    out = {
+        **fields,
+        "originated_at": _at(cdr.start),
+        "ended_at": _at(cdr.end),
+        "ring_seconds": round((cdr.answer or cdr.end) - cdr.start, 3),
+    }
+    if cdr.answer is not None:
+        out.update(answered_at=_at(cdr.answer), talk_seconds=round(cdr.billsec, 3))
+        if fields["disposition"] == Disposition.UNKNOWN.value:
+            out.update(cut_short(WORKER_CRASH, ()))
+    elif fields["disposition"] == Disposition.UNKNOWN.value:
+        out["disposition"] = CDR_DISPOSITIONS.get(cdr.disposition, Disposition.FAILED).value
+    return out
+
+
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)

@@ -33,6 +33,7 @@ from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiCall
 from voicebot.telephony.callstate import CallEvent, CallProgress, CallState, Disposition
+from voicebot.telephony.cdr import Cdr, CdrError, CdrReader
 from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class CallService:
         max_call_seconds: float = 600.0,
         hangup_grace: float = 0.0,
         on_opt_out: Callable[[str, str], Awaitable[None]] | None = None,
+        cdr: CdrReader | None = None,
     ) -> None:
         self._store = store
         self._pbx = pbx
@@ -102,6 +104,7 @@ class CallService:
         self._max_call_seconds = max_call_seconds
         self._hangup_grace = hangup_grace
         self._on_opt_out = on_opt_out
+        self._cdr = cdr
         self._outbox = outbox
         self._live: dict[str, _Live] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
@@ -370,6 +373,16 @@ class CallService:
             return record
         await self._outbox.write("update_call", call_id=call_id, fields=fields)
         return dataclasses.replace(record, **fields)
+
+    async def cdr(self, call_id: str) -> Cdr | None:
+        """What Asterisk recorded of a call (None: no CDR database, or no row for it yet)."""
+        if self._cdr is None:
+            return None
+        try:
+            return await self._cdr.find(call_id)
+        except CdrError as e:
+            log.warning("%s; closing the call from its journal alone", e.message, extra={"call_id": call_id})
+            return None
 
     async def _adopt(self, call: AgiCall) -> _Live:
         """A call that another process or system originated into voicebot-outbound.

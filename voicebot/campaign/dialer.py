@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from voicebot.calls.recovery import interrupted
+from voicebot.calls.recovery import interrupted, with_cdr
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.retry import LeadStatus, Next
@@ -27,6 +27,7 @@ from voicebot.errors import ConfigError, StoreUnavailable, VoicebotError
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim, InFlight
 from voicebot.store.outbox import Outbox, apply_now
+from voicebot.telephony.cdr import Cdr
 
 log = logging.getLogger(__name__)
 #: Seconds between looks for attempts that dead workers left in flight.
@@ -45,6 +46,10 @@ class Recovery(Protocol):
 
     async def recover(self, call_id: str) -> CallRecord | None:
         """Follow the call to its end: its completed record (None: it is gone)."""
+        ...
+
+    async def cdr(self, call_id: str) -> Cdr | None:
+        """The PBX's record of a call that is gone (None: none known)."""
         ...
 
 
@@ -438,6 +443,9 @@ class Dialer:
         if record is not None and not record.completed:
             # its worker died with it: close it with what its journal says the callee said
             fields = interrupted(record, await self._store.events(call_id))
+            cdr = await self._recovery.cdr(call_id) if self._recovery is not None else None
+            if cdr is not None:  # the PBX's word: real times, and why an unanswered call was
+                fields = with_cdr(fields, cdr)
             record = await self._store.update_call(
                 call_id,
                 state="hungup",
