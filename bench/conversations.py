@@ -74,7 +74,7 @@ def callee_audio(phrases: list[bytes]) -> bytes:
     return bytes(out)
 
 
-async def conversations(engine: str, calls: int, name: str, cycle: float) -> Run:
+async def conversations(engine: str, calls: int, name: str, cycle: float, vad: str = "silero") -> Run:
     from voicebot.app import App
     from voicebot.calls.context import CallContext
     from voicebot.calls.scripted import LoadedScript
@@ -105,7 +105,7 @@ async def conversations(engine: str, calls: int, name: str, cycle: float) -> Run
             audiosocket={"port": 0},
             dial={"ring_timeout": 10},
             call={"listen_seconds": PAUSE + 2.0},
-            speech={"engine": engine, "model": model},
+            speech={"engine": engine, "model": model, "vad": vad},
         )
         async with App(settings, behaviour=lambda _id: Scripted()) as app:
             rng = random.Random(calls)
@@ -143,6 +143,7 @@ def main() -> None:
     )
     parser.add_argument("--engines", default="whisper,vosk")
     parser.add_argument("--calls", default="1,2,4,8,16")
+    parser.add_argument("--vad", default="silero", choices=["webrtc", "silero"], help="speech.vad")
     args = parser.parse_args()
     sounds, _ = lab_paths()
     for engine in args.engines.split(","):
@@ -154,7 +155,7 @@ def main() -> None:
         cycle = audio.duration(speech) / PHRASES
         results = []
         for n in (int(x) for x in args.calls.split(",")):
-            r = asyncio.run(conversations(engine, n, name, cycle))
+            r = asyncio.run(conversations(engine, n, name, cycle, args.vad))
             results.append(r)
             lat = r.latencies or [float("nan")]
             print(

@@ -50,7 +50,7 @@ cmd_start() {
         fi
     done
     # where the lab Asterisk writes its call detail records (scripts/pbx.sh reads cdr.env)
-    as_postgres psql -q -v ON_ERROR_STOP=1 -d "$CDR_DB" -c "set role $ROLE" -f - \
+    as_postgres psql -q -v ON_ERROR_STOP=1 -d "$CDR_DB" -c "set client_min_messages = warning" -c "set role $ROLE" -f - \
         < "$here/dialplans/asterisk/cdr_pgsql.sql" >/dev/null
     (umask 077; printf 'PG_HOST=127.0.0.1\nPG_PORT=5432\nPG_DB=%s\nPG_USER=%s\nPG_PASSWORD=%s\n' \
         "$CDR_DB" "$ROLE" "$secret" > "$LAB/cdr.env")

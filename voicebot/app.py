@@ -31,7 +31,7 @@ from voicebot.speech.decoding import cores
 from voicebot.speech.prompts import Prompt, PromptCache
 from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import TurnConfig
-from voicebot.speech.vad import VoiceActivity
+from voicebot.speech.vad import SileroModel, Vad, VoiceActivity
 from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
@@ -128,6 +128,9 @@ class App:
         )
         self.pbx = AsteriskPbx(self.ami)
         sp = settings.speech
+        #: The Silero network every call's detector shares (speech.vad = "silero").
+        vad = sp.vad if sp.vad != "auto" else "silero" if SileroModel.bundled() else "webrtc"
+        self._silero = SileroModel() if vad == "silero" else None
         self.turn_config = TurnConfig(
             trailing_silence=sp.trailing_silence,
             max_utterance=sp.max_utterance,
@@ -204,9 +207,12 @@ class App:
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""
         recognizer = self.recognizer.stream() if self.recognizer is not None else None
-        return Ears(
-            VoiceActivity(self.settings.speech.vad_aggressiveness), recognizer, self.turn_config, stream.now
-        )
+        return Ears(self._vad(), recognizer, self.turn_config, stream.now)
+
+    def _vad(self) -> Vad:
+        if self._silero is not None:
+            return self._silero.detector()
+        return VoiceActivity(self.settings.speech.vad_aggressiveness)
 
     async def stop(self) -> None:
         """Stop taking calls, end the sessions, then close AMI and the store."""

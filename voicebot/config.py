@@ -101,6 +101,11 @@ class SpeechSettings(_Section):
     capacity: int | None = Field(None, ge=1, le=2000)
     #: Decoder threads shared by every call (None: one per core the process may use).
     decode_threads: int | None = Field(None, ge=1, le=64)
+    #: Voice activity detector: silero (Silero VAD v6, shipped with faster-whisper), or webrtc
+    #: (WebRTC's, which declares silence ~100 ms later after the last word: bench/turn_end.py);
+    #: auto: silero when faster-whisper is installed, else webrtc.
+    vad: str = Field("auto", pattern="^(auto|webrtc|silero)$")
+    #: webrtc only: 0 (lenient) to 3 (strict).
     vad_aggressiveness: int = Field(3, ge=0, le=3)
     #: Silence after speech that ends the callee's turn.
     trailing_silence: float = Field(0.7, gt=0, le=5)

@@ -41,7 +41,7 @@ from voicebot.speech.turns import (
     TurnEnded,
     TurnEvent,
 )
-from voicebot.speech.vad import VoiceActivity
+from voicebot.speech.vad import Vad
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ _Item = bytes | _Finish | _Speculate | tuple[str, ...]
 class Ears:
     def __init__(
         self,
-        vad: VoiceActivity,
+        vad: Vad,
         recognizer: RecognizerStream | None,
         config: TurnConfig,
         clock: Callable[[], float],

@@ -1,0 +1,58 @@
+"""Both voice activity detectors on real espeak-ng speech at the call's 8 kHz."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from voicebot.media import audio
+from voicebot.speech.tts import Synthesizer
+from voicebot.speech.vad import SileroModel, Vad, VoiceActivity
+
+FRAME = 0.02
+
+
+@pytest.fixture(scope="module")
+def phrase() -> tuple[bytes, float]:
+    """A phrase, then 1 s of silence; and when its last word really ends."""
+    synth = Synthesizer()
+    try:
+        pcm = asyncio.run(synth.render("Yes, I am interested, tell me more.", "en-us", 150))
+    finally:
+        synth.close()
+    loud = [i for i, s in enumerate(audio.samples(pcm)) if abs(int(s)) > 300]
+    end = (loud[-1] + 1) / audio.SAMPLE_RATE
+    return pcm[: (loud[-1] + 1) * 2] + b"\0\0" * audio.SAMPLE_RATE, end
+
+
+def speech_frames(vad: Vad, pcm: bytes) -> list[int]:
+    return [i for i, frame in enumerate(audio.split_frames(pcm)) if vad.is_speech(frame)]
+
+
+@pytest.fixture(scope="module")
+def silero() -> SileroModel:
+    return SileroModel()
+
+
+def test_silero_hears_the_phrase_and_declares_silence_sooner_than_webrtc(phrase, silero):
+    pcm, end = phrase
+    webrtc, neural = speech_frames(VoiceActivity(3), pcm), speech_frames(silero.detector(), pcm)
+    for frames in (webrtc, neural):
+        assert frames and frames[0] * FRAME < 0.3  # speech from the first word
+        assert end - 0.2 < (frames[-1] + 1) * FRAME < end + 0.3  # and silence after the last
+    lag_webrtc = (webrtc[-1] + 1) * FRAME - end
+    lag_silero = (neural[-1] + 1) * FRAME - end
+    assert lag_silero < lag_webrtc, (lag_silero, lag_webrtc)
+
+
+def test_each_call_has_its_own_silero_state(phrase, silero):
+    pcm, _ = phrase
+    alone = speech_frames(silero.detector(), pcm)
+    a, b = silero.detector(), silero.detector()
+    interleaved_a, silence = [], b"\0\0" * (audio.SAMPLE_RATE // 50)
+    for i, frame in enumerate(audio.split_frames(pcm)):
+        if a.is_speech(frame):
+            interleaved_a.append(i)
+        b.is_speech(silence)  # another call, silent, shares the network but not the state
+    assert interleaved_a == alone
