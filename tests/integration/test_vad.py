@@ -56,3 +56,21 @@ def test_each_call_has_its_own_silero_state(phrase, silero):
             interleaved_a.append(i)
         b.is_speech(silence)  # another call, silent, shares the network but not the state
     assert interleaved_a == alone
+
+
+def test_without_faster_whisper_auto_falls_back_to_webrtc_and_silero_says_how_to_fix(monkeypatch, tmp_path):
+    import importlib.util
+
+    from voicebot.errors import ConfigError
+
+    assert SileroModel.bundled() is not None  # the dev install has the whisper extra
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "faster_whisper" else real(name, *a)
+    )
+    assert SileroModel.bundled() is None
+    with pytest.raises(ConfigError) as err:
+        SileroModel()
+    assert "voicebot[whisper]" in str(err.value) and "speech.vad = webrtc" in str(err.value)
+    with pytest.raises(ConfigError, match="not found at"):
+        SileroModel(tmp_path / "missing.onnx")
