@@ -89,8 +89,8 @@ async def test_close_cancels_what_waits():
 def test_capacity_is_measured_per_core_or_configured():
     from voicebot.speech.capacity import capacity
 
-    assert capacity("whisper", 2) == 1  # the latency target holds for one call on two cores
-    assert capacity("whisper", 8) == 4
+    assert capacity("whisper", 2) == 2  # the latency target holds for two calls on two cores
+    assert capacity("whisper", 8) == 8
     assert capacity("vosk", 1) == 1  # never less than one
     assert capacity("none", 2) == 50
     assert capacity("whisper", 2, configured=6) == 6

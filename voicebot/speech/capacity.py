@@ -14,11 +14,12 @@ included), at or under the trailing silence + 0.2 s with vosk.
 from __future__ import annotations
 
 #: Conversations per core within the latency target, from bench/conversations.py on a
-#: 2-core machine with the lab Asterisk beside it. Whisper tiny.en: 1 call met it (p95
-#: 0.98 s), 2 and 4 missed it by 0.06-0.10 s, so 0.5 per core. The vosk model that installs
-#: here (Korean, a large graph) misses it even alone (p95 0.96 s against 0.90 s): one call,
-#: the least a worker can take. Without recognition the media path holds 100 calls (bench/spine.py).
-PER_CORE: dict[str, float] = {"whisper": 0.5, "vosk": 0.5, "none": 25.0}
+#: 2-core machine with the lab Asterisk beside it. Whisper tiny.en (with Silero VAD, which the
+#: whisper extra brings): 2 calls met it (p95 0.86 s), 4 missed it (1.08 s), so 1 per core. The
+#: vosk model that installs here (Korean, a large graph) meets it alone in some runs and not in
+#: others (p95 0.88-0.98 s against 0.90 s): one call, the least a worker can take. Without
+#: recognition the media path holds 100 calls (bench/spine.py).
+PER_CORE: dict[str, float] = {"whisper": 1.0, "vosk": 0.5, "none": 25.0}
 
 
 def capacity(engine: str, cores: int, configured: int | None = None) -> int:
