@@ -41,6 +41,7 @@ from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.cdr import CdrReader
 from voicebot.telephony.pbx import AsteriskPbx
+from voicebot.telephony.peers import PeerFilter
 
 log = logging.getLogger(__name__)
 
@@ -181,12 +182,21 @@ class App:
             hangup_grace=settings.call.hangup_grace,
             on_opt_out=self._opted_out,
             cdr=self.cdr,
+            adopt_external=settings.call.adopt_external,
         )
+        pbx = settings.pbx.addresses, settings.ami.host
         self.audiosocket = AudioSocketServer(
-            settings.audiosocket.host, settings.audiosocket.port, self.calls.on_media
+            settings.audiosocket.host,
+            settings.audiosocket.port,
+            self.calls.on_media,
+            peers=PeerFilter.of(*pbx, server="AudioSocket"),
         )
         self.agi = AgiServer(
-            settings.agi.host, settings.agi.port, self.calls.on_agi, on_machine=self.calls.on_machine
+            settings.agi.host,
+            settings.agi.port,
+            self.calls.on_agi,
+            on_machine=self.calls.on_machine,
+            peers=PeerFilter.of(*pbx, server="FastAGI"),
         )
         await self.audiosocket.start()
         await self.agi.start()

@@ -87,6 +87,9 @@ class CallSettings(_Section):
     #: After its last words the bot waits this long for the callee to hang up first (not after a
     #: transfer to an agent), rather than cutting them off.
     hangup_grace: float = Field(1.5, ge=0, le=30)
+    #: Take into the bot calls voicebot did not originate (another system's Originate into
+    #: voicebot-outbound, with a VOICEBOT_CALL_ID of its own). Off: such a call is hung up.
+    adopt_external: bool = False
 
 
 class SpeechSettings(_Section):
@@ -142,6 +145,13 @@ class DialerSettings(_Section):
     tick: float = Field(1.0, gt=0, le=60)
 
 
+class PbxSettings(_Section):
+    """The PBX voicebot serves: its FastAGI and AudioSocket servers accept only it."""
+
+    #: IPs or networks the PBX connects from (empty: the addresses of the AMI host).
+    addresses: list[str] = []
+
+
 class CdrSettings(_Section):
     """Where Asterisk writes its call detail records (cdr_pgsql), to learn how a call whose
     worker died really went. Unset: such a call is closed from its journal alone."""
@@ -167,6 +177,7 @@ class Settings(BaseSettings):
     call: CallSettings = CallSettings()
     speech: SpeechSettings = SpeechSettings()
     dialer: DialerSettings = DialerSettings()
+    pbx: PbxSettings = PbxSettings()
     cdr: CdrSettings = CdrSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}

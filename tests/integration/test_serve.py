@@ -18,7 +18,7 @@ pytestmark = pytest.mark.asterisk
 
 
 async def test_serve_takes_external_calls_and_stops_on_sigterm(lab, cli_env):
-    env = cli_env
+    env = {**cli_env, "VOICEBOT_CALL__ADOPT_EXTERNAL": "true"}  # off by default
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -54,6 +54,7 @@ class _Live:
 
     call_id: str
     handle: CallHandle | None = None
+    agi_seen: bool = False  # the PBX brought the answered call to the bot (FastAGI)
     media_started: bool = False
     session_done: asyncio.Event = field(default_factory=asyncio.Event)
     session_result: SessionResult | None = None
@@ -90,6 +91,7 @@ class CallService:
         hangup_grace: float = 0.0,
         on_opt_out: Callable[[str, str], Awaitable[None]] | None = None,
         cdr: CdrReader | None = None,
+        adopt_external: bool = False,
     ) -> None:
         self._store = store
         self._pbx = pbx
@@ -105,6 +107,7 @@ class CallService:
         self._hangup_grace = hangup_grace
         self._on_opt_out = on_opt_out
         self._cdr = cdr
+        self._adopt_external = adopt_external
         self._outbox = outbox
         self._live: dict[str, _Live] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
@@ -299,7 +302,19 @@ class CallService:
                 log.warning("FastAGI call without a valid call id (%r); hanging up", call.call_id)
                 await _quietly(call.command("HANGUP"))
                 return
+            if not self._adopt_external:
+                log.warning(
+                    "FastAGI call %s was not placed by voicebot and [call] adopt_external is off; hanging up",
+                    call.call_id,
+                )
+                await _quietly(call.command("HANGUP"))
+                return
             live = await self._adopt(call)
+        elif live.agi_seen:  # one bot session per call: a second request is not the PBX's
+            log.warning("second FastAGI request for call %s refused", call.call_id)
+            await _quietly(call.command("HANGUP"))
+            return
+        live.agi_seen = True
         live.recording = f"voicebot/{call.call_id}.wav"
         self._event(call.call_id, "agi", {"channel": call.channel})
         try:
@@ -326,8 +341,8 @@ class CallService:
         """FastAGI ``machine``: the dialplan's AMD found an answering machine (it hangs up or
         leaves the campaign's message next)."""
         live = self._live.get(call.call_id)
-        if live is None:
-            log.warning("AMD result for unknown call %r", call.call_id)
+        if live is None or live.agi_seen:  # AMD runs before the bot takes the call, never after
+            log.warning("AMD result for call %r refused (not a call waiting for the bot)", call.call_id)
             return
         live.machine = call.lead_id or "MACHINE"  # the route's second argument is AMDCAUSE
         self._event(call.call_id, "machine", {"cause": live.machine})
@@ -420,8 +435,10 @@ class CallService:
     async def on_media(self, stream: MediaStream) -> None:
         """AudioSocket: run the call's session on its media stream."""
         live = self._live.get(stream.call_id)
-        if live is None:
-            log.warning("AudioSocket stream for unknown call %s; closing", stream.call_id)
+        if live is None or not live.agi_seen or live.media_started:
+            # media only for a call the PBX brought to the bot over FastAGI, and only once
+            why = "unknown call" if live is None else "media already up" if live.media_started else "no AGI"
+            log.warning("AudioSocket stream for call %s refused (%s)", stream.call_id, why)
             await stream.hangup()
             return
         live.media_started = True

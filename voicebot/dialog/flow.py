@@ -111,7 +111,8 @@ class Node(_Model):
     branches: tuple[Branch, ...] = ()
     no_match: Retry | None = None
     no_input: Retry | None = None
-    transfer: str | None = None  # queue to hand the call to
+    #: The extension in voicebot-transfer to hand the call to (it reaches the PBX over AGI).
+    transfer: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     end: str | None = None  # disposition: the call ends after saying this
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from panoramisk.fast_agi import Application, Request
 
 from voicebot.errors import AgiError, ConfigError
+from voicebot.telephony.peers import PeerFilter
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class AgiCall:
 
     async def command(self, command: str) -> dict[str, Any]:
         """Send one AGI command; raises AgiError when the channel is gone or the command fails."""
+        if not command.isprintable():  # a newline would start a second command
+            raise AgiError(f"refused an AGI command with control characters: {command!r}")
         try:
             result: dict[str, Any] = await self.request.send_command(command)
         except (ConnectionError, OSError, ValueError) as e:
@@ -73,9 +76,17 @@ class AgiServer:
     AMD found an answering machine; the second argument is AMDCAUSE) to ``on_machine``."""
 
     def __init__(
-        self, host: str, port: int, on_call: CallHandler, on_machine: CallHandler | None = None
+        self,
+        host: str,
+        port: int,
+        on_call: CallHandler,
+        on_machine: CallHandler | None = None,
+        *,
+        peers: PeerFilter | None = None,
     ) -> None:
         self.host = host
+        #: Who may connect: the PBX (by default, this machine only).
+        self.peers = peers or PeerFilter.loopback(server="FastAGI")
         self.port = port
         self._on_call = on_call
         self._on_machine = on_machine
@@ -110,6 +121,9 @@ class AgiServer:
     async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if not self.peers.allows(writer.get_extra_info("peername")):
+            writer.transport.abort()
+            return
         self._tasks.add(task)
         try:
             headers = await asyncio.wait_for(_read_headers(reader), HEADER_TIMEOUT)

@@ -155,6 +155,7 @@ class AmiClient:
                 f"AMI is not connected; cannot send {action.get('Action')}",
                 hint="the connection is being re-established; retry shortly",
             )
+        check_values(action)
         future: asyncio.Future[Any] = self._manager.send_action(dict(action), as_list=as_list)
         self._pending.add(future)
         try:
@@ -174,6 +175,7 @@ class AmiClient:
         """Send an action; its future fails with AmiDisconnected if the connection drops."""
         if self._manager is None or not self.connected:
             raise AmiDisconnected(f"AMI is not connected; cannot send {action.get('Action')}")
+        check_values(action)
         future: asyncio.Future[Any] = self._manager.send_action(dict(action), as_list=as_list)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
@@ -294,3 +296,13 @@ class AmiClient:
                 listener(message)
             except Exception:
                 log.exception("AMI event listener failed on %s", message.event)
+
+
+def check_values(action: dict[str, Any]) -> None:
+    """Every key and value of an action on one line: a CR or LF would start a second action."""
+    for key, value in action.items():
+        for text in [key, *(value if isinstance(value, list | tuple) else [value])]:
+            if not str(text).isprintable():
+                raise AmiActionError(
+                    f"refused AMI {action.get('Action')}: {key} holds control characters ({text!r})"
+                )

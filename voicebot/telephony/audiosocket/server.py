@@ -19,6 +19,7 @@ from voicebot.media.audio import SILENCE_FRAME
 from voicebot.media.pacing import FrameClock, Playout
 from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult, until_hangup
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
+from voicebot.telephony.peers import PeerFilter
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,18 @@ class AudioSocketStream:
 class AudioSocketServer:
     """Accepts AudioSocket connections and paces every stream's output."""
 
-    def __init__(self, host: str, port: int, on_stream: StreamHandler, *, max_payload: int = 4096) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_stream: StreamHandler,
+        *,
+        max_payload: int = 4096,
+        peers: PeerFilter | None = None,
+    ) -> None:
         self.host = host
+        #: Who may connect: the PBX (by default, this machine only).
+        self.peers = peers or PeerFilter.loopback(server="AudioSocket")
         self.port = port
         self._on_stream = on_stream
         self._max_payload = max_payload
@@ -237,8 +248,11 @@ class AudioSocketServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._handlers.add(task)
         peer = writer.get_extra_info("peername")
+        if not self.peers.allows(peer):
+            writer.transport.abort()
+            return
+        self._handlers.add(task)
         decoder = FrameDecoder(self._max_payload)
         try:
             first = await asyncio.wait_for(self._first_frame(reader, decoder), FIRST_FRAME_TIMEOUT)
