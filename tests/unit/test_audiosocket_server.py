@@ -160,3 +160,29 @@ async def test_port_in_use_is_a_clear_error(server):
         r".*VOICEBOT_AUDIOSOCKET__PORT",
     ):
         await other.start()
+
+
+async def test_a_flood_is_cut_to_real_time_not_buffered(server):
+    """Before: 107 MiB pushed in 2 s grew one call's buffer by 107 MiB, and every DTMF frame
+    (outside the frame cap) became a database write."""
+    from voicebot.telephony.audiosocket.server import INBOUND_AUDIO_BURST, INBOUND_DTMF_BURST
+
+    peer = Peer(server.port, uuid.uuid4())
+    await peer.connect()
+    stream = await asyncio.wait_for(server.test_streams.get(), 2)
+    started = asyncio.get_running_loop().time()
+    big = bytes(4096)  # the largest payload the server takes
+    for _ in range(2_500):  # 10 MB at once: 10 minutes of call audio
+        peer.send(Frame.audio(big))
+    for _ in range(1_000):
+        peer.send(Frame(FrameType.DTMF, b"5"))
+    await peer.writer.drain()
+    await asyncio.sleep(0.5)
+    await peer.close()
+    elapsed = asyncio.get_running_loop().time() - started
+    events = [e async for e in stream.events()]
+    heard = sum(len(e.pcm) for e in events if isinstance(e, AudioIn))
+    digits = sum(isinstance(e, DtmfIn) for e in events)
+    assert heard <= INBOUND_AUDIO_BURST + 16_000 * elapsed + len(big)  # real time plus the slack
+    assert digits <= INBOUND_DTMF_BURST + 10 * elapsed + 1
+    assert stream.dropped_in >= 2_500 + 1_000 - heard // len(big) - digits

@@ -60,3 +60,14 @@ async def test_cancelled_play_is_skipped():
     assert playout.next_frame() == b"\x02" * FRAME_BYTES
     assert b.result() is PlayResult.COMPLETED
     await asyncio.sleep(0)
+
+
+def test_a_token_bucket_allows_its_burst_then_its_rate():
+    from voicebot.media.pacing import TokenBucket
+
+    bucket = TokenBucket(rate=10, burst=20, now=0.0)
+    assert sum(bucket.take(1, 0.0) for _ in range(100)) == 20  # the burst at once
+    assert not bucket.take(1, 0.05)  # half a token has come back
+    assert sum(bucket.take(1, 1.0) for _ in range(100)) == 10  # then the rate
+    assert not bucket.take(25, 100.0)  # never more than the burst, however long it waited
+    assert bucket.take(20, 100.0)

@@ -319,7 +319,10 @@ class CallService:
         self._event(call.call_id, "agi", {"channel": call.channel})
         try:
             await call.command("ANSWER")
-            result = await call.command(f"EXEC AudioSocket {call.call_id},{self._audiosocket_address()}")
+            result = await call.command(
+                f"EXEC AudioSocket {call.call_id},{self._audiosocket_address()}",
+                timeout=self._max_call_seconds + 60,  # it returns when the call's media ends
+            )
             log.debug("AudioSocket returned %s", result, extra={"call_id": call.call_id})
         except AgiError as e:
             if not live.media_started:

@@ -102,3 +102,23 @@ class FrameClock:
 
     def next_deadline(self) -> float:
         return self.start + self.sent * self.period
+
+
+class TokenBucket:
+    """At most ``rate`` units a second on average, ``burst`` at once. Pure: the caller gives
+    the time. Bounds what a peer may push in (audio bytes, DTMF digits), whatever its speed."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._at = now
+
+    def take(self, amount: float, now: float) -> bool:
+        """Spend ``amount`` if there is that much; False (nothing spent) if not."""
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if amount > self._tokens:
+            return False
+        self._tokens -= amount
+        return True

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 HEADER_TIMEOUT = 5.0
 MAX_HEADER_BYTES = 16_384
+#: How long a command's answer may take (a command that runs the call, EXEC AudioSocket, says).
+COMMAND_TIMEOUT = 10.0
+#: FastAGI connections open at once; beyond, new ones are closed (every call holds one).
+MAX_CONNECTIONS = 1000
 BOT_ROUTE = "bot"
 #: AGI(agi://HOST:PORT/machine,CALL_ID,AMDCAUSE): the dialplan's AMD found an answering machine.
 MACHINE_ROUTE = "machine"
@@ -53,12 +57,15 @@ class AgiCall:
             request=request,
         )
 
-    async def command(self, command: str) -> dict[str, Any]:
-        """Send one AGI command; raises AgiError when the channel is gone or the command fails."""
+    async def command(self, command: str, *, timeout: float = COMMAND_TIMEOUT) -> dict[str, Any]:
+        """Send one AGI command; raises AgiError when the channel is gone, the command fails,
+        or its answer takes longer than ``timeout``."""
         if not command.isprintable():  # a newline would start a second command
             raise AgiError(f"refused an AGI command with control characters: {command!r}")
         try:
-            result: dict[str, Any] = await self.request.send_command(command)
+            result: dict[str, Any] = await asyncio.wait_for(self.request.send_command(command), timeout)
+        except TimeoutError as e:
+            raise AgiError(f"AGI {command.split()[0]} got no answer in {timeout:g} s") from e
         except (ConnectionError, OSError, ValueError) as e:
             # panoramisk reads a connection closed mid-answer (the PBX went down) as an empty,
             # unparsable result line
@@ -83,10 +90,13 @@ class AgiServer:
         on_machine: CallHandler | None = None,
         *,
         peers: PeerFilter | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.host = host
         #: Who may connect: the PBX (by default, this machine only).
         self.peers = peers or PeerFilter.loopback(server="FastAGI")
+        self.max_connections = max_connections
+        self.refused_full = 0
         self.port = port
         self._on_call = on_call
         self._on_machine = on_machine
@@ -122,6 +132,12 @@ class AgiServer:
         task = asyncio.current_task()
         assert task is not None
         if not self.peers.allows(writer.get_extra_info("peername")):
+            writer.transport.abort()
+            return
+        if len(self._tasks) >= self.max_connections:
+            self.refused_full += 1
+            if self.refused_full == 1 or self.refused_full % 100 == 0:
+                log.error("FastAGI: %d connections open, the most allowed: refusing more", len(self._tasks))
             writer.transport.abort()
             return
         self._tasks.add(task)

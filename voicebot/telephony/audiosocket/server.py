@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from voicebot.errors import AudioSocketError, ConfigError, FrameError
 from voicebot.media.audio import SILENCE_FRAME
-from voicebot.media.pacing import FrameClock, Playout
+from voicebot.media.pacing import FrameClock, Playout, TokenBucket
 from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult, until_hangup
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
 from voicebot.telephony.peers import PeerFilter
@@ -27,6 +27,11 @@ StreamHandler = Callable[["AudioSocketStream"], Awaitable[None]]
 
 #: Inbound frames buffered for a slow consumer: 10 s of audio; older ones are dropped.
 INBOUND_QUEUE_FRAMES = 500
+#: Inbound audio a peer may send: real time (8 kHz, 16-bit), with 3 s of slack for jitter and a
+#: busy event loop; beyond, dropped.
+INBOUND_AUDIO_RATE, INBOUND_AUDIO_BURST = 16_000, 48_000
+#: DTMF digits a peer may send: 10 a second, 20 at once (a person keys far fewer); beyond, dropped.
+INBOUND_DTMF_RATE, INBOUND_DTMF_BURST = 10, 20
 #: Bytes waiting in the socket's send buffer before the peer counts as stuck (2 s of audio).
 MAX_WRITE_BUFFER = 32_000
 FIRST_FRAME_TIMEOUT = 5.0
@@ -55,6 +60,10 @@ class AudioSocketStream:
         self.frames_out = 0
         self.dropped_in = 0
         self.silence_out = 0
+        # a peer pushing faster than real time (a flood) is cut to it, never buffered
+        now = time.monotonic()
+        self._audio_budget = TokenBucket(INBOUND_AUDIO_RATE, INBOUND_AUDIO_BURST, now)
+        self._dtmf_budget = TokenBucket(INBOUND_DTMF_RATE, INBOUND_DTMF_BURST, now)
         self._read_task = asyncio.create_task(self._read_loop(), name=f"audiosocket-read-{call_id}")
 
     @property
@@ -140,15 +149,19 @@ class AudioSocketStream:
 
     def _handle(self, frames: list[Frame]) -> bool:
         """Queue events for the frames; True when the peer ended the stream."""
+        now = time.monotonic()
         for frame in frames:
-            if frame.type is FrameType.AUDIO:
+            if frame.type in (FrameType.AUDIO, FrameType.DTMF):
                 self.frames_in += 1
-                if self._events.qsize() >= INBOUND_QUEUE_FRAMES:
+                budget = self._audio_budget if frame.type is FrameType.AUDIO else self._dtmf_budget
+                cost = len(frame.payload) if frame.type is FrameType.AUDIO else 1
+                if self._events.qsize() >= INBOUND_QUEUE_FRAMES or not budget.take(cost, now):
                     self.dropped_in += 1
                     continue
-                self._events.put_nowait(AudioIn(frame.payload, self.now()))
-            elif frame.type is FrameType.DTMF:
-                self._events.put_nowait(DtmfIn(frame.digit(), self.now()))
+                if frame.type is FrameType.AUDIO:
+                    self._events.put_nowait(AudioIn(frame.payload, self.now()))
+                else:
+                    self._events.put_nowait(DtmfIn(frame.digit(), self.now()))
             elif frame.type is FrameType.HANGUP:
                 return True
             elif frame.type is FrameType.ERROR:
