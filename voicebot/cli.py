@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from voicebot import logs
-from voicebot.cli_support import open_store, operator
+from voicebot.cli_support import keep_private, open_store, operator
 from voicebot.config import Settings, load_settings
 from voicebot.errors import DialRefused, VoicebotError
 
@@ -43,6 +43,7 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str | None) ->
     """voicebot: outbound sales calls with a voice robot on Asterisk."""
     try:
         settings = load_settings(config_path)
+        keep_private(settings.data_dir)
     except VoicebotError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)

@@ -238,6 +238,17 @@ def _check_toml(path: Path) -> None:
         raise ConfigError(f"{path}: not valid TOML: {e}", hint="fix the line named above") from e
 
 
+#: Settings whose values are never printed: secrets, and URLs (they may carry a password).
+_SECRET = re.compile(r"secret|password|token|url", re.IGNORECASE)
+
+
+def _is_section(loc: list[str]) -> bool:
+    """Whether ``loc`` names a whole section (its value, given wrong, may be anything)."""
+    field = Settings.model_fields.get(loc[0]) if len(loc) == 1 else None
+    kind = field.annotation if field is not None else None
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
 def _describe(error: ValidationError, path: Path | None) -> str:
     lines = []
     for item in error.errors():
@@ -247,6 +258,8 @@ def _describe(error: ValidationError, path: Path | None) -> str:
         where = _line_of(path, loc) if path else None
         origin = f"{path}:{where}: " if where else ""
         got = f" (got {item['input']!r})" if item["type"] != "missing" and "input" in item else ""
+        if got and (_SECRET.search(key) or _is_section(loc) or isinstance(item["input"], dict | list)):
+            got = " (value not shown: it may hold a secret)"
         if item["type"] == "extra_forbidden":
             lines.append(f"{origin}unknown setting {key!r}: remove it or check its spelling")
         else:
