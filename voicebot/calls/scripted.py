@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.calls.context import CallContext, ScriptResult
+from voicebot.dialog.check import check_script, inside
 from voicebot.dialog.classifier import Classifier, IntentClassifier, Prediction, extract_entities
 from voicebot.dialog.flow import Flow, Say, load_flow
 from voicebot.dialog.grading import grade_by_rules
@@ -55,12 +56,28 @@ class LoadedScript:
         files = nlu_files(directory)
         if not files:
             raise ScriptError("no nlu.yml in the script directory", file=str(directory))
+        # a script that fails its check (a missing node, a recording outside its directory)
+        # would fail in the middle of a call: it is refused here, with the first error
+        errors = [f for f in check_script(directory) if f.severity == "error"]
+        if errors:
+            first = errors[0]
+            raise ScriptError(
+                first.message + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+                file=first.file,
+                line=first.line,
+                hint=f"run: voicebot script check {directory}",
+            )
         flow, _lines = load_flow(directory / "flow.yml")
         nlu = load_nlu(files)
         classifier: Classifier = RasaClassifier(rasa_url) if rasa_url else IntentClassifier.train(nlu)
         return cls(directory, flow, nlu, classifier, flow.voice or default_voice)
 
     def prompt(self, name: str, say: Say, variant: int = 0) -> Prompt:
+        if say.recording and not inside(self.directory, say.recording):
+            raise ScriptError(
+                f"recording {say.recording!r} is outside the script directory",
+                file=str(self.directory / "flow.yml"),
+            )
         recording = (self.directory / say.recording) if say.recording else None
         text = say.text[variant % len(say.text)] if say.text else ""
         return Prompt(name, text, voice=self.voice, recording=recording)

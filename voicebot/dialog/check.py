@@ -57,6 +57,12 @@ class Finding:
         return f"{where}: {self.severity}: {self.message}"
 
 
+def inside(directory: Path, relative: str) -> bool:
+    """Whether ``relative`` names a file in ``directory`` (not an absolute path, no way out)."""
+    base = directory.resolve()
+    return not Path(relative).is_absolute() and (base / relative).resolve().is_relative_to(base)
+
+
 def check_script(directory: Path, *, forbidden: Iterable[str] = FORBIDDEN_WORDS) -> list[Finding]:
     findings: list[Finding] = []
     flow_file = directory / "flow.yml"
@@ -169,7 +175,9 @@ class _Checker:
     def _say(self, say: Say | None, path: tuple[str, ...], directory: Path, forbidden: list[str]) -> None:
         if say is None:
             return
-        if say.recording and not (directory / say.recording).exists():
+        if say.recording and not inside(directory, say.recording):
+            self.error(path, f"recording {say.recording!r} is outside the script directory")
+        elif say.recording and not (directory / say.recording).exists():
             self.error(path, f"recording {say.recording!r} not found in {directory}")
         for text in say.text:
             lowered = text.lower()

@@ -20,7 +20,21 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ScriptLoader(yaml.SafeLoader):  # type: ignore[misc]
-    pass
+    """Plain YAML only: no aliases (``*name``: a few hundred bytes of nested aliases expand to
+    gigabytes), and no explicit tags but ``!!str`` (``!!timestamp`` and the like build types no
+    script expects)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            problem = f"aliases (*{event.anchor}) are not allowed here: write the value out"
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!", "tag:yaml.org,2002:str"):
+            raise yaml.composer.ComposerError(
+                None, None, f"explicit tags ({tag}) are not allowed here: remove it", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 ScriptLoader.yaml_implicit_resolvers = {
