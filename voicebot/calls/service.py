@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from voicebot.calls.closing import at, closing_fields, rounded
 from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
-from voicebot.calls.recovery import cut_short
 from voicebot.calls.session import Behaviour, CallSession, SessionResult
 from voicebot.dialog.grading import grade
 from voicebot.errors import AgiError, VoicebotError
@@ -32,7 +32,7 @@ from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiCall
-from voicebot.telephony.callstate import CallEvent, CallProgress, CallState, Disposition
+from voicebot.telephony.callstate import CallEvent, CallProgress
 from voicebot.telephony.cdr import Cdr, CdrError, CdrReader
 from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
 
@@ -42,10 +42,6 @@ log = logging.getLogger(__name__)
 MAX_TRANSFERRED_SECONDS = 4 * 3600.0
 #: How long a settled call may wait for its media session to finish writing.
 SESSION_DRAIN_TIMEOUT = 10.0
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
 
 @dataclass
@@ -213,9 +209,9 @@ class CallService:
         progress = handle.progress
         fields: dict[str, Any] = {"state": progress.state.value, "channel": progress.channel or None}
         if progress.originated_at:
-            fields["originated_at"] = _dt(progress.originated_at)
+            fields["originated_at"] = at(progress.originated_at)
         if progress.answered_at:
-            fields["answered_at"] = _dt(progress.answered_at)
+            fields["answered_at"] = at(progress.answered_at)
         self._spawn(self._update(live, **{k: v for k, v in fields.items() if v}))
 
     async def _complete(self, live: _Live, progress: CallProgress, error: str | None = None) -> CallOutcome:
@@ -228,65 +224,19 @@ class CallService:
                 )
         await self._drain()
         session = live.session_result
-        ended_at = progress.ended_at
-        if progress.vanished and session is not None:
-            ended_at = session.ended  # the media side saw the real end
-        talk = (ended_at - progress.answered_at) if (ended_at and progress.answered_at) else None
-        if error is not None and not progress.ended:
-            disposition = Disposition.UNKNOWN if progress.answered_at else Disposition.FAILED
-        else:
-            disposition = progress.disposition
-        if live.machine is not None and disposition is Disposition.ANSWERED:
-            disposition = Disposition.MACHINE
-        script = session.script if session is not None else None
-        if disposition is Disposition.INTERRUPTED and script is not None and script.outcome is not None:
-            disposition = Disposition.ANSWERED  # the PBX went down once the conversation was over
-        fields: dict[str, Any] = {
-            "state": CallState.HUNGUP.value if progress.ended or error else progress.state.value,
-            "disposition": disposition.value,
-            "hangup_cause": progress.cause,
-            "hangup_cause_text": progress.cause_text or None,
-            "ended_at": _dt(ended_at),
-            "ring_seconds": _round(progress.ring_seconds),
-            "talk_seconds": _round(talk),
-            "completed_at": datetime.now(UTC),
-        }
-        if error:
-            fields["error"] = error
-        if session is not None:
-            fields.update(
-                end_reason=session.end_reason,
-                bot_audio_seconds=session.bot_audio_seconds,
-                callee_audio_seconds=session.callee_audio_seconds,
-                callee_audio_rms=session.callee_audio_rms,
-                transcript=[dataclasses.asdict(t) for t in session.turns],
-            )
-            if session.error and not error:
-                fields["error"] = session.error
-            if session.script is not None:
-                s = session.script
-                fields.update(
-                    outcome=s.outcome,
-                    node_path=s.node_path,
-                    intents=s.intents,
-                    opted_out=s.opted_out,
-                    callback=s.callback,
-                )
-        if script is not None and script.opted_out:
+        disposition, fields = closing_fields(
+            progress,
+            session,
+            error=error,
+            machine=live.machine is not None,
+            recording=live.recording,
+            now=datetime.now(UTC),
+        )
+        if session is not None and session.script is not None and session.script.opted_out:
             # already done when the callee said it; again in case that write failed
             failed = await self._block_opted_out(live.call_id)
             if failed is not None:
                 fields["error"] = f"opt-out not on the do-not-call list: {failed}"
-        if script is not None and script.grade is not None:
-            fields["grade"] = script.grade  # the script's own rules, or the default scale
-        elif disposition is not Disposition.ANSWERED:
-            fields["grade"] = grade(connected=False, outcome=None, intents=())  # not connected: E
-        if progress.cut_by:  # the PBX went down: its doing, never the callee's
-            fields["end_reason"] = progress.cut_by
-            if disposition is Disposition.INTERRUPTED:
-                fields.update(cut_short(progress.cut_by, script.intents if script else ()))
-        if live.recording:
-            fields["recording"] = live.recording
         record = await self._update(live, **fields)
         self._event(live.call_id, "completed", {"disposition": disposition.value})
         self._live.pop(live.call_id, None)
@@ -381,7 +331,7 @@ class CallService:
             fields.update(answered_at=before.answered_at, originated_at=before.originated_at)
             fields["ring_seconds"] = before.ring_seconds
             if record.ended_at is not None:
-                fields["talk_seconds"] = _round((record.ended_at - before.answered_at).total_seconds())
+                fields["talk_seconds"] = rounded((record.ended_at - before.answered_at).total_seconds())
         kinds = {e.kind for e in await self._store.events(call_id)}
         if "transfer" in kinds:  # the bot had handed the callee to an agent
             fields.update(
@@ -508,10 +458,6 @@ async def _quietly(coro: Any) -> None:
         await coro
     except AgiError:
         pass
-
-
-def _round(value: float | None) -> float | None:
-    return round(value, 3) if value is not None else None
 
 
 def _event_data(event: CallEvent) -> dict[str, Any]:
