@@ -38,18 +38,32 @@ async def test_unknown_voice_is_an_error_not_silence(synth):
 
 async def test_cache_renders_once_and_survives_restart(synth, tmp_path):
     cache = PromptCache(synth, tmp_path / "prompts")
-    prompt = Prompt("greeting", "Good morning, {name}. This is Acme calling.", voice="en-us", rate=170)
-    a1 = await cache.audio(prompt, {"name": "Alice"})
-    a2 = await cache.audio(prompt, {"name": "Alice"})
-    b = await cache.audio(prompt, {"name": "Bob"})
-    assert a1 == a2 and a1 != b
-    assert cache.renders == 2
-    assert len(list((tmp_path / "prompts").glob("*.wav"))) == 2
+    prompt = Prompt("greeting", "Good morning. This is Acme calling.", voice="en-us", rate=170)
+    a1 = await cache.audio(prompt)
+    a2 = await cache.audio(prompt)
+    assert a1 == a2 and cache.renders == 1
+    assert len(list((tmp_path / "prompts").glob("*.wav"))) == 1
     fresh = PromptCache(synth, tmp_path / "prompts")
-    assert await fresh.audio(prompt, {"name": "Alice"}) == a1
+    assert await fresh.audio(prompt) == a1
     assert fresh.renders == 0  # read from disk, no synthesis
     faster = Prompt("greeting", prompt.text, voice="en-us", rate=260)
-    assert audio.duration(await fresh.audio(faster, {"name": "Alice"})) < audio.duration(a1)
+    assert audio.duration(await fresh.audio(faster)) < audio.duration(a1)
+
+
+async def test_a_personal_prompt_is_never_written_and_few_are_kept(synth, tmp_path):
+    """Before: a prompt filled with a lead's name was cached on disk forever, and in memory
+    without bound."""
+    cache = PromptCache(synth, tmp_path / "prompts", personal_limit=3)
+    prompt = Prompt("greeting", "Good morning, {name}. This is Acme calling.", voice="en-us", rate=170)
+    alice = await cache.audio(prompt, {"name": "Alice"})
+    assert await cache.audio(prompt, {"name": "Alice"}) == alice and cache.renders == 1
+    assert await cache.audio(prompt, {"name": "Bob"}) != alice
+    for name in ("Carol", "Dave", "Erin", "Frank"):
+        await cache.audio(prompt, {"name": name})
+    assert cache.personal == 3  # the most recent only
+    assert not (tmp_path / "prompts").exists() or not list((tmp_path / "prompts").iterdir())
+    again = await cache.audio(prompt, {"name": "Alice"})  # forgotten: rendered again
+    assert cache.renders == 7 and audio.duration(again) == pytest.approx(audio.duration(alice), abs=0.05)
 
 
 async def test_missing_variable_names_prompt_and_variable(synth, tmp_path):

@@ -6,6 +6,10 @@ synthesized voice, as call centers use real-person recordings. Rendered audio
 is cached under the data directory by (text, voice, rate), so a call never
 waits for synthesis of a prompt it has heard before, and a script's fixed
 prompts are rendered when it loads.
+
+A prompt filled with a lead's fields ("Hello {name}") is personal data: it is
+rendered for the call, kept in a small in-memory cache (the most recent
+``personal_limit``), and never written to disk.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import string
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +41,26 @@ class Prompt:
         return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
 
 
+#: Personal prompts (filled with a lead's fields) kept in memory, the most recent first.
+PERSONAL_LIMIT = 256
+
+
 class PromptCache:
-    def __init__(self, synthesizer: Synthesizer, cache_dir: Path) -> None:
+    def __init__(
+        self, synthesizer: Synthesizer, cache_dir: Path, *, personal_limit: int = PERSONAL_LIMIT
+    ) -> None:
         self._synth = synthesizer
         self._dir = cache_dir
-        self._memory: dict[str, bytes] = {}
+        self._memory: dict[str, bytes] = {}  # the script's own prompts and recordings
+        self._personal: OrderedDict[str, bytes] = OrderedDict()
+        self._personal_limit = personal_limit
         self._locks: dict[str, asyncio.Lock] = {}
         self.renders = 0  # syntheses actually run (cache misses)
+
+    @property
+    def personal(self) -> int:
+        """Personal prompts held in memory now."""
+        return len(self._personal)
 
     @staticmethod
     def key(text: str, voice: str, rate: int) -> str:
@@ -54,6 +72,8 @@ class PromptCache:
             return await self._recording(prompt.recording)
         text = fill(prompt, variables or {})
         key = self.key(text, prompt.voice, prompt.rate)
+        if prompt.variables:
+            return await self._personal_audio(key, text, prompt)
         if key in self._memory:
             return self._memory[key]
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -68,6 +88,17 @@ class PromptCache:
                     await asyncio.to_thread(write_call_audio, path, pcm)
                 self._memory[key] = pcm
         return self._memory[key]
+
+    async def _personal_audio(self, key: str, text: str, prompt: Prompt) -> bytes:
+        if key in self._personal:
+            self._personal.move_to_end(key)
+            return self._personal[key]
+        pcm = await self._synth.render(text, prompt.voice, prompt.rate)
+        self.renders += 1
+        self._personal[key] = pcm
+        while len(self._personal) > self._personal_limit:
+            self._personal.popitem(last=False)
+        return pcm
 
     async def _recording(self, path: Path) -> bytes:
         key = f"file:{path}"
