@@ -9,7 +9,6 @@ counting from the word, not from the detector's hangover.
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -44,7 +43,8 @@ class VoiceActivity:
 
 
 class SileroModel:
-    """The Silero VAD v6 network, loaded once and shared by every call (one thread each)."""
+    """The Silero VAD v6 network, loaded once and shared by every call (ONNX Runtime's ``run``
+    is thread-safe; each call keeps its own state)."""
 
     WINDOW, CONTEXT = 512, 64  # samples at 16 kHz: 32 ms windows, each with the 4 ms before it
 
@@ -63,7 +63,6 @@ class SileroModel:
         self._session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
-        self._lock = threading.Lock()
 
     @staticmethod
     def bundled() -> Path | None:
@@ -81,8 +80,7 @@ class SileroModel:
         self, window: npt.NDArray[np.float32], state: tuple[npt.NDArray[np.float32], ...]
     ) -> tuple[float, tuple[npt.NDArray[np.float32], ...]]:
         h, c = state
-        with self._lock:
-            prob, h, c = self._session.run(None, {"input": window[None, :], "h": h, "c": c})
+        prob, h, c = self._session.run(None, {"input": window[None, :], "h": h, "c": c})
         return float(prob[0]), (h, c)
 
 

@@ -131,8 +131,7 @@ class AgiServer:
     async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if not self.peers.allows(writer.get_extra_info("peername")):
-            writer.transport.abort()
+        if not self.peers.admit(writer):
             return
         if len(self._tasks) >= self.max_connections:
             self.refused_full += 1

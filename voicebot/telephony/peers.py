@@ -9,6 +9,7 @@ before reading a byte, and close the others.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
@@ -51,6 +52,13 @@ class PeerFilter:
                 hint="set [pbx] addresses to the PBX's IP addresses",
             ) from e
         return cls((parse(str(info[4][0])) for info in infos), server=server)
+
+    def admit(self, writer: asyncio.StreamWriter) -> bool:
+        """Whether a new connection may go on; one that may not is aborted here."""
+        if self.allows(writer.get_extra_info("peername")):
+            return True
+        writer.transport.abort()
+        return False
 
     def allows(self, peername: Any) -> bool:
         """Whether a connection from ``peername`` (as asyncio gives it) may go on."""

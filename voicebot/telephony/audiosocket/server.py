@@ -262,8 +262,7 @@ class AudioSocketServer:
         task = asyncio.current_task()
         assert task is not None
         peer = writer.get_extra_info("peername")
-        if not self.peers.allows(peer):
-            writer.transport.abort()
+        if not self.peers.admit(writer):
             return
         self._handlers.add(task)
         decoder = FrameDecoder(self._max_payload)
