@@ -59,6 +59,14 @@ class ServerSettings(_Section):
         return f"{host}:{bound_port or self.port}"
 
 
+class AgiSettings(ServerSettings):
+    port: int = Field(4573, ge=0, le=65535)
+
+
+class AudioSocketSettings(ServerSettings):
+    port: int = Field(9092, ge=0, le=65535)
+
+
 class DialSettings(_Section):
     context: str = "voicebot-outbound"
     exten: str = "s"
@@ -171,8 +179,8 @@ class Settings(BaseSettings):
     pbx_root: Path = Path("/")
     log_level: str = "INFO"
     ami: AmiSettings = AmiSettings()
-    agi: ServerSettings = ServerSettings(port=4573)
-    audiosocket: ServerSettings = ServerSettings(port=9092)
+    agi: AgiSettings = AgiSettings()  # a section that gives only host keeps the default port
+    audiosocket: AudioSocketSettings = AudioSocketSettings()
     dial: DialSettings = DialSettings()
     call: CallSettings = CallSettings()
     speech: SpeechSettings = SpeechSettings()
@@ -234,7 +242,13 @@ def _check_toml(path: Path) -> None:
         tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: no such settings file", hint="check --config or VOICEBOT_CONFIG") from e
-    except tomllib.TOMLDecodeError as e:
+    except OSError as e:
+        raise ConfigError(
+            f"{path}: cannot read: {e.strerror}", hint="check --config or VOICEBOT_CONFIG"
+        ) from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})", hint="save the file as UTF-8") from e
+    except (tomllib.TOMLDecodeError, RecursionError) as e:
         raise ConfigError(f"{path}: not valid TOML: {e}", hint="fix the line named above") from e
 
 

@@ -49,6 +49,8 @@ _UNITS = {
     "day": 86400,
     "天": 86400,
 }
+#: The furthest ahead a callee's "in N days" is taken as a callback time.
+MAX_AHEAD = timedelta(days=90)
 _EN_HOUR = re.compile(r"\b(?:at|after|around|about|by)?\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|o'?clock)?\b")
 _ZH_HOUR = re.compile(r"([\d一二两三四五六七八九十]{1,3})点(半|(\d{1,2})分?)?")
 
@@ -60,7 +62,8 @@ def parse_callback(text: str | None, now: datetime) -> datetime | None:
     t = text.strip().lower()
     relative = _RELATIVE.search(t)
     if relative:
-        return now + _span(relative)
+        span = _span(relative)
+        return now + span if span <= MAX_AHEAD else None  # "in 99999999999 days" is no callback time
     day = _day(t, now)
     at = _time_of_day(t)
     if day is None and at is None:
@@ -76,10 +79,12 @@ def _span(match: re.Match[str]) -> timedelta:
     if match.group(2):  # English
         count = match.group(1) or "1"
         n = _EN_NUMBERS.get(count) or float(count)
-        return timedelta(seconds=n * _UNITS[match.group(2)])
-    count = match.group(3)
-    n = 0.5 if count == "半" else _zh_number(count)
-    return timedelta(seconds=n * _UNITS[match.group(4)])
+        seconds = n * _UNITS[match.group(2)]
+    else:
+        count = match.group(3)
+        n = 0.5 if count == "半" else _zh_number(count)
+        seconds = n * _UNITS[match.group(4)]
+    return timedelta(seconds=min(seconds, MAX_AHEAD.total_seconds() + 1))
 
 
 def _day(t: str, now: datetime) -> datetime | None:

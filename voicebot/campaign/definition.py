@@ -36,21 +36,27 @@ from voicebot.dialog.yamlfile import load_model
 from voicebot.errors import ScriptError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+#: The longest duration a campaign file may give (a retry delay, an interval, a retention).
+MAX_DURATION = timedelta(days=3660)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``90s``, ``10m``, ``1h30m``, ``7d`` (or a number of seconds)."""
+    """``90s``, ``10m``, ``1h30m``, ``7d`` (or a number of seconds), from 0 to ``MAX_DURATION``."""
     if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    text = str(value).strip().lower().replace(" ", "")
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"{value!r} is not a duration: write it like 90s, 10m, 1h30m or 7d")
-    return sum((timedelta(**{_UNITS[u]: float(n)}) for n, u in parts), timedelta())
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"{value!r} is not a duration: write it like 90s, 10m, 1h30m or 7d")
+        seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
+    if not 0 <= seconds <= MAX_DURATION.total_seconds():  # NaN fails too
+        raise ValueError(f"{value!r} is not a duration from 0 to {MAX_DURATION.days} days")
+    return timedelta(seconds=seconds)
 
 
 def _day(value: Any) -> int:

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -49,6 +50,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "consent_at": ("consent at", "consent_at", "consent time", "consent date", "授权时间", "同意时间"),
     "consent_evidence": ("consent evidence", "consent_evidence", "evidence", "授权凭证", "凭证"),
 }
+#: Columns read from a spreadsheet (lead files have a handful; the rest are ignored).
+MAX_COLUMNS = 256
+#: Rows read from one lead file (Excel's own limit is 1,048,576).
+MAX_ROWS = 1_048_576
+#: What openpyxl and the XML and zip layers under it raise for a damaged workbook.
+_UNREADABLE = (OSError, EOFError, SyntaxError, KeyError, ValueError, TypeError, IndexError, AttributeError)
 _NO = {"", "no", "n", "false", "0", "none", "否", "无", "不同意", "未授权"}
 _PUNCTUATION = re.compile(r"[\s\-().\u3000（）]")
 
@@ -112,7 +119,10 @@ def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
         except (UnicodeDecodeError, LookupError) as e:
             raise LeadFileError(f"{path}: not readable as {encoding}: {e}", hint="check --encoding") from e
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")  # Excel's "Unicode text"
+        try:
+            return raw.decode("utf-16")  # Excel's "Unicode text"
+        except UnicodeDecodeError as e:
+            raise LeadFileError(f"{path}: broken UTF-16 text (byte {e.start})", hint="save it again") from e
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -127,23 +137,33 @@ def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
+    """The rows actually present: the size the sheet declares (``A1:XFD1048576`` costs ~15 CPU
+    minutes when trusted) is ignored, and rows and columns are bounded."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, KeyError, ValueError, zipfile.BadZipFile) as e:
+    except (*_UNREADABLE, zlib.error, InvalidFileException, zipfile.BadZipFile) as e:
         raise LeadFileError(f"{path}: not a readable XLSX workbook: {e}") from e
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise LeadFileError(f"{path}: no sheet {sheet!r}", hint=f"sheets: {', '.join(book.sheetnames)}")
         ws = book[sheet] if sheet else book.worksheets[0]
+        ws.reset_dimensions()  # read the rows there are, not the size the file declares
         rows = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_cell(v) for v in values]
-            if any(cells):
-                rows.append((number, cells))
+        for number, values in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+            if number > MAX_ROWS:
+                raise LeadFileError(f"{path}: more than {MAX_ROWS:,} rows", hint="split the file")
+            if any(values):  # in C: the million empty rows before a far row="1048576" cost ~1 s
+                cells = [_cell(v) for v in values]
+                while cells and not cells[-1]:
+                    cells.pop()  # the padding up to MAX_COLUMNS
+                if cells:
+                    rows.append((number, cells))
         return rows
+    except (*_UNREADABLE, zlib.error, zipfile.BadZipFile) as e:
+        raise LeadFileError(f"{path}: the sheet cannot be read: {e}") from e
     finally:
         book.close()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from voicebot.dialog.yamlfile import ScriptLoader
+from voicebot.dialog.yamlfile import parse, read_text
 from voicebot.errors import ScriptError
 
 SUPPORTED_VERSIONS = ("2.0", "3.0", "3.1")
@@ -104,22 +104,13 @@ def nlu_files(directory: Path) -> list[Path]:
 def load_nlu(paths: Iterable[Path]) -> NluData:
     data = NluData()
     for path in paths:
-        data.merge(parse_nlu(path.read_text(encoding="utf-8"), str(path)))
+        data.merge(parse_nlu(read_text(path), str(path)))
     return data
 
 
 def parse_nlu(text: str, file: str) -> NluData:
     """Parse one file; a structural error raises :class:`ScriptError` with its line."""
-    try:
-        root = yaml.compose(text, Loader=ScriptLoader)
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise ScriptError(
-            f"not valid YAML: {e.problem}",
-            file=file,
-            line=line,
-            hint="check the indentation and the '- ' before each entry",
-        ) from e
+    root, _ = parse(text, file, build=False)
     data = NluData(files=[file])
     if root is None:
         return data
@@ -158,6 +149,9 @@ def _entry(node: yaml.Node, file: str, data: NluData) -> None:
         raise ScriptError(
             "each nlu entry must be a mapping like '- intent: greet'", file=file, line=_line(node)
         )
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise ScriptError("a key must be a plain word like 'intent'", file=file, line=_line(key))
     fields = {k.value: (k, v) for k, v in node.value}
     kinds = [k for k in ("intent", "synonym", "regex", "lookup") if k in fields]
     if len(kinds) != 1:
@@ -165,6 +159,8 @@ def _entry(node: yaml.Node, file: str, data: NluData) -> None:
             "an nlu entry needs exactly one of intent, synonym, regex, lookup", file=file, line=_line(node)
         )
     kind = kinds[0]
+    if not isinstance(fields[kind][1], yaml.ScalarNode):
+        raise ScriptError(f"the {kind} name must be a plain word", file=file, line=_line(fields[kind][1]))
     name = str(fields[kind][1].value).strip()
     if not name:
         raise ScriptError(f"empty {kind} name", file=file, line=_line(fields[kind][0]))
@@ -191,7 +187,7 @@ def _entry(node: yaml.Node, file: str, data: NluData) -> None:
         for raw, line in lines:
             try:
                 re.compile(raw)
-            except re.error as e:
+            except (re.error, OverflowError, RecursionError) as e:  # a{4294967296}: OverflowError
                 raise ScriptError(f"regex {name!r}: {e}", file=file, line=line) from e
             data.regexes.setdefault(name, []).append((raw, Location(file, line)))
     else:
@@ -245,8 +241,10 @@ def _annotations(m: re.Match[str], where: Location) -> list[tuple[str, str | Non
         parsed = json.loads(raw)
     except json.JSONDecodeError as e:
         raise ScriptError(
-            f"entity annotation {raw!r} is not valid JSON: {e.msg}", file=where.file, line=where.line
+            f"entity annotation {raw[:60]!r} is not valid JSON: {e.msg}", file=where.file, line=where.line
         ) from e
+    except RecursionError as e:
+        raise ScriptError("entity annotation nested too deep", file=where.file, line=where.line) from e
     items = parsed if isinstance(parsed, list) else [parsed]
     out = []
     for item in items:

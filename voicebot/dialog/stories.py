@@ -19,14 +19,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from voicebot.calls.scripted import LoadedScript
 from voicebot.dialog.grading import grade
 from voicebot.dialog.script import Action, SayAction, Script, Silence, Started, State
-from voicebot.dialog.yamlfile import ScriptLoader
-from voicebot.errors import ScriptError
+from voicebot.dialog.yamlfile import load_model
+
+_HINT = "a test is 'name:', 'steps:' (each 'bot: PROMPT' or 'user: TEXT'), and optional 'end:' and 'grade:'"
+
+
+def _text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) else value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Model):
+    bot: Text | None = None
+    user: Text | None = None  # "" or "silence": the callee says nothing
+    intent: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _silence(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "user" in data and data["user"] is None:
+            return {**data, "user": ""}  # 'user:' with nothing after it: silence
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> Step:
+        if (self.bot is None) == (self.user is None):
+            raise ValueError("a step is 'bot: PROMPT' or 'user: TEXT'")
+        if self.intent is not None and self.user is None:
+            raise ValueError("'intent' goes with a 'user' step")
+        return self
+
+
+class Story(_Model):
+    name: Text | None = None
+    steps: tuple[Step, ...] = ()
+    end: str | None = None
+    grade: str | None = None
+
+
+class TestsFile(_Model):
+    tests: tuple[Story, ...]
 
 
 @dataclass
@@ -42,71 +87,47 @@ class StoryResult:
 
 
 def run_stories(loaded: LoadedScript, path: Path) -> list[StoryResult]:
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=ScriptLoader)
-    except yaml.MarkedYAMLError as e:
-        raise ScriptError(
-            f"not valid YAML: {e.problem}",
-            file=str(path),
-            line=e.problem_mark.line + 1 if e.problem_mark else None,
-        ) from e
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=ScriptLoader) or {}
-    tests = data.get("tests") if isinstance(data, dict) else None
-    if not isinstance(tests, list):
-        raise ScriptError("expected 'tests:' with a list of conversations", file=str(path), line=1)
-    nodes = _sequence_nodes(root)
-    return [_run(loaded, story, nodes[i] if i < len(nodes) else 0) for i, story in enumerate(tests)]
+    tests, lines = load_model(path, TestsFile, hint=_HINT)
+    return [_run(loaded, story, lines.get(("tests", str(i)), 0)) for i, story in enumerate(tests.tests)]
 
 
-def _sequence_nodes(root: yaml.Node | None) -> list[int]:
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "tests" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return []
-
-
-def _run(loaded: LoadedScript, story: dict, line: int) -> StoryResult:  # type: ignore[type-arg]
-    result = StoryResult(str(story.get("name", f"test at line {line}")), line)
+def _run(loaded: LoadedScript, story: Story, line: int) -> StoryResult:
+    result = StoryResult(story.name or f"test at line {line}", line)
     script = Script(loaded.flow)
     state, actions = script.step(State(), Started())
     said = _said(actions)
-    for number, step in enumerate(story.get("steps") or [], start=1):
-        if "bot" in step:
-            expected = str(step["bot"])
+    for number, step in enumerate(story.steps, start=1):
+        if step.bot is not None:
             if not said:
                 result.failures.append(
-                    f"step {number}: expected the bot to say {expected!r}, it said nothing"
+                    f"step {number}: expected the bot to say {step.bot!r}, it said nothing"
                 )
-            elif said[0] != expected:
+            elif said[0] != step.bot:
                 result.failures.append(
-                    f"step {number}: expected the bot to say {expected!r}, it said {said[0]!r}"
+                    f"step {number}: expected the bot to say {step.bot!r}, it said {said[0]!r}"
                 )
             said = said[1:]
-        elif "user" in step:
+        elif step.user is not None:
             if state.ended:
                 result.failures.append(f"step {number}: the call already ended ({state.disposition})")
                 break
-            text = str(step["user"] or "")
-            if text.strip().lower() in ("", "silence"):
+            if step.user.strip().lower() in ("", "silence"):
                 state, actions = script.step(state, Silence())
             else:
-                p, understood = loaded.understand(text)
-                if "intent" in step and p.intent != step["intent"]:
+                p, understood = loaded.understand(step.user)
+                if step.intent is not None and p.intent != step.intent:
                     result.failures.append(
-                        f"step {number}: {text!r} understood as {p.intent!r} "
-                        f"({p.confidence:.2f}), expected {step['intent']!r}"
+                        f"step {number}: {step.user!r} understood as {p.intent!r} "
+                        f"({p.confidence:.2f}), expected {step.intent!r}"
                     )
                 state, actions = script.step(state, understood)
             said = _said(actions)
-        else:
-            result.failures.append(f"step {number}: a step is 'bot: PROMPT' or 'user: TEXT'")
-    if "end" in story and state.disposition != story["end"]:
-        result.failures.append(f"ended {state.disposition or 'not at all'}, expected {story['end']!r}")
-    if "grade" in story:
+    if story.end is not None and state.disposition != story.end:
+        result.failures.append(f"ended {state.disposition or 'not at all'}, expected {story.end!r}")
+    if story.grade is not None:
         got = grade(connected=True, outcome=state.disposition, intents=state.intents)
-        if got != story["grade"]:
-            result.failures.append(f"grade {got}, expected {story['grade']}")
+        if got != story.grade:
+            result.failures.append(f"grade {got}, expected {story.grade}")
     result.path = state.path
     return result
 
