@@ -25,8 +25,13 @@ REQUIRED_MODULES = (
     "app_mixmonitor.so",
     "app_queue.so",
     "func_uuid.so",
+    "func_module.so",  # IFMODULE and DIALPLAN_EXISTS let doctor check the PBX with the serve user's
+    "func_dialplan.so",  # least privileges (no 'system', no 'command')
 )
-REQUIRED_CONTEXTS = ("voicebot-outbound", "voicebot-transfer")
+REQUIRED_CONTEXTS = ("voicebot-outbound", "voicebot-transfer", "voicebot-doctor")
+#: Write classes the serve user must not have: 'system' runs shell commands through Originate,
+#: 'command' runs any CLI command.
+TOO_MUCH = (("command", {"Action": "Command", "Command": "core show version"}),)
 #: Needed only by campaigns with answering machine detection.
 AMD_MODULES = ("app_amd.so", "app_waitforsilence.so")
 
@@ -61,6 +66,7 @@ async def run_checks(settings: Settings) -> list[Check]:
         checks.append(
             Check("AMI login", True, f"{settings.ami.username}@{settings.ami.host}:{settings.ami.port}")
         )
+        checks.append(await _privileges(ami, settings.ami.username))
         checks.append(await _modules(ami))
         if uses_amd:
             checks.append(await _modules(ami, AMD_MODULES, "AMD modules"))
@@ -161,31 +167,39 @@ def _campaigns(settings: Settings) -> tuple[Check | None, bool]:
     return Check("campaigns", True, f"{len(infos)} campaign(s): scripts load, trunks known"), uses_amd
 
 
+async def _privileges(ami: AmiClient, username: str) -> Check:
+    """The serve user may originate and follow calls, and nothing that reaches a shell."""
+    extra = [name for name, probe in TOO_MUCH if await ami.may(probe)]
+    if extra:
+        return Check(
+            "AMI privileges",
+            False,
+            f"{username} may use {', '.join(extra)}: a campaign author could reach a shell on the PBX",
+            "write = call,originate,reporting (dialplans/asterisk/manager_voicebot.conf.template), "
+            "then 'manager reload'",
+        )
+    return Check("AMI privileges", True, f"{username}: no command or system rights")
+
+
 async def _modules(
     ami: AmiClient, modules: tuple[str, ...] = REQUIRED_MODULES, name: str = "Asterisk modules"
 ) -> Check:
-    missing = []
-    for module in modules:
-        output = await ami.command(f"module show like {module}")
-        if f"{module}" not in output or " 0 modules loaded" in output:
-            missing.append(module)
+    if await ami.function("IFMODULE(func_module.so)") != "1":
+        return Check(name, False, "func_module.so is not loaded: cannot check the others", _MODULES_FIX)
+    missing = [m for m in modules if await ami.function(f"IFMODULE({m})") != "1"]
     if missing:
-        return Check(
-            name,
-            False,
-            "not loaded: " + ", ".join(missing),
-            "add 'load => MODULE' lines to modules.conf and restart Asterisk "
-            "(res_speech.so must load before res_agi.so)",
-        )
+        return Check(name, False, "not loaded: " + ", ".join(missing), _MODULES_FIX)
     return Check(name, True, f"{len(modules)} required modules loaded")
 
 
+_MODULES_FIX = (
+    "add 'load => MODULE' lines to modules.conf and restart Asterisk "
+    "(res_speech.so must load before res_agi.so)"
+)
+
+
 async def _contexts(ami: AmiClient, contexts: tuple[str, ...]) -> Check:
-    missing = []
-    for context in contexts:
-        output = await ami.command(f"dialplan show {context}")
-        if "There is no existence" in output or f"'{context}'" not in output:
-            missing.append(context)
+    missing = [c for c in contexts if await ami.function(f"DIALPLAN_EXISTS({c})") != "1"]
     if missing:
         return Check(
             "dialplan contexts",
@@ -265,8 +279,10 @@ async def _reachability(ami: AmiClient, settings: Settings) -> list[Check]:
                 {
                     "Action": "Originate",
                     "Channel": f"AudioSocket/{as_address}/{probe}",
-                    "Application": "AGI",
-                    "Data": f"agi://{agi_address}/doctor",
+                    "Context": "voicebot-doctor",  # its AGI: Originate to AGI itself needs 'system'
+                    "Exten": "s",
+                    "Priority": "1",
+                    "Variable": f"VOICEBOT_AGI={agi_address}",
                     "Timeout": "5000",
                     "Async": "true",
                 },

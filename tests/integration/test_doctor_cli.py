@@ -35,12 +35,42 @@ async def test_doctor_all_green_on_the_lab(settings_for):
         "database",
         "speech model",
         "AMI login",
+        "AMI privileges",
         "Asterisk modules",
         "dialplan contexts",
         "FastAGI port",
         "AudioSocket port",
     }
     # port 0 in settings: the doctor proves Asterisk reaches whatever it bound
+
+
+async def test_the_shipped_ami_user_cannot_reach_a_shell(lab):
+    """Issue 10, section 3: the template granted 'system' and 'command'; a campaign author with
+    the AMI user could run programs on the PBX. Now both are refused by Asterisk itself."""
+    from voicebot.errors import AmiActionError
+    from voicebot.telephony.ami import AmiClient
+
+    ami = AmiClient("127.0.0.1", 5038, "voicebot", lab.secret)
+    await ami.connect()
+    try:
+        with pytest.raises(AmiActionError, match="Originate Access Forbidden"):
+            await ami.action(
+                {
+                    "Action": "Originate",
+                    "Channel": "Local/s@voicebot-lab/n",
+                    "Application": "System",
+                    "Data": "touch /tmp/voicebot-pwned",
+                    "Async": "true",
+                }
+            )
+        assert not await ami.may({"Action": "Command", "Command": "core show version"})
+        with pytest.raises(AmiActionError, match="Forbidden"):
+            await ami.function("SHELL(id)")
+        assert await ami.function("IFMODULE(app_queue.so)") == "1"  # what doctor uses instead
+        assert await ami.function("DIALPLAN_EXISTS(voicebot-doctor)") == "1"
+        assert await ami.function("DIALPLAN_EXISTS(no-such-context)") == "0"
+    finally:
+        await ami.close()
 
 
 async def test_doctor_names_each_problem_and_its_fix(settings_for, tmp_path):
@@ -136,7 +166,7 @@ def test_cli_doctor_exit_status(run_cli):
     assert out.returncode == 0 and "schema 0005" in out.stdout
     out = run_cli("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.count("ok  ") == 8
+    assert out.stdout.count("ok  ") == 9
     out = run_cli("doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
     assert out.returncode == 1 and "FAIL  AMI login" in out.stdout
 

@@ -181,13 +181,18 @@ class AmiClient:
         future.add_done_callback(self._pending.discard)
         return future
 
-    async def command(self, command: str) -> str:
-        """Run an Asterisk CLI command; its output as text (a failing command's too)."""
-        result = await self.action({"Action": "Command", "Command": command}, check=False)
-        output = result.get("Output") or result.content or ""
-        if isinstance(output, list):
-            return "\n".join(output)
-        return str(output)
+    async def function(self, expression: str) -> str:
+        """The value of a dialplan function such as ``IFMODULE(app_queue.so)``, read with
+        ``Getvar`` and no channel: needs only the ``call`` write class, not ``system`` or
+        ``command``. Empty when the function is not loaded."""
+        result = await self.action({"Action": "Getvar", "Variable": expression})
+        return str(result.get("Value") or "")
+
+    async def may(self, action: dict[str, Any]) -> bool:
+        """Whether this user is permitted ``action`` (sent as is: give a harmless one)."""
+        result = await self.action(action, check=False)
+        first = result[0] if isinstance(result, list) else result
+        return not (first.response == "Error" and "denied" in str(first.message or "").lower())
 
     # -- connection internals ---------------------------------------------------------
     async def _open(self, timeout: float) -> None:
