@@ -239,9 +239,8 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 
 def _check_toml(path: Path) -> None:
     try:
-        tomllib.loads(
-            path.read_bytes().decode("utf-8")
-        )  # as the settings source reads it: bytes, no newline translation
+        # as the settings source reads it: bytes, no newline translation
+        tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: no such settings file", hint="check --config or VOICEBOT_CONFIG") from e
     except OSError as e:
