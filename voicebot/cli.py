@@ -56,6 +56,7 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str | None) ->
 @click.pass_obj
 def serve(settings: Settings, no_dialer: bool) -> None:
     """Run AMI + FastAGI + AudioSocket, and the dialer for running campaigns, until interrupted."""
+    from voicebot import privacy
     from voicebot.app import App
 
     async def run() -> None:
@@ -72,11 +73,13 @@ def serve(settings: Settings, no_dialer: bool) -> None:
             )
             dialer = None if no_dialer else app.dialer()
             dialing = asyncio.create_task(dialer.run(), name="dialer") if dialer else None
+            purging = asyncio.create_task(privacy.run_every(app.store, settings, stop), name="retention")
             await stop.wait()
             click.echo("stopping")
             if dialer is not None and dialing is not None:
                 dialer.stop()  # no new calls; the calls in progress finish
                 await dialing
+            await purging
 
     _run(run())
 
@@ -211,6 +214,29 @@ def doctor(settings: Settings) -> None:
 
     checks = _run(run_checks(settings))
     sys.exit(0 if print_checks(checks, click.echo) else 1)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="count what is due, remove nothing")
+@click.pass_obj
+def retention(settings: Settings, dry_run: bool) -> None:
+    """Remove personal data past its age ([retention]): recordings, transcripts, call records
+    (anonymized), untouched leads, phone numbers in old audit entries. Do-not-call lists stay;
+    the removal is audited. `voicebot serve` does this every hour by itself."""
+    from voicebot import privacy
+
+    with open_store(settings) as store:
+        try:
+            done = privacy.apply(store, settings, actor=operator(), dry_run=dry_run)
+        except VoicebotError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+    r = settings.retention
+    click.echo(
+        f"kept: recordings {r.recordings_days} d, transcripts {r.transcripts_days} d, "
+        f"calls {r.calls_days} d, leads {r.leads_days} d, audit {r.audit_days} d (0: forever)"
+    )
+    click.echo(("due: " if dry_run else "removed: ") + privacy.describe(done))
 
 
 @main.group()

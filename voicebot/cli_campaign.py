@@ -329,7 +329,9 @@ def dnc_check(settings: Settings, number: str) -> None:
 @click.option("--campaign", default=None)
 @click.option("--number", default=None)
 @click.option("--lead", "lead_id", type=int, default=None)
-@click.option("--action", default=None, help="dialed, skipped, result, dnc_add, dnc_remove, import, ...")
+@click.option(
+    "--action", default=None, help="dialed, skipped, result, dnc_add, dnc_remove, import, retention, ..."
+)
 @click.option("-n", "--limit", default=50, show_default=True)
 @click.pass_obj
 def audit(

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -168,6 +168,25 @@ class CdrSettings(_Section):
     table: str = "cdr"
 
 
+class RetentionSettings(_Section):
+    """How long personal data is kept, in days (0: keep forever). ``voicebot serve`` applies it
+    every ``every_minutes``; ``voicebot retention`` applies it now. Do-not-call lists are kept."""
+
+    recordings_days: int = Field(180, ge=0)
+    transcripts_days: int = Field(180, ge=0)  # transcripts and call timelines
+    calls_days: int = Field(365, ge=0)  # call records anonymized: number, channel, transcript
+    leads_days: int = Field(365, ge=0)  # leads not touched for this long are deleted
+    audit_days: int = Field(1095, ge=0)  # phone numbers in older audit entries are masked
+    every_minutes: int = Field(60, ge=1)
+
+    @model_validator(mode="after")
+    def _nested(self) -> RetentionSettings:
+        for shorter in ("recordings_days", "transcripts_days"):
+            if self.calls_days and not 0 < getattr(self, shorter) <= self.calls_days:
+                raise ValueError(f"{shorter} must be between 1 and calls_days ({self.calls_days})")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -187,6 +206,7 @@ class Settings(BaseSettings):
     dialer: DialerSettings = DialerSettings()
     pbx: PbxSettings = PbxSettings()
     cdr: CdrSettings = CdrSettings()
+    retention: RetentionSettings = RetentionSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

@@ -76,6 +76,8 @@ class Call(Base):
     intents: Mapped[list[str] | None] = mapped_column(JSON)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     callback: Mapped[str | None] = mapped_column(String(128))  # when the callee asked to be called back
+    #: When the retention policy removed its personal data (number, transcript, recording).
+    redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CallEventRow(Base):

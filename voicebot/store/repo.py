@@ -31,6 +31,7 @@ from voicebot.errors import StoreError, StoreUnavailable
 from voicebot.store.campaigns import CampaignRepo
 from voicebot.store.models import Call, CallEventRow
 from voicebot.store.models import aware as _aware
+from voicebot.store.retention import RetentionRepo
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -73,6 +74,7 @@ class CallRecord:
     intents: list[str] | None = None
     opted_out: bool = False
     callback: str | None = None
+    redacted_at: datetime | None = None
 
     @property
     def completed(self) -> bool:
@@ -148,6 +150,8 @@ class Store:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         #: Campaigns, leads, attempts, do-not-call lists, audit (sync; ``await store.run(...)``).
         self.campaigns = CampaignRepo(self._sessions, clock)
+        #: Personal data past its age (sync; ``await store.run(...)``).
+        self.retention = RetentionRepo(self._sessions, clock)
 
     # -- schema -----------------------------------------------------------------------
     def _alembic(self) -> Config:
