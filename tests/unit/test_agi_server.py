@@ -58,7 +58,7 @@ async def test_connections_beyond_the_cap_are_closed_at_once():
             data = await asyncio.wait_for(reader.read(), 2)
         except ConnectionResetError:  # aborted: as good as closed
             data = b""
-        assert data == b"" and server.refused_full == 1
+        assert data == b"" and server.cap.refused == 1
         writer.close()
     finally:
         release.set()

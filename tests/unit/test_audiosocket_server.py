@@ -186,3 +186,35 @@ async def test_a_flood_is_cut_to_real_time_not_buffered(server):
     assert heard <= INBOUND_AUDIO_BURST + 16_000 * elapsed + len(big)  # real time plus the slack
     assert digits <= INBOUND_DTMF_BURST + 10 * elapsed + 1
     assert stream.dropped_in >= 2_500 + 1_000 - heard // len(big) - digits
+
+
+async def test_connections_beyond_the_cap_are_closed_at_once():
+    """Issue 10, section 2: AudioSocket connections are capped like FastAGI's."""
+    release = asyncio.Event()
+
+    async def on_stream(stream):
+        await release.wait()
+
+    server = AudioSocketServer("127.0.0.1", 0, on_stream, max_connections=2)
+    await server.start()
+    clients = []
+    try:
+        for _ in range(2):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(encode(Frame(FrameType.UUID, uuid.uuid4().bytes)))
+            clients.append(writer)
+        await asyncio.sleep(0.2)
+        assert len(server.streams) == 2
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(encode(Frame(FrameType.UUID, uuid.uuid4().bytes)))
+        try:
+            data = await asyncio.wait_for(reader.read(), 2)
+        except ConnectionResetError:  # aborted: as good as closed
+            data = b""
+        assert data == b"" and server.cap.refused == 1 and len(server.streams) == 2
+        writer.close()
+    finally:
+        release.set()
+        for w in clients:
+            w.close()
+        await server.close()

@@ -17,7 +17,7 @@ from typing import Any
 from panoramisk.fast_agi import Application, Request
 
 from voicebot.errors import AgiError, ConfigError
-from voicebot.telephony.peers import PeerFilter
+from voicebot.telephony.peers import ConnectionCap, PeerFilter
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,7 @@ class AgiServer:
         self.host = host
         #: Who may connect: the PBX (by default, this machine only).
         self.peers = peers or PeerFilter.loopback(server="FastAGI")
-        self.max_connections = max_connections
-        self.refused_full = 0
+        self.cap = ConnectionCap(max_connections, server="FastAGI")
         self.port = port
         self._on_call = on_call
         self._on_machine = on_machine
@@ -133,11 +132,7 @@ class AgiServer:
         assert task is not None
         if not self.peers.admit(writer):
             return
-        if len(self._tasks) >= self.max_connections:
-            self.refused_full += 1
-            if self.refused_full == 1 or self.refused_full % 100 == 0:
-                log.error("FastAGI: %d connections open, the most allowed: refusing more", len(self._tasks))
-            writer.transport.abort()
+        if self.cap.full(len(self._tasks), writer):
             return
         self._tasks.add(task)
         try:

@@ -83,6 +83,26 @@ class PeerFilter:
         return False
 
 
+class ConnectionCap:
+    """At most ``limit`` connections open at once; beyond, new ones are aborted (each call
+    holds one, so the cap is far above a worker's channels but below its file limit)."""
+
+    def __init__(self, limit: int, *, server: str = "server") -> None:
+        self.limit = limit
+        self._server = server
+        self.refused = 0
+
+    def full(self, open_now: int, writer: asyncio.StreamWriter) -> bool:
+        """Whether ``open_now`` connections are the most allowed; a refused one is aborted here."""
+        if open_now < self.limit:
+            return False
+        self.refused += 1
+        if self.refused == 1 or self.refused % 100 == 0:
+            log.error("%s: %d connections open, the most allowed: refusing more", self._server, open_now)
+        writer.transport.abort()
+        return True
+
+
 def parse(text: str) -> Network:
     try:
         return ipaddress.ip_network(text.strip(), strict=False)

@@ -19,7 +19,7 @@ from voicebot.media.audio import SILENCE_FRAME
 from voicebot.media.pacing import FrameClock, Playout, TokenBucket
 from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult, until_hangup
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
-from voicebot.telephony.peers import PeerFilter
+from voicebot.telephony.peers import ConnectionCap, PeerFilter
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ INBOUND_DTMF_RATE, INBOUND_DTMF_BURST = 10, 20
 #: Bytes waiting in the socket's send buffer before the peer counts as stuck (2 s of audio).
 MAX_WRITE_BUFFER = 32_000
 FIRST_FRAME_TIMEOUT = 5.0
+#: AudioSocket connections open at once; beyond, new ones are closed (every call holds one).
+MAX_CONNECTIONS = 1000
 _SILENCE = encode(Frame.audio(SILENCE_FRAME))
 
 
@@ -203,10 +205,12 @@ class AudioSocketServer:
         *,
         max_payload: int = 4096,
         peers: PeerFilter | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.host = host
         #: Who may connect: the PBX (by default, this machine only).
         self.peers = peers or PeerFilter.loopback(server="AudioSocket")
+        self.cap = ConnectionCap(max_connections, server="AudioSocket")
         self.port = port
         self._on_stream = on_stream
         self._max_payload = max_payload
@@ -262,7 +266,7 @@ class AudioSocketServer:
         task = asyncio.current_task()
         assert task is not None
         peer = writer.get_extra_info("peername")
-        if not self.peers.admit(writer):
+        if not self.peers.admit(writer) or self.cap.full(len(self._handlers), writer):
             return
         self._handlers.add(task)
         decoder = FrameDecoder(self._max_payload)
