@@ -31,6 +31,19 @@ async def forged_agi(port: int, call_id: str, caller: str) -> bytes:
         writer.close()
 
 
+async def intrude(port: int, session: str) -> list[Frame]:
+    """Connect to AudioSocket as ``session``, send some audio, return what came back."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(encode(Frame(FrameType.UUID, uuid.UUID(session).bytes)))
+    writer.write(encode(Frame(FrameType.AUDIO, bytes(320))) * 10)
+    frames: list[Frame] = []
+    decoder = FrameDecoder()
+    while data := await asyncio.wait_for(reader.read(4096), 5):
+        frames += decoder.feed(data)
+    writer.close()
+    return frames
+
+
 async def test_a_forged_fastagi_call_is_hung_up_and_leaves_nothing(settings_for, tone_greeting):
     """Before: the invented call was adopted, recorded under the forged caller id, and handed the
     AudioSocket address, where one "take me off your list" put that number on the DNC list."""
@@ -56,19 +69,17 @@ async def test_a_second_media_session_on_a_live_call_is_refused(settings_for, to
             if app.audiosocket.streams:
                 break
         (real,) = app.audiosocket.streams
-        reader, writer = await asyncio.open_connection("127.0.0.1", app.audiosocket.port)
-        writer.write(encode(Frame(FrameType.UUID, uuid.UUID(real.call_id).bytes)))
-        writer.write(encode(Frame(FrameType.AUDIO, bytes(320))) * 10)
-        frames = []
-        decoder = FrameDecoder()
-        while data := await asyncio.wait_for(reader.read(4096), 5):
-            frames += decoder.feed(data)
-        writer.close()
+        (record,) = await app.store.recent_calls(1)
+        # the media session's id is not the call id (seen in AMI traffic and recording names)
+        assert real.call_id != record.id
+        frames = [await intrude(app.audiosocket.port, session) for session in (record.id, real.call_id)]
         outcome = await asyncio.wait_for(call, 30)
-    # the intruder got a hangup at once, and no audio of the call (at most the pacer's silence)
-    assert frames and frames[-1].type is FrameType.HANGUP
-    assert all(f.payload == bytes(len(f.payload)) for f in frames if f.type is FrameType.AUDIO)
-    assert len(frames) <= 3
+    # each intruder (the call's id, and the media id once in use) got a hangup at once, and no
+    # audio of the call (at most the pacer's silence)
+    for got in frames:
+        assert got and got[-1].type is FrameType.HANGUP
+        assert all(f.payload == bytes(len(f.payload)) for f in got if f.type is FrameType.AUDIO)
+        assert len(got) <= 3
     assert len(app.audiosocket.streams) == 0
     record = outcome.record
     assert record.completed and record.disposition == "answered" and record.end_reason == "bot-hangup"

@@ -52,6 +52,9 @@ class _Live:
     handle: CallHandle | None = None
     agi_seen: bool = False  # the PBX brought the answered call to the bot (FastAGI)
     media_started: bool = False
+    #: The AudioSocket session id the bot's AGI gave the PBX for this call: random, sent only
+    #: over the FastAGI connection, so knowing the call id is not enough to connect media.
+    media_id: str | None = None
     session_done: asyncio.Event = field(default_factory=asyncio.Event)
     session_result: SessionResult | None = None
     recording: str | None = None
@@ -106,6 +109,7 @@ class CallService:
         self._adopt_external = adopt_external
         self._outbox = outbox
         self._live: dict[str, _Live] = {}
+        self._by_media: dict[str, str] = {}  # AudioSocket session id -> call id, until media starts
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
         self._adopted: set[asyncio.Task[None]] = set()  # followers of calls we did not originate
 
@@ -240,6 +244,7 @@ class CallService:
         record = await self._update(live, **fields)
         self._event(live.call_id, "completed", {"disposition": disposition.value})
         self._live.pop(live.call_id, None)
+        self._by_media.pop(live.media_id or "", None)
         self._pbx.forget(live.call_id)
         return CallOutcome(live.call_id, disposition.value, record)
 
@@ -265,12 +270,14 @@ class CallService:
             await _quietly(call.command("HANGUP"))
             return
         live.agi_seen = True
+        live.media_id = str(uuid.uuid4())
+        self._by_media[live.media_id] = call.call_id
         live.recording = f"voicebot/{call.call_id}.wav"
         self._event(call.call_id, "agi", {"channel": call.channel})
         try:
             await call.command("ANSWER")
             result = await call.command(
-                f"EXEC AudioSocket {call.call_id},{self._audiosocket_address()}",
+                f"EXEC AudioSocket {live.media_id},{self._audiosocket_address()}",
                 timeout=self._max_call_seconds + 60,  # it returns when the call's media ends
             )
             log.debug("AudioSocket returned %s", result, extra={"call_id": call.call_id})
@@ -386,20 +393,20 @@ class CallService:
         await self._complete(live, progress)
 
     async def on_media(self, stream: MediaStream) -> None:
-        """AudioSocket: run the call's session on its media stream."""
-        live = self._live.get(stream.call_id)
-        if live is None or not live.agi_seen or live.media_started:
-            # media only for a call the PBX brought to the bot over FastAGI, and only once
-            why = "unknown call" if live is None else "media already up" if live.media_started else "no AGI"
-            log.warning("AudioSocket stream for call %s refused (%s)", stream.call_id, why)
+        """AudioSocket: run the call's session on its media stream. The stream's id is the media
+        id this call's AGI gave the PBX; it is good for one stream."""
+        call_id = self._by_media.pop(stream.call_id, None)
+        live = self._live.get(call_id) if call_id is not None else None
+        if live is None or live.media_started:
+            log.warning("AudioSocket stream %s refused (not a media id the bot gave out)", stream.call_id)
             await stream.hangup()
             return
         live.media_started = True
-        journal = self._journal(stream.call_id)
+        journal = self._journal(live.call_id)
         session = CallSession(
-            stream.call_id,
+            live.call_id,
             stream,
-            self._behaviour(stream.call_id),
+            self._behaviour(live.call_id),
             journal,
             self._ears(stream),
             max_seconds=self._max_call_seconds,
