@@ -52,6 +52,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 #: Columns read from a spreadsheet (lead files have a handful; the rest are ignored).
 MAX_COLUMNS = 256
+#: The largest CSV lead file read (about two million rows of a few columns).
+MAX_TEXT_BYTES = 256 * 2**20
 #: Rows read from one lead file (Excel's own limit is 1,048,576).
 MAX_ROWS = 1_048_576
 #: What openpyxl and the XML and zip layers under it raise for a damaged workbook.
@@ -93,6 +95,10 @@ def read_table(
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
     try:
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise LeadFileError(
+                f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MiB", hint="split it into several files"
+            )
         raw = path.read_bytes()
     except OSError as e:
         raise LeadFileError(f"{path}: cannot read: {e.strerror}") from e

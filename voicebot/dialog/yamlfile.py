@@ -13,6 +13,7 @@ out as :class:`ScriptError` with the file, the line and a fix.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,10 +75,11 @@ def read_text(path: Path, *, hint: str | None = None) -> str:
     """A file's UTF-8 text, at most ``MAX_BYTES``; an unreadable file is a located error."""
     try:
         with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+            size = os.fstat(f.fileno()).st_size  # 0 for a pipe: read up to the bound
+            raw = b"" if size > MAX_BYTES else f.read(MAX_BYTES + 1) if size == 0 else f.read()
     except OSError as e:
         raise ScriptError(f"cannot read: {e.strerror}", file=str(path), hint=hint) from e
-    if len(raw) > MAX_BYTES:
+    if size > MAX_BYTES or len(raw) > MAX_BYTES:
         raise ScriptError(
             f"larger than {MAX_BYTES // (1024 * 1024)} MiB",
             file=str(path),
