@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from voicebot.calls.context import CallContext
@@ -56,3 +57,16 @@ def owned_process(args: list[str], **popen: Any) -> Iterator[subprocess.Popen[st
                 continue
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # whatever it left behind in its group
+
+
+class Clock:
+    """A settable "now" for stores and dialers: tests move time instead of waiting."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, local: datetime) -> None:
+        self.now = local.astimezone(UTC)

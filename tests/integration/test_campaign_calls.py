@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.test_dialer import Clock
+from tests.support import Clock
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.leads import ImportedLead

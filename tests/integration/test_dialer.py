@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support import Clock
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.dialer import Dialer
 from voicebot.campaign.leads import ImportedLead
@@ -32,17 +33,6 @@ BEHAVIOUR = {
     "5": ("congestion", None, False, None),
     "7": ("answered", "callback", False, "tomorrow morning"),
 }
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, local: datetime) -> None:
-        self.now = local.astimezone(UTC)
 
 
 class Callees:

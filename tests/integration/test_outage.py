@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_campaign_calls import LAB_NUMBERS, MONDAY_10, leads, start
-from tests.integration.test_dialer import Clock
+from tests.support import Clock
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Clock
 from voicebot import privacy
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.leads import ImportedLead
@@ -26,14 +27,6 @@ ANYTIME = Campaign(
     id="c1", require_consent=False, calling_hours={"days": list(range(7)), "start": "00:00", "end": "24:00"}
 )
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
