@@ -92,6 +92,8 @@ cmd_load() {
     as_root cp "$here"/dialplans/asterisk/*.conf "$etc/"
     as_root cp "$here"/dialplans/asterisk/lab/*.conf "$etc/"
     as_root mkdir -p "$root/var/spool/asterisk/monitor/voicebot-lab"
+    # recordings made before the PBX ran with umask 027: nobody else may read them either
+    as_root chmod -R o-rwx "$root/var/spool/asterisk/monitor"
     as_root cp "$here"/dialplans/asterisk/lab/sounds/*.wav "$root/usr/share/asterisk/sounds/voicebot-lab/"
     # The AMI user from the template, with this lab's secret.
     sed -e "s/@AMI_USER@/$AMI_USER/" -e "s/@AMI_SECRET@/$(cat "$SECRET_FILE")/" \
@@ -121,16 +123,26 @@ cmd_load() {
 pid_of() { pgrep -f '/usr/sbin/asterisk -f -n' 2>/dev/null | head -n 1 || true; }
 running() { [ -n "$(pid_of)" ] && in_root asterisk -rx 'core show version' >/dev/null 2>&1; }
 
+# Recordings hold customers' voices: Asterisk runs with umask 027, so its files are
+# readable by its group (voicebot's, to read and expire them) and nobody else.
+UMASK=0027
+umask_of() { sed -n 's/^Umask:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
+
 cmd_start() {
+    if running && [ "$(umask_of "$(pid_of)")" != "$UMASK" ]; then
+        log "asterisk runs with umask $(umask_of "$(pid_of)"), not $UMASK: restarting it"
+        cmd_stop
+    fi
     if running; then cmd_load; return 0; fi
     cmd_install
     cmd_load
     local root
     root=$(root_path)
     if [ "$root" = / ]; then
-        as_root setsid /usr/sbin/asterisk -f -n >"$LAB/console.log" 2>&1 </dev/null &
+        as_root setsid sh -c "umask $UMASK; exec /usr/sbin/asterisk -f -n" >"$LAB/console.log" 2>&1 </dev/null &
     else
-        as_root setsid chroot "$ROOT" /usr/sbin/asterisk -f -n >"$LAB/console.log" 2>&1 </dev/null &
+        as_root setsid sh -c "umask $UMASK; exec chroot '$ROOT' /usr/sbin/asterisk -f -n" \
+            >"$LAB/console.log" 2>&1 </dev/null &
     fi
     for _ in $(seq 1 100); do
         if in_root asterisk -rx 'core waitfullybooted' >/dev/null 2>&1; then

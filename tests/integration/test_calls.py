@@ -56,6 +56,8 @@ async def test_answered_call_streams_audio_both_ways_and_is_recorded(lab, settin
     # every call is recorded by the production dialplan too
     assert r.recording == f"voicebot/{r.id}.wav"
     assert settings.recording_path(r.recording).stat().st_size > 8000 * 2 * greeting_seconds
+    # customers' voices: readable by the PBX's user and group only (Asterisk runs with umask 027)
+    assert settings.recording_path(r.recording).stat().st_mode & 0o007 == 0
     kinds = [e.kind for e in await app_store_events(settings, r.id)]
     for expected in (
         "originate",
