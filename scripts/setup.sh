@@ -11,7 +11,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # -- system packages -----------------------------------------------------------------
 need=()
-for pkg in espeak-ng libespeak-ng1 sox python3-venv ca-certificates; do
+# sip-tester (SIPp): the lab's SIP carrier, a real SIP user agent behind a PJSIP trunk
+for pkg in espeak-ng libespeak-ng1 sox sip-tester python3-venv ca-certificates; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

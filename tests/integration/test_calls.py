@@ -100,7 +100,7 @@ async def test_bot_greeting_arrives_intact(lab, app):
         ("busy", "busy", 17),
         ("congestion", "congestion", 34),
         ("noanswer", "no_answer", 19),
-        ("invalid", "failed", 1),
+        ("invalid", "invalid", 1),  # no such number (cause 1): not retried
     ],
 )
 async def test_unanswered_callees_get_their_dispositions(app, callee, disposition, cause):

@@ -2,6 +2,10 @@
 
     set -a; eval "$(scripts/pbx.sh env)"; set +a
     .venv/bin/python tests/tools/record_ami.py busy congestion noanswer invalid silent
+    .venv/bin/python tests/tools/record_ami.py sip-403 sip-603 sip-503   # over the lab carrier
+
+A ``sip-STATUS`` call goes out over the lab's SIP trunk (PJSIP/...@carrier) to SIPp, which
+refuses it with that status (dialplans/asterisk/lab/sipp/refuse.xml).
 
 Each file holds, in arrival order, the AMI messages of one Originate: its
 responses (by ActionID) and every event of the call (by Linkedid).
@@ -13,23 +17,47 @@ import asyncio
 import io
 import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
 from voicebot.telephony.ami import AmiClient
+
+SCENARIO = Path(__file__).parents[2] / "dialplans/asterisk/lab/sipp/refuse.xml"
+REASONS = {"403": "Forbidden", "603": "Decline", "503": "Service Unavailable", "486": "Busy Here"}
 
 OUT = Path(__file__).parents[1] / "fixtures" / "ami"
 EOL = b"\r\n\r\n"
 
 
 async def record(exten: str) -> None:
+    if exten.startswith("sip-"):
+        status = exten.removeprefix("sip-")
+        scenario = Path(tempfile.mkdtemp()) / "refuse.xml"
+        text = SCENARIO.read_text().replace("[status]", status).replace("[reason]", REASONS[status])
+        scenario.write_text(text)
+        args = ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", "5070", "-nostdin", "-m", "1"]
+        sipp = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
+        await asyncio.sleep(0.3)
+        try:
+            await _record(exten, "PJSIP/13800138000@carrier")
+        finally:
+            sipp.kill()
+            await sipp.wait()
+    else:
+        await _record(exten, f"Local/{exten}@voicebot-lab/n")
+
+
+async def _record(exten: str, channel: str) -> None:
     stream = io.BytesIO()
     ami = AmiClient("127.0.0.1", 5038, "voicebot", os.environ["VOICEBOT_AMI__SECRET"], save_stream=stream)
     await ami.connect()
     call_id = str(uuid.uuid4())
     action = {
         "Action": "Originate",
-        "Channel": f"Local/{exten}@voicebot-lab/n",
+        "Channel": channel,
         "Context": "voicebot-outbound",
         "Exten": "s",
         "Priority": "1",

@@ -17,9 +17,13 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "ami"
         ("originate-busy.txt", Disposition.BUSY, 17),
         ("originate-congestion.txt", Disposition.CONGESTION, 34),
         ("originate-noanswer.txt", Disposition.NO_ANSWER, 19),
-        ("originate-invalid.txt", Disposition.FAILED, 1),
+        ("originate-invalid.txt", Disposition.INVALID, 1),
         ("originate-silent.txt", Disposition.ANSWERED, 16),
         ("originate-drop-0.5.txt", Disposition.ANSWERED, 16),
+        # over the lab's SIP trunk: Asterisk's TechCause is the carrier's response
+        ("originate-sip-403.txt", Disposition.REJECTED, 21),
+        ("originate-sip-603.txt", Disposition.DECLINED, 21),
+        ("originate-sip-503.txt", Disposition.TRUNK_ERROR, 34),
     ],
 )
 async def test_recorded_exchange_gives_disposition(recording, expected, cause):
@@ -36,7 +40,10 @@ async def test_recorded_exchange_gives_disposition(recording, expected, cause):
     assert progress.state is CallState.HUNGUP
     assert progress.disposition is expected
     assert progress.cause == cause
-    assert progress.channel.startswith(ami.header["channel"].split("@")[0])
+    dialed = ami.header["channel"]  # Local/exten@context/n, or PJSIP/number@endpoint
+    tech, _, rest = dialed.partition("/")
+    name = rest.split("@")[1] if tech == "PJSIP" else rest.split("@")[0]
+    assert progress.channel.startswith(f"{tech}/{name}")
     sent = ami.sent[0]
     assert sent["ChannelId"] == ami.call_id
     assert f"VOICEBOT_CALL_ID={ami.call_id}" in sent["Variable"]

@@ -37,13 +37,53 @@ def fold(*events):
         (False, 1, 19, Disposition.NO_ANSWER),
         (False, 0, 18, Disposition.NO_ANSWER),
         (False, 0, 34, Disposition.CONGESTION),
-        (False, 0, 1, Disposition.FAILED),
+        (False, 0, 1, Disposition.INVALID),
+        (False, 0, 22, Disposition.INVALID),
         (False, 0, 0, Disposition.FAILED),
         (False, None, 38, Disposition.CONGESTION),
     ],
 )
 def test_disposition_table(answered, reason, cause, expected):
     assert disposition(answered=answered, reason=reason, cause=cause) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "cause", "expected"),
+    [
+        (486, 5, 17, Disposition.BUSY),
+        (600, 1, 17, Disposition.BUSY),
+        (403, 5, 21, Disposition.REJECTED),  # before: busy, retried every 10 minutes
+        (401, 1, 21, Disposition.REJECTED),
+        (407, 1, 21, Disposition.REJECTED),
+        (603, 5, 21, Disposition.DECLINED),
+        (404, 0, 1, Disposition.INVALID),
+        (484, 0, 28, Disposition.INVALID),
+        (480, 3, 19, Disposition.NO_ANSWER),
+        (503, 8, 34, Disposition.TRUNK_ERROR),  # before: congestion
+        (500, 8, 38, Disposition.TRUNK_ERROR),
+        (499, 8, 34, Disposition.CONGESTION),  # a response that says nothing more: the cause decides
+    ],
+)
+def test_the_sip_response_says_who_refused(status, reason, cause, expected):
+    """The Hangup event's TechCause (the SIP response) wins over the OriginateResponse reason
+    and the Q.850 cause (21 is both a trunk's 403 and a callee's 603)."""
+    progress = fold(
+        Originated(0.0, "PJSIP/carrier-00000001"),
+        HungUp(1.0, cause, "x", tech_cause=status),
+        OriginateResult(1.1, False, reason),
+    )
+    assert progress.disposition is expected
+    assert progress.sip_status == status
+
+
+def test_a_sip_response_after_the_answer_changes_nothing():
+    progress = fold(Originated(0.0, "c"), Answered(1.0), HungUp(5.0, 16, "x", tech_cause=403))
+    assert progress.disposition is Disposition.ANSWERED and progress.sip_status is None
+
+
+def test_a_local_channel_has_no_sip_response():
+    progress = fold(Originated(0.0, "Local/x"), HungUp(1.0, 21, "Call Rejected", tech_cause=0))
+    assert progress.disposition is Disposition.BUSY and progress.sip_status is None
 
 
 def test_answered_call_lifecycle():

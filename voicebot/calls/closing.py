@@ -10,7 +10,7 @@ from typing import Any
 from voicebot.calls.recovery import cut_short
 from voicebot.calls.session import SessionResult
 from voicebot.dialog.grading import grade
-from voicebot.telephony.callstate import CallProgress, CallState, Disposition
+from voicebot.telephony.callstate import CallProgress, CallState, Disposition, sip_response
 
 
 def closing_fields(
@@ -41,6 +41,7 @@ def closing_fields(
         "disposition": disposition.value,
         "hangup_cause": progress.cause,
         "hangup_cause_text": progress.cause_text or None,
+        "sip_response": sip_response(progress.sip_status),
         "ended_at": at(ended_at),
         "ring_seconds": rounded(progress.ring_seconds),
         "talk_seconds": rounded(talk),

@@ -149,6 +149,14 @@ class Retry(_Model):
     unknown: Duration | None = timedelta(hours=1)
     #: Answered, then cut by a fault of ours (the worker died): call them back soon.
     interrupted: Duration | None = timedelta(minutes=10)
+    #: The callee's phone declined the call (SIP 603): another day.
+    declined: Duration | None = timedelta(days=1)
+    #: No such number (SIP 404 and the like): not retried.
+    invalid: Duration | None = None
+    #: The trunk refused to carry the call (401/403/407: credit, authentication, caller id), or
+    #: failed (5xx): not the callee's doing; tried again once the trunk is fixed.
+    rejected: Duration | None = timedelta(minutes=30)
+    trunk_error: Duration | None = timedelta(minutes=10)
     #: A callback the callee asked for without saying when.
     callback_default: Duration = timedelta(days=1)
 
@@ -212,7 +220,19 @@ class Campaign(CampaignFile):
         r = self.retry
         delays = {
             k: getattr(r, k)
-            for k in ("busy", "no_answer", "congestion", "failed", "machine", "unknown", "interrupted")
+            for k in (
+                "busy",
+                "no_answer",
+                "congestion",
+                "failed",
+                "machine",
+                "unknown",
+                "interrupted",
+                "declined",
+                "invalid",
+                "rejected",
+                "trunk_error",
+            )
         }
         return RetryPolicy(delays=delays, callback_default=r.callback_default)
 

@@ -54,6 +54,8 @@ class Call(Base):
     disposition: Mapped[str | None] = mapped_column(String(16), index=True)
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     hangup_cause_text: Mapped[str | None] = mapped_column(String(255))
+    #: The SIP final response that ended an unanswered call ("403 Forbidden"), when known.
+    sip_response: Mapped[str | None] = mapped_column(String(80))
     end_reason: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -54,6 +54,7 @@ class CallRecord:
     disposition: str | None = None
     hangup_cause: int | None = None
     hangup_cause_text: str | None = None
+    sip_response: str | None = None
     end_reason: str | None = None
     error: str | None = None
     created_at: datetime | None = None

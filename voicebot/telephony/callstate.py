@@ -38,6 +38,10 @@ class Disposition(enum.StrEnum):
     MACHINE = "machine"  # answered by an answering machine (the dialplan's AMD)
     UNKNOWN = "unknown"  # voicebot lost track of the call (AMI down while it ended)
     INTERRUPTED = "interrupted"  # answered, then cut by a fault of ours (worker died, PBX restarted)
+    DECLINED = "declined"  # the callee's phone or network declined the call (SIP 603)
+    INVALID = "invalid"  # no such number (SIP 404, 484, 485, 604, 410; Q.850 1, 22, 28)
+    REJECTED = "rejected"  # the trunk refused to carry it: authentication, credit, caller id (401/403/407)
+    TRUNK_ERROR = "trunk_error"  # the trunk or carrier failed (SIP 5xx): not the callee's doing
 
 
 #: A hangup with no cause this close before the PBX goes down was the PBX's doing.
@@ -62,12 +66,15 @@ class Answered:
 
 @dataclass(frozen=True, slots=True)
 class HungUp:
-    """A channel of the call hung up; ``primary`` is the originated channel itself."""
+    """A channel of the call hung up; ``primary`` is the originated channel itself.
+    ``tech_cause`` is the channel driver's own cause: for PJSIP, the SIP final response
+    (Asterisk's ``TechCause``), which tells a trunk's 403 from a callee's 603 (both Q.850 21)."""
 
     at: float
     cause: int
     cause_text: str
     primary: bool = True
+    tech_cause: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,22 +103,78 @@ class PbxDown:
 
 CallEvent = Originated | Ringing | Answered | HungUp | OriginateResult | Vanished | PbxDown
 
-# Q.850 cause codes by disposition.
+# Q.850 cause codes by disposition (21, call rejected, is 401/403/407 and 603 alike: the SIP
+# response, when Asterisk reports it, tells a trunk's refusal from a callee's).
 _BUSY_CAUSES = frozenset({17, 21})  # user busy, call rejected
+_INVALID_CAUSES = frozenset({1, 22, 28})  # unallocated number, number changed, invalid format
 _NO_ANSWER_CAUSES = frozenset({18, 19, 20})  # no user responding, no answer, subscriber absent
 _CONGESTION_CAUSES = frozenset({34, 38, 41, 42, 44, 47})
 # OriginateResponse reasons (the AST_CONTROL_* frame that ended the attempt).
 _REASON_NO_ANSWER, _REASON_ANSWERED, _REASON_BUSY, _REASON_CONGESTION = 3, 4, 5, 8
 
 
-def disposition(*, answered: bool, reason: int | None, cause: int) -> Disposition:
+#: SIP final responses by disposition (RFC 3261 and the carriers' use of them).
+_SIP = {
+    **dict.fromkeys((486, 600), Disposition.BUSY),
+    **dict.fromkeys((408, 480, 487), Disposition.NO_ANSWER),
+    603: Disposition.DECLINED,
+    **dict.fromkeys((404, 410, 484, 485, 604), Disposition.INVALID),
+    **dict.fromkeys((401, 403, 407), Disposition.REJECTED),
+}
+
+
+#: The reason phrases of the SIP responses a carrier commonly ends a call with.
+SIP_REASONS = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    410: "Gone",
+    480: "Temporarily Unavailable",
+    484: "Address Incomplete",
+    485: "Ambiguous",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    500: "Server Internal Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Server Time-out",
+    600: "Busy Everywhere",
+    603: "Decline",
+    604: "Does Not Exist Anywhere",
+}
+
+
+def sip_response(status: int | None) -> str | None:
+    """``403 Forbidden``: a SIP status with its usual reason phrase, for records and logs."""
+    if status is None:
+        return None
+    return f"{status} {SIP_REASONS[status]}" if status in SIP_REASONS else str(status)
+
+
+def sip_disposition(status: int) -> Disposition | None:
+    """The disposition a SIP final response means, when it says more than the Q.850 cause."""
+    if status in _SIP:
+        return _SIP[status]
+    if 500 <= status <= 599:
+        return Disposition.TRUNK_ERROR
+    return None
+
+
+def disposition(*, answered: bool, reason: int | None, cause: int, sip: int | None = None) -> Disposition:
     """Map the outcome of an originate to a disposition.
 
-    The OriginateResponse reason decides when it is specific (busy, congestion,
-    ring timeout); otherwise the hangup cause does.
+    An answer wins; then the SIP response that ended the call, when known (a trunk's 403 is
+    not a busy callee); then the OriginateResponse reason when it is specific (busy,
+    congestion, ring timeout); otherwise the hangup cause.
     """
     if answered or reason == _REASON_ANSWERED:
         return Disposition.ANSWERED
+    by_sip = sip_disposition(sip) if sip is not None else None
+    if by_sip is not None:
+        return by_sip
     if reason == _REASON_BUSY:
         return Disposition.BUSY
     if reason == _REASON_CONGESTION:
@@ -124,6 +187,8 @@ def disposition(*, answered: bool, reason: int | None, cause: int) -> Dispositio
         return Disposition.NO_ANSWER
     if cause in _CONGESTION_CAUSES:
         return Disposition.CONGESTION
+    if cause in _INVALID_CAUSES:
+        return Disposition.INVALID
     return Disposition.FAILED
 
 
@@ -143,6 +208,7 @@ class CallProgress:
     originate_success: bool | None = None
     vanished: bool = False
     cut_by: str = ""  # the PBX fault that ended the call, if one did
+    sip_status: int | None = None  # the SIP final response that ended it unanswered, when known
 
     def apply(self, event: CallEvent) -> CallProgress:
         """The progress after ``event``; events after the end only refine the cause."""
@@ -161,15 +227,17 @@ class CallProgress:
                     return replace(
                         self, state=CallState.ANSWERED, answered_at=at, originated_at=self.originated_at or at
                     )
-            case HungUp(at, cause, text, primary):
+            case HungUp(at, cause, text, primary, tech):
                 if primary and self.state is not CallState.HUNGUP:
                     keep = self.cause if cause == 0 else cause
+                    refused = self.answered_at is None and tech is not None and 400 <= tech <= 699
                     return replace(
                         self,
                         state=CallState.HUNGUP,
                         ended_at=at,
                         cause=keep,
                         cause_text=text if cause or not self.cause_text else self.cause_text,
+                        sip_status=tech if refused else self.sip_status,
                     )
                 if self.cause == 0 and cause != 0:  # a peer leg knows the real cause
                     return replace(self, cause=cause, cause_text=text)
@@ -220,7 +288,10 @@ class CallProgress:
         if self.vanished and self.answered_at is None:
             return Disposition.UNKNOWN
         return disposition(
-            answered=self.answered_at is not None, reason=self.originate_reason, cause=self.cause
+            answered=self.answered_at is not None,
+            reason=self.originate_reason,
+            cause=self.cause,
+            sip=self.sip_status,
         )
 
     @property

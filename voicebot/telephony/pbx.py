@@ -334,7 +334,9 @@ def translate(message: Message | Mapping[str, str], call_id: str, at: float) -> 
             return Answered(at)
     if kind == "Hangup":
         with contextlib.suppress(ValueError):
-            return HungUp(at, int(message.get("Cause") or 0), message.get("Cause-txt", ""), primary)
+            tech = message.get("TechCause")  # PJSIP: the SIP final response (Asterisk 22 reports it)
+            cause, text = int(message.get("Cause") or 0), message.get("Cause-txt", "")
+            return HungUp(at, cause, text, primary, int(tech) if tech and tech.isdigit() else None)
     if kind == "OriginateResponse":
         return OriginateResult(at, message.get("Response") == "Success", int(message.get("Reason") or 0))
     return None
