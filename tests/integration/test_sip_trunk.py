@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import owned_process
+from tests.integration.test_campaign_calls import MONDAY_10, leads, start
+from tests.support import Clock, owned_process
 from voicebot.app import App
+from voicebot.campaign.definition import Campaign
 
 pytestmark = pytest.mark.asterisk
 
@@ -83,3 +85,37 @@ async def test_carrier_responses_become_dispositions_that_say_who_refused(
     record = outcome.record
     assert (record.disposition, record.hangup_cause) == (disposition, cause), record
     assert record.sip_response == f"{status} {reason}"
+
+
+async def test_a_trunk_that_refuses_every_call_is_paused_not_burning_leads(settings_for, tmp_path):
+    """Before: a carrier answering 403 to everything had every lead dialed and retried as busy
+    every 10 minutes. Now after 5 refusals in a row the trunk is paused (audited, shown as what
+    holds the dialer), and the leads not yet dialed are untouched."""
+    settings = settings_for(dial={"channel_template": "PJSIP/{number}@carrier", "number_format": "digits"})
+    campaign = Campaign(id="trunk403", pacing={"max_channels": 1, "calls_per_second": 5})
+    with carrier(tmp_path, "refuse.xml", status="403", reason="Forbidden"):
+        await asyncio.sleep(0.3)
+        async with App(settings, clock=Clock(MONDAY_10)) as app:
+            start(app, campaign, leads({"1": 10}))
+            dialer = app.dialer()
+            running = asyncio.create_task(dialer.run())
+            repo = app.store.campaigns
+            try:
+                for _ in range(300):
+                    await asyncio.sleep(0.1)
+                    if repo.audit(action="trunk_paused"):
+                        break
+                await asyncio.sleep(1.5)  # a pass or two: nothing more is dialed
+                held = dialer.held
+            finally:
+                dialer.stop()
+                await asyncio.wait_for(running, 30)
+            (paused,) = repo.audit(action="trunk_paused")
+            attempts = repo.attempts("trunk403")
+            lead_rows = repo.leads("trunk403")
+    assert paused.reason == "trunk (default) refused 5 calls in a row (403 Forbidden): paused 60 s"
+    assert len(attempts) == 5 and {a["disposition"] for a in attempts} == {"rejected"}
+    assert held is not None and "refusing (403 Forbidden)" in held
+    dialed = [lead for lead in lead_rows if lead.attempts]
+    assert len(dialed) == 5 and all(lead.status == "pending" for lead in lead_rows)
+    assert all(lead.last_reason == "rejected, retry in 30m" for lead in dialed)

@@ -23,6 +23,7 @@ from voicebot.calls.recovery import interrupted, with_cdr
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.retry import LeadStatus, Next
+from voicebot.campaign.trunks import TrunkHealth
 from voicebot.errors import ConfigError, StoreUnavailable, VoicebotError
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim, InFlight
@@ -60,11 +61,17 @@ class AttemptResult:
     grade: str | None = None
     opted_out: bool = False
     callback: str | None = None  # the callee's words, or "unspecified"; None: no callback asked
+    response: str | None = None  # the SIP response that ended it unanswered ("403 Forbidden")
 
     @classmethod
     def of(cls, record: CallRecord) -> AttemptResult:
         return cls(
-            record.disposition or "unknown", record.outcome, record.grade, record.opted_out, record.callback
+            record.disposition or "unknown",
+            record.outcome,
+            record.grade,
+            record.opted_out,
+            record.callback,
+            record.sip_response,
         )
 
 
@@ -136,6 +143,8 @@ class Dialer:
         #: Why the PBX cannot take a call now (AMI down or frozen), or None.
         self._pbx_away = pbx_away
         self._per_trunk: dict[str, set[str]] = {}
+        #: Per trunk ("" = the default channel template): paused while it refuses every call.
+        self._health: dict[str, TrunkHealth] = {}
         self._clock = clock
         self._tick = tick
         self._silent_after = silent_after
@@ -260,6 +269,10 @@ class Dialer:
                 if self._trunk_limits[campaign.trunk] - len(on_trunk) < free:
                     free = self._trunk_limits[campaign.trunk] - len(on_trunk)
                     blocker = f"trunk {campaign.trunk} full ({self._trunk_limits[campaign.trunk]} channels)"
+            health = self._trunk(campaign.trunk)
+            allowed = health.allowed(time.monotonic())
+            if allowed is not None and allowed < free:
+                free, blocker = allowed, health.held(time.monotonic()) or blocker
             # leads the rules turn away are rescheduled as they are met: keep claiming while some
             # were, so a closed window reschedules a big campaign in one pass, not over hours
             for _ in range(MAX_CLAIM_ROUNDS):
@@ -288,6 +301,30 @@ class Dialer:
         self._hold(held)
         return due
 
+    def _trunk(self, name: str | None) -> TrunkHealth:
+        return self._health.setdefault(name or "", TrunkHealth(name or ""))
+
+    async def _trunk_result(self, campaign: Campaign, call_id: str, result: AttemptResult) -> None:
+        """Fold a call's end into its trunk's health; a trunk that now refuses everything is
+        paused (logged, audited, and shown as what holds the dialer back)."""
+        paused = self._trunk(campaign.trunk).record(result.disposition, result.response, time.monotonic())
+        if paused is None:
+            return
+        log.error("dialing held: %s", paused)
+        try:
+            await self._store.run(
+                self._repo.note,
+                self.worker,
+                "trunk_paused",
+                paused,
+                campaign_id=campaign.id,
+                call_id=call_id,
+                detail={"trunk": campaign.trunk or "", "response": result.response or result.disposition},
+            )
+        except VoicebotError as e:
+            log.warning("trunk pause not audited: %s", e)
+        self._wake.set()
+
     async def _suspend(self, campaign_id: str, reason: str) -> None:
         """Pause a campaign that cannot call anyone as it stands (audited with the reason)."""
         log.error("campaign %s paused: %s", campaign_id, reason)
@@ -305,6 +342,7 @@ class Dialer:
             log.debug("campaign %s not finished: %s", campaign_id, e)
 
     def _start(self, campaign: Campaign, claim: Claim) -> None:
+        self._trunk(campaign.trunk).started()
         self._track(campaign, claim.call_id, self._dial(campaign, claim))
 
     def _track(self, campaign: Campaign, call_id: str, work: Coroutine[Any, Any, None]) -> None:
@@ -366,9 +404,12 @@ class Dialer:
             except VoicebotError as e:
                 log.error("lead %s: call failed: %s", lead.id, e, extra={"call_id": claim.call_id})
                 result = AttemptResult(disposition="failed")
+            await self._trunk_result(campaign, claim.call_id, result)
             await self._close(campaign, claim.call_id, lead.timezone, result, self._clock(), "done")
         except Exception:  # one lead's failure never stops the dialer
             log.exception("lead %s: dialing failed", lead.id, extra={"call_id": claim.call_id})
+        finally:
+            self._trunk(campaign.trunk).probing = False  # a probe that never went out frees the trunk
 
     async def reconcile(self) -> list[InFlight]:
         """Attempts left ``dialing`` by this worker (it stopped mid-call), or by a worker whose

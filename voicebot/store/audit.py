@@ -34,6 +34,11 @@ class AuditTrail:
     _sessions: sessionmaker[Session]
     _now: Callable[[], datetime]
 
+    def note(self, actor: str, action: str, reason: str = "", **kw: Any) -> None:
+        """Write one audit entry of its own (e.g. ``trunk_paused``)."""
+        with self._sessions.begin() as s:
+            _audit(s, self._now(), actor, action, reason, **kw)
+
     def audit(
         self,
         *,
