@@ -183,6 +183,8 @@ cmd_env() {
     echo "VOICEBOT_AMI__PORT=5038"
     echo "VOICEBOT_AMI__USERNAME=$AMI_USER"
     echo "VOICEBOT_AMI__SECRET=$(cat "$SECRET_FILE")"
+    # numbers go out over the lab's SIP trunk (SIPp on 127.0.0.1:5070 when a test runs it)
+    echo 'VOICEBOT_DIAL__CHANNEL_TEMPLATE=PJSIP/{number}@carrier'
     echo "VOICEBOT_PBX_ROOT=$(root_path)"
     if [ -s "$LAB/cdr.env" ]; then
         # shellcheck disable=SC1091

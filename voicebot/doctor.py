@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -71,6 +72,9 @@ async def run_checks(settings: Settings) -> list[Check]:
         if uses_amd:
             checks.append(await _modules(ami, AMD_MODULES, "AMD modules"))
         checks.append(await _contexts(ami, (settings.dial.context, *REQUIRED_CONTEXTS[1:])))
+        trunks = await _trunks(ami, settings)
+        if trunks is not None:
+            checks.append(trunks)
         checks.extend(await _reachability(ami, settings))
     finally:
         await ami.close()
@@ -196,6 +200,69 @@ _MODULES_FIX = (
     "add 'load => MODULE' lines to modules.conf and restart Asterisk "
     "(res_speech.so must load before res_agi.so)"
 )
+
+
+#: The PJSIP endpoint a channel template dials: PJSIP/{number}@ENDPOINT or PJSIP/ENDPOINT/sip:...
+_ENDPOINT = re.compile(r"PJSIP/(?:[^@/]*@(?P<at>[A-Za-z0-9_.-]+)(?:$|/)|(?P<slash>[A-Za-z0-9_.-]+)/sip:)")
+_PJSIP_MODULES = ("func_pjsip_endpoint.so", "func_pjsip_aor.so", "func_pjsip_contact.so")
+
+
+def trunk_endpoints(settings: Settings) -> dict[str, str]:
+    """Where each way out dials: {"[dial]" or "trunks.NAME": PJSIP endpoint ("" when a PJSIP
+    template names none that can be read)}. Templates of other channels are left out. Pure."""
+    templates = {"[dial]": settings.dial.channel_template}
+    templates |= {f"trunks.{name}": t.channel_template for name, t in settings.trunks.items()}
+    found = {}
+    for where, template in templates.items():
+        if m := _ENDPOINT.match(template):
+            found[where] = m.group("at") or m.group("slash")
+        elif template.startswith("PJSIP/"):
+            found[where] = ""
+    return found
+
+
+async def _trunks(ami: AmiClient, settings: Settings) -> Check | None:
+    """Every PJSIP trunk the settings dial: its endpoint exists, and its contacts are not
+    unreachable (qualify). None when no template dials PJSIP (the lab's Local callees)."""
+    endpoints = trunk_endpoints(settings)
+    if not endpoints:
+        return None
+    missing_modules = [m for m in _PJSIP_MODULES if await ami.function(f"IFMODULE({m})") != "1"]
+    if missing_modules:
+        return Check("trunks", False, "cannot check: not loaded: " + ", ".join(missing_modules), _MODULES_FIX)
+    problems, seen = [], []
+    for where, endpoint in endpoints.items():
+        if not endpoint:
+            problems.append(f"{where}: no endpoint name in the channel template (PJSIP/{{number}}@ENDPOINT)")
+            continue
+        aors = await ami.function(f"PJSIP_ENDPOINT({endpoint},aors)")
+        if not aors:
+            problems.append(f"{where}: no PJSIP endpoint {endpoint!r}")
+            continue
+        contacts = [
+            c
+            for aor in aors.split(",")
+            if aor
+            for c in (await ami.function(f"PJSIP_AOR({aor},contact)")).split(",")
+            if c
+        ]
+        if not contacts:
+            problems.append(f"{where}: endpoint {endpoint!r} has no contact (not registered?)")
+            continue
+        states = [await ami.function(f"PJSIP_CONTACT({c},status)") for c in contacts]
+        if all(state == "Unreachable" for state in states):
+            problems.append(f"{where}: endpoint {endpoint!r} is unreachable (qualify)")
+            continue
+        seen.append(f"{endpoint} ({', '.join(sorted(set(states)))})")
+    if problems:
+        return Check(
+            "trunks",
+            False,
+            "; ".join(problems),
+            "define the endpoint in pjsip.conf with an aor that has a contact (or registers), "
+            "'pjsip reload', and 'pjsip show endpoint NAME'; qualify_frequency shows reachability",
+        )
+    return Check("trunks", True, ", ".join(seen))
 
 
 async def _contexts(ami: AmiClient, contexts: tuple[str, ...]) -> Check:

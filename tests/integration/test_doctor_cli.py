@@ -38,6 +38,7 @@ async def test_doctor_all_green_on_the_lab(settings_for):
         "AMI privileges",
         "Asterisk modules",
         "dialplan contexts",
+        "trunks",  # the lab dials numbers over its SIP trunk, PJSIP/{number}@carrier
         "FastAGI port",
         "AudioSocket port",
     }
@@ -166,7 +167,7 @@ def test_cli_doctor_exit_status(run_cli):
     assert out.returncode == 0 and "schema 0007" in out.stdout
     out = run_cli("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.count("ok  ") == 9
+    assert out.stdout.count("ok  ") == 10
     out = run_cli("doctor", extra_env={"VOICEBOT_AMI__SECRET": "bad"})
     assert out.returncode == 1 and "FAIL  AMI login" in out.stdout
 
@@ -204,3 +205,20 @@ def test_calls_show_prints_one_whole_call(run_cli):
     assert "hangup cause 17 User busy" in text and "events" in text and "originate" in text
     missing = run_cli("calls", "show", "ffffffff-nope")
     assert missing.returncode == 1 and "no call with an id starting" in missing.stderr
+
+
+async def test_doctor_checks_every_pjsip_trunk_exists(settings_for):
+    """Issue 11: doctor passed with PJSIP/{number}@mytrunk and no such endpoint."""
+    settings = settings_for(
+        dial={"channel_template": "PJSIP/{number}@carrier"},
+        trunks={
+            "alaw": {"channel_template": "PJSIP/{number}@carrier-alaw"},
+            "lab": {"channel_template": "Local/{number}@voicebot-lab-numbers/n"},  # not a trunk: not checked
+        },
+    )
+    trunks = by_name(await run_checks(settings))["trunks"]
+    assert trunks.ok and trunks.detail == "carrier (NonQualified), carrier-alaw (NonQualified)"
+    settings = settings_for(trunks={"mytrunk": {"channel_template": "PJSIP/{number}@mytrunk"}})
+    trunks = by_name(await run_checks(settings))["trunks"]
+    assert not trunks.ok and trunks.detail == "trunks.mytrunk: no PJSIP endpoint 'mytrunk'"
+    assert "pjsip.conf" in trunks.hint

@@ -35,3 +35,18 @@ def test_the_pause_is_capped():
     for now in range(0, 5000, 400):
         health.record("trunk_error", None, now=float(now))
     assert health.pause == 300
+
+
+def test_which_endpoint_each_channel_template_dials():
+    from voicebot.config import Settings
+    from voicebot.doctor import trunk_endpoints
+
+    settings = Settings(
+        dial={"channel_template": "PJSIP/{number}@carrier"},
+        trunks={
+            "direct": {"channel_template": "PJSIP/edge/sip:{number}@10.0.0.1"},
+            "local": {"channel_template": "Local/{number}@lab/n"},
+            "typo": {"channel_template": "PJSIP/{number}@my trunk"},
+        },
+    )
+    assert trunk_endpoints(settings) == {"[dial]": "carrier", "trunks.direct": "edge", "trunks.typo": ""}
