@@ -185,6 +185,8 @@ cmd_env() {
     echo "VOICEBOT_AMI__SECRET=$(cat "$SECRET_FILE")"
     # numbers go out over the lab's SIP trunk (SIPp on 127.0.0.1:5070 when a test runs it)
     echo 'VOICEBOT_DIAL__CHANNEL_TEMPLATE=PJSIP/{number}@carrier'
+    # the number the lab's calls show (a campaign must show one: carriers refuse Anonymous)
+    echo "VOICEBOT_DIAL__CALLER_ID=+861012345678"
     echo "VOICEBOT_PBX_ROOT=$(root_path)"
     if [ -s "$LAB/cdr.env" ]; then
         # shellcheck disable=SC1091

@@ -17,6 +17,7 @@ from voicebot.calls.ears import Ears
 from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
+from voicebot.campaign.callerid import caller_id_for
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.dialer import Dialer
 from voicebot.campaign.leads import zone_of
@@ -309,6 +310,7 @@ class App:
         script = await self.script_for(campaign.script) if campaign.script else self.script
         d = self.settings.dial
         template, number_format = d.channel_template, d.number_format
+        shown, assigned = d.caller_id, d.caller_ids
         if campaign.trunk is not None:
             trunk = self.settings.trunks.get(campaign.trunk)
             if trunk is None:
@@ -317,6 +319,14 @@ class App:
                     hint=f"add [trunks.{campaign.trunk}] channel_template = ... to the settings",
                 )
             template, number_format = trunk.channel_template, trunk.number_format or d.number_format
+            shown, assigned = trunk.caller_id, trunk.caller_ids
+        caller_id = caller_id_for(
+            campaign.caller_id,
+            default=shown,
+            allowed=assigned,
+            trunk=campaign.trunk or "",
+            region=campaign.region,
+        )
         target = resolve(lead.phone, template=template, number_format=number_format, region=campaign.region)
         fields = {str(k): str(v) for k, v in lead.fields.items()}
         self._lead_calls[claim.call_id] = (script, {**fields, "name": lead.name})
@@ -327,6 +337,7 @@ class App:
                 call_id=claim.call_id,
                 lead_id=str(lead.id),
                 campaign_id=campaign.id,
+                caller_id=caller_id,
                 variables={
                     "VOICEBOT_AMD": campaign.amd,
                     "VOICEBOT_MACHINE_MESSAGE": campaign.machine_message or "",

@@ -76,7 +76,10 @@ class DialSettings(_Section):
     number_format: str = Field("e164", pattern="^(e164|national|digits)$")
     default_region: str = Field("CN", min_length=2, max_length=2)
     ring_timeout: float = Field(30.0, gt=0)
+    #: The number campaign calls over this way out show unless the campaign names its own.
     caller_id: str = ""
+    #: The numbers assigned to it (the campaign's caller id must be one of them); empty: any.
+    caller_ids: list[str] = []
 
 
 class CallSettings(_Section):
@@ -140,6 +143,9 @@ class TrunkSettings(_Section):
     number_format: str | None = Field(None, pattern="^(e164|national|digits)$")
     #: Channels up at once through this trunk, for this worker.
     max_channels: int = Field(30, ge=1, le=2000)
+    #: The number its calls show unless the campaign names its own, and the numbers assigned.
+    caller_id: str = ""
+    caller_ids: list[str] = []
 
 
 class DialerSettings(_Section):

@@ -136,6 +136,7 @@ def _speech(settings: Settings) -> Check:
 def _campaigns(settings: Settings) -> tuple[Check | None, bool]:
     """Campaigns that may dial: does each one's script load and trunk exist? (None: there are none.)"""
     from voicebot.calls.scripted import LoadedScript
+    from voicebot.campaign.callerid import caller_id_for
     from voicebot.campaign.definition import Campaign
 
     try:
@@ -161,12 +162,25 @@ def _campaigns(settings: Settings) -> tuple[Check | None, bool]:
                 problems.append(f"{campaign.id}: {e.message}")
         if campaign.trunk is not None and campaign.trunk not in settings.trunks:
             problems.append(f"{campaign.id}: trunk {campaign.trunk!r} is not in the settings")
+            continue
+        trunk = settings.trunks[campaign.trunk] if campaign.trunk is not None else settings.dial
+        try:
+            caller_id_for(
+                campaign.caller_id,
+                default=trunk.caller_id,
+                allowed=trunk.caller_ids,
+                trunk=campaign.trunk or "",
+                region=campaign.region,
+            )
+        except VoicebotError as e:
+            problems.append(f"{campaign.id}: {e.message}")
     if problems:
         return Check(
             "campaigns",
             False,
             "; ".join(problems),
-            "fix the script or settings, then `voicebot campaign create FILE` to reload the campaign",
+            "fix the script, the settings or the campaign's caller_id, then `voicebot campaign create FILE` "
+            "to reload the campaign",
         ), uses_amd
     return Check("campaigns", True, f"{len(infos)} campaign(s): scripts load, trunks known"), uses_amd
 

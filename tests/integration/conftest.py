@@ -34,7 +34,11 @@ def settings_for(lab, tmp_path) -> Callable[..., Settings]:
             },
             "agi": {"host": "127.0.0.1", "port": 0},
             "audiosocket": {"host": "127.0.0.1", "port": 0},
-            "dial": {"ring_timeout": 5, "channel_template": lab.env["VOICEBOT_DIAL__CHANNEL_TEMPLATE"]},
+            "dial": {
+                "ring_timeout": 5,
+                "channel_template": lab.env["VOICEBOT_DIAL__CHANNEL_TEMPLATE"],
+                "caller_id": lab.env["VOICEBOT_DIAL__CALLER_ID"],
+            },
             "call": {"listen_seconds": 1.0},
         }
         for key, value in overrides.items():

@@ -37,7 +37,7 @@ def carrier(tmp_path: Path, scenario: str, **keys: str) -> Iterator[None]:
         text = text.replace(f"[{key}]", value)
     (tmp_path / scenario).write_text(text)
     args = [sipp, "-sf", str(tmp_path / scenario), "-i", "127.0.0.1", "-p", str(CARRIER_PORT)]
-    args += ["-mi", "127.0.0.1", "-mp", "31000", "-rtp_echo", "-nostdin", "-trace_err"]
+    args += ["-mi", "127.0.0.1", "-mp", "31000", "-rtp_echo", "-nostdin", "-trace_err", "-trace_msg"]
     log = (tmp_path / "sipp.log").open("w")
     with owned_process(args, cwd=tmp_path, stdout=log, stderr=log):
         yield
@@ -119,3 +119,39 @@ async def test_a_trunk_that_refuses_every_call_is_paused_not_burning_leads(setti
     dialed = [lead for lead in lead_rows if lead.attempts]
     assert len(dialed) == 5 and all(lead.status == "pending" for lead in lead_rows)
     assert all(lead.last_reason == "rejected, retry in 30m" for lead in dialed)
+
+
+def invites(tmp_path: Path) -> list[str]:
+    """The INVITEs the carrier received (SIPp's -trace_msg log)."""
+    text = "".join(p.read_text(errors="replace") for p in tmp_path.glob("*_messages.log"))
+    return [m for m in text.split("----------------------------------------------") if "INVITE sip:" in m]
+
+
+async def test_a_campaign_shows_its_caller_id_and_never_dials_anonymous(
+    settings_for, tone_greeting, tmp_path
+):
+    """Before: with no caller id the INVITE went out as Anonymous, which carriers reject."""
+    anonymous = settings_for(call={"greeting": tone_greeting}, dial={"caller_id": ""})
+    with carrier(tmp_path, "answer.xml", codec="0", codec_name="PCMU"):
+        await asyncio.sleep(0.3)
+        async with App(anonymous, clock=Clock(MONDAY_10)) as app:
+            start(app, Campaign(id="anon"), leads({"1": 2}))
+            await asyncio.wait_for(app.dialer().run(until_idle=True), 30)
+            info = app.store.campaigns.campaign("anon")
+            (paused,) = app.store.campaigns.audit(action="campaign_paused")
+            assert app.store.campaigns.attempts("anon") == []
+        assert info.state == "paused" and "no caller id" in paused.reason
+        assert invites(tmp_path) == []
+        settings = settings_for(
+            call={"greeting": tone_greeting, "listen_seconds": 1.0},
+            dial={"caller_id": "", "caller_ids": ["+861012345678", "+861087654321"]},
+        )
+        async with App(settings, clock=Clock(MONDAY_10)) as app:
+            start(app, Campaign(id="shown", caller_id="+861087654321"), leads({"1": 1}))
+            await asyncio.wait_for(app.dialer().run(until_idle=True), 60)
+            (attempt,) = app.store.campaigns.attempts("shown")
+    assert attempt["disposition"] == "answered"
+    (invite,) = invites(tmp_path)
+    headers = {line.split(":", 1)[0].lower(): line for line in invite.splitlines() if ":" in line}
+    assert "+861087654321" in headers["from"] and "anonymous" not in headers["from"].lower()
+    assert "+861087654321" in headers["p-asserted-identity"]

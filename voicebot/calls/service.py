@@ -138,11 +138,13 @@ class CallService:
         campaign_id: str | None = None,
         call_id: str | None = None,
         variables: Mapping[str, str] | None = None,
+        caller_id: str | None = None,
     ) -> CallOutcome:
         """Place one call and wait until its record is complete.
 
         ``variables`` become channel variables of the call (the dialplan reads
-        VOICEBOT_AMD, for one); ``call_id`` is given by the dialer, whose attempt has it.
+        VOICEBOT_AMD, for one); ``call_id`` is given by the dialer, whose attempt has it;
+        ``caller_id`` is the number shown (default: the service's).
         """
         call_id = call_id or str(uuid.uuid4())
         live = self._live[call_id] = _Live(call_id)
@@ -169,7 +171,7 @@ class CallService:
             context=self._context,
             exten=self._exten,
             ring_timeout=self._ring_timeout,
-            caller_id=self._caller_id,
+            caller_id=caller_id or self._caller_id,
             variables=variables,
         )
         try:

@@ -181,6 +181,8 @@ class CampaignFile(_Model):
     pacing: Pacing = Pacing()
     #: A trunk from the settings' [trunks.NAME] (its channel template and limit); none: [dial].
     trunk: str | None = None
+    #: The number its calls show: one assigned to the trunk (default: the trunk's caller_id).
+    caller_id: str | None = Field(None, pattern=r"^\+?[0-9]{3,20}$")
     #: Answering machines (Asterisk AMD in the dialplan): off, hangup, or message (Playback of
     #: machine_message, a sound on the PBX such as custom/acme-callback, then hang up).
     amd: Literal["off", "hangup", "message"] = "off"
