@@ -182,7 +182,9 @@ def _campaigns(settings: Settings) -> tuple[Check | None, bool]:
             "fix the script, the settings or the campaign's caller_id, then `voicebot campaign create FILE` "
             "to reload the campaign",
         ), uses_amd
-    return Check("campaigns", True, f"{len(infos)} campaign(s): scripts load, trunks known"), uses_amd
+    return Check(
+        "campaigns", True, f"{len(infos)} campaign(s): scripts load, trunks known, caller ids assigned"
+    ), uses_amd
 
 
 async def _privileges(ami: AmiClient, username: str) -> Check:
