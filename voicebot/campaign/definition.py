@@ -220,22 +220,8 @@ class Campaign(CampaignFile):
 
     def retry_policy(self) -> RetryPolicy:
         r = self.retry
-        delays = {
-            k: getattr(r, k)
-            for k in (
-                "busy",
-                "no_answer",
-                "congestion",
-                "failed",
-                "machine",
-                "unknown",
-                "interrupted",
-                "declined",
-                "invalid",
-                "rejected",
-                "trunk_error",
-            )
-        }
+        # every field but the callback default is a delay by disposition
+        delays = {k: getattr(r, k) for k in Retry.model_fields if k != "callback_default"}
         return RetryPolicy(delays=delays, callback_default=r.callback_default)
 
     def to_json(self) -> dict[str, Any]:
