@@ -15,9 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_campaign_calls import MONDAY_10, leads, start
+from tests.integration.test_scripted_calls import prompt_seconds, settings_with_script
+from tests.integration.test_whisper import MODEL, words
+from tests.rtp_peer import PCMA, PCMU, RtpPeer
 from tests.support import Clock, owned_process
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
+from voicebot.speech.tts import Synthesizer
+from voicebot.speech.whisper import WhisperRecognizer
 
 pytestmark = pytest.mark.asterisk
 
@@ -29,7 +34,9 @@ CARRIER_PORT = 5070
 @contextlib.contextmanager
 def carrier(tmp_path: Path, scenario: str, **keys: str) -> Iterator[None]:
     """SIPp answering on 127.0.0.1:5070 with ``scenario``, its [fields] filled from ``keys``
-    (written into a copy: SIPp checks a response's status code before it fills fields)."""
+    (written into a copy: SIPp checks a response's status code before it fills fields).
+    With a ``media_port`` key the SDP names that port (an RtpPeer's); without, SIPp echoes
+    the RTP it receives."""
     sipp = shutil.which("sipp")
     assert sipp, "SIPp is missing: scripts/setup.sh installs Debian's sip-tester"
     text = (SCENARIOS / scenario).read_text()
@@ -37,7 +44,9 @@ def carrier(tmp_path: Path, scenario: str, **keys: str) -> Iterator[None]:
         text = text.replace(f"[{key}]", value)
     (tmp_path / scenario).write_text(text)
     args = [sipp, "-sf", str(tmp_path / scenario), "-i", "127.0.0.1", "-p", str(CARRIER_PORT)]
-    args += ["-mi", "127.0.0.1", "-mp", "31000", "-rtp_echo", "-nostdin", "-trace_err", "-trace_msg"]
+    args += ["-mi", "127.0.0.1", "-mp", "31000", "-nostdin", "-trace_err", "-trace_msg"]
+    if "media_port" not in keys:
+        args.append("-rtp_echo")
     log = (tmp_path / "sipp.log").open("w")
     with owned_process(args, cwd=tmp_path, stdout=log, stderr=log):
         yield
@@ -155,3 +164,100 @@ async def test_a_campaign_shows_its_caller_id_and_never_dials_anonymous(
     headers = {line.split(":", 1)[0].lower(): line for line in invite.splitlines() if ":" in line}
     assert "+861087654321" in headers["from"] and "anonymous" not in headers["from"].lower()
     assert "+861087654321" in headers["p-asserted-identity"]
+
+
+async def recognized(pcm: bytes) -> str:
+    recognizer = WhisperRecognizer(MODEL, threads=2)
+    try:
+        stream = recognizer.stream()
+        await stream.push(pcm)
+        return (await stream.finish()).text
+    finally:
+        recognizer.close()
+
+
+@pytest.mark.parametrize(("endpoint", "payload_type"), [("carrier", PCMU), ("carrier-alaw", PCMA)])
+async def test_speech_crosses_the_trunk_both_ways(settings_for, tmp_path, endpoint, payload_type):
+    """The callee is a real RTP endpoint: what it heard (the bot's RTP, decoded) is recognized
+    as the opening line, and what it says (espeak-ng speech sent as RTP) is recognized by the
+    bot, which honours the opt-out."""
+    name = {PCMU: "PCMU", PCMA: "PCMA"}[payload_type]
+    synth = Synthesizer()
+    try:
+        opt_out = await synth.render("Please take me off your list.", "en-us", 150)
+    finally:
+        synth.close()
+    async with RtpPeer(payload_type) as peer:
+        with carrier(
+            tmp_path, "answer.xml", codec=str(payload_type), codec_name=name, media_port=str(peer.port)
+        ):
+            await asyncio.sleep(0.3)
+            async with App(settings_with_script(settings_for)) as app:
+                opening = await prompt_seconds(app, "opening")
+                call = asyncio.create_task(app.call(f"PJSIP/13800138000@{endpoint}"))
+                await peer.media_started()
+                await asyncio.sleep(opening + 1.0)
+                peer.say(opt_out)
+                outcome = await asyncio.wait_for(call, 60)
+    r = outcome.record
+    assert (r.outcome, r.opted_out) == ("opted_out", True), (r.intents, r.transcript)
+    assert {p.payload_type for p in peer.received} == {payload_type}
+    heard = await recognized(peer.heard()[: int(opening * 16000)])
+    assert {"hello", "automated", "call", "offer", "area", "minute"} <= words(heard), heard
+
+
+async def test_rfc4733_digits_reach_the_bot_in_order(settings_for, tone_greeting, tmp_path):
+    settings = settings_for(call={"greeting": tone_greeting, "listen_seconds": 4.0})
+    async with RtpPeer(PCMU) as peer:
+        with carrier(tmp_path, "answer.xml", codec="0", codec_name="PCMU", media_port=str(peer.port)):
+            await asyncio.sleep(0.3)
+            async with App(settings) as app:
+                call = asyncio.create_task(app.call("PJSIP/13800138000@carrier"))
+                await peer.media_started()
+                await asyncio.sleep(1.0)
+                for digit in "19#":
+                    peer.press(digit)
+                outcome = await asyncio.wait_for(call, 40)
+                events = await app.store.events(outcome.call_id)
+    digits = [e.data["digit"] for e in events if e.kind == "dtmf"]
+    assert digits == ["1", "9", "#"], [(e.kind, e.data) for e in events]
+
+
+#: How the callee's stream changes mid-call (a re-INVITE, an SBC's or a carrier's media switch):
+#: a new SSRC and timestamp base, its sequence numbers jumping by this much.
+SOURCE_CHANGES = [
+    pytest.param(+20000, id="new-ssrc-sequence-ahead"),
+    pytest.param(-50, id="new-ssrc-sequence-slightly-behind"),
+    pytest.param(
+        -20000,
+        id="new-ssrc-sequence-far-behind",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="Asterisk 22 drops every packet of the new stream (asterisk/asterisk#1324); "
+            "no rtp.conf, pjsip.conf or JITTERBUFFER setting avoids it: docs/trunks.md",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("seq_jump", SOURCE_CHANGES)
+async def test_the_bot_still_hears_the_callee_after_an_ssrc_change(settings_for, tmp_path, seq_jump):
+    synth = Synthesizer()
+    try:
+        opt_out = await synth.render("Please take me off your list.", "en-us", 150)
+    finally:
+        synth.close()
+    async with RtpPeer(PCMU) as peer:
+        with carrier(tmp_path, "answer.xml", codec="0", codec_name="PCMU", media_port=str(peer.port)):
+            await asyncio.sleep(0.3)
+            async with App(settings_with_script(settings_for)) as app:
+                opening = await prompt_seconds(app, "opening")
+                call = asyncio.create_task(app.call("PJSIP/13800138000@carrier"))
+                await peer.media_started()
+                await asyncio.sleep(opening / 2)
+                peer.change_source(seq_jump)
+                await asyncio.sleep(opening / 2 + 1.0)
+                peer.say(opt_out)
+                outcome = await asyncio.wait_for(call, 60)
+    r = outcome.record
+    assert (r.outcome, r.opted_out) == ("opted_out", True), (r.intents, r.transcript)
