@@ -21,6 +21,8 @@ from tests.rtp_peer import PCMA, PCMU, RtpPeer
 from tests.support import Clock, owned_process
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
+from voicebot.media import audio
+from voicebot.media.wavfile import write_call_audio
 from voicebot.speech.tts import Synthesizer
 from voicebot.speech.whisper import WhisperRecognizer
 
@@ -261,3 +263,18 @@ async def test_the_bot_still_hears_the_callee_after_an_ssrc_change(settings_for,
                 outcome = await asyncio.wait_for(call, 60)
     r = outcome.record
     assert (r.outcome, r.opted_out) == ("opted_out", True), (r.intents, r.transcript)
+
+
+async def test_a_callee_hanging_up_mid_prompt_is_a_normal_clearing(settings_for, tmp_path):
+    """Before: cause 0 "Unknown" when the callee hung up over PJSIP while the bot spoke."""
+    greeting = tmp_path / "long-greeting.wav"
+    write_call_audio(greeting, audio.tone(440, 6.0, level=0.3))
+    settings = settings_for(call={"greeting": greeting})
+    with carrier(tmp_path, "hangup.xml", codec="0", codec_name="PCMU", hangup_ms="1500"):
+        await asyncio.sleep(0.3)
+        async with App(settings) as app:
+            outcome = await asyncio.wait_for(app.call("PJSIP/13800138000@carrier"), 40)
+    r = outcome.record
+    assert (r.disposition, r.hangup_cause) == ("answered", 16), (r, (tmp_path / "sipp.log").read_text()[-2000:])
+    assert r.end_reason == "callee-hangup", r
+    assert r.talk_seconds is not None and 1.0 < r.talk_seconds < 4.0, r

@@ -7,6 +7,7 @@ from voicebot.telephony.callstate import (
     CallProgress,
     CallState,
     Disposition,
+    HangupRequested,
     HungUp,
     Originated,
     OriginateResult,
@@ -120,6 +121,18 @@ def test_peer_leg_cause_fills_in_a_zero_cause():
     assert p.disposition is Disposition.BUSY
 
 
+def test_the_cause_of_a_hangup_request_fills_in_a_zero_cause():
+    """Over PJSIP a callee's BYE comes as SoftHangupRequest Cause 16, then Hangup Cause 0."""
+    p = fold(
+        Originated(1.0, "PJSIP/carrier-1"), Answered(2.0), HangupRequested(3.0, 16), HungUp(3.0, 0, "Unknown")
+    )
+    assert (p.cause, p.cause_text) == (16, "Normal Clearing")
+    p = fold(Originated(1.0, "c"), Answered(2.0), HangupRequested(3.0, 16), HungUp(3.0, 17, "User busy"))
+    assert p.cause == 17  # the Hangup's own cause wins
+    p = fold(Originated(1.0, "c"), HungUp(3.0, 16, "Normal Clearing"), HangupRequested(3.1, 21))
+    assert p.cause == 16  # after the end, a request changes nothing
+
+
 def test_primary_cause_is_not_overwritten_by_peer():
     p = fold(HungUp(1.0, 16, "Normal Clearing"), HungUp(1.1, 21, "Call Rejected", primary=False))
     assert p.cause == 16
@@ -169,3 +182,12 @@ def test_calls_that_ended_on_their_own_stay_the_callees(events):
     p = fold(Originated(1.0, "c"), Answered(2.0), *events)
     assert not p.cut_by
     assert p.disposition is Disposition.ANSWERED and p.ended_at == 10.0
+
+
+def test_hangup_requests_of_the_primary_channel_carry_their_cause():
+    from voicebot.telephony.pbx import translate
+
+    request = {"Event": "SoftHangupRequest", "Uniqueid": "u1", "Linkedid": "u1", "Cause": "16"}
+    assert translate(request, "u1", 5.0) == HangupRequested(5.0, 16)
+    assert translate({**request, "Event": "HangupRequest", "Cause": ""}, "u1", 5.0) == HangupRequested(5.0, 0)
+    assert translate({**request, "Uniqueid": "u2"}, "u1", 5.0) is None  # another leg's request

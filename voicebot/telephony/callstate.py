@@ -78,6 +78,15 @@ class HungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class HangupRequested:
+    """Something asked the call's channel to hang up, with a cause. Over PJSIP a callee's BYE
+    is reported here as 16 while the Hangup event that follows says 0 "Unknown"."""
+
+    at: float
+    cause: int
+
+
+@dataclass(frozen=True, slots=True)
 class OriginateResult:
     """Asterisk's OriginateResponse: ``reason`` is the last control frame seen (4 = answered)."""
 
@@ -101,7 +110,7 @@ class PbxDown:
     reason: str
 
 
-CallEvent = Originated | Ringing | Answered | HungUp | OriginateResult | Vanished | PbxDown
+CallEvent = Originated | Ringing | Answered | HangupRequested | HungUp | OriginateResult | Vanished | PbxDown
 
 # Q.850 cause codes by disposition (21, call rejected, is 401/403/407 and 603 alike: the SIP
 # response, when Asterisk reports it, tells a trunk's refusal from a callee's).
@@ -111,6 +120,19 @@ _NO_ANSWER_CAUSES = frozenset({18, 19, 20})  # no user responding, no answer, su
 _CONGESTION_CAUSES = frozenset({34, 38, 41, 42, 44, 47})
 # OriginateResponse reasons (the AST_CONTROL_* frame that ended the attempt).
 _REASON_NO_ANSWER, _REASON_ANSWERED, _REASON_BUSY, _REASON_CONGESTION = 3, 4, 5, 8
+
+
+#: Asterisk's names of the Q.850 causes a hangup request carries.
+Q850_NAMES = {
+    16: "Normal Clearing",
+    17: "User busy",
+    18: "No user responding",
+    19: "User alerting, no answer",
+    21: "Call Rejected",
+    31: "Normal, unspecified",
+    34: "Circuit/channel congestion",
+    38: "Network out of order",
+}
 
 
 #: SIP final responses by disposition (RFC 3261 and the carriers' use of them).
@@ -227,6 +249,9 @@ class CallProgress:
                     return replace(
                         self, state=CallState.ANSWERED, answered_at=at, originated_at=self.originated_at or at
                     )
+            case HangupRequested(at, cause):
+                if cause and not self.cause and self.state is not CallState.HUNGUP:
+                    return replace(self, cause=cause, cause_text=Q850_NAMES.get(cause, f"cause {cause}"))
             case HungUp(at, cause, text, primary, tech):
                 if primary and self.state is not CallState.HUNGUP:
                     keep = self.cause if cause == 0 else cause

@@ -27,6 +27,7 @@ from voicebot.telephony.callstate import (
     CallEvent,
     CallProgress,
     CallState,
+    HangupRequested,
     HungUp,
     Originated,
     OriginateResult,
@@ -332,6 +333,9 @@ def translate(message: Message | Mapping[str, str], call_id: str, at: float) -> 
             return Ringing(at)
         if state == _STATE_UP:
             return Answered(at)
+    if kind in ("HangupRequest", "SoftHangupRequest") and primary:
+        with contextlib.suppress(ValueError):
+            return HangupRequested(at, int(message.get("Cause") or 0))
     if kind == "Hangup":
         with contextlib.suppress(ValueError):
             tech = message.get("TechCause")  # PJSIP: the SIP final response (Asterisk 22 reports it)
