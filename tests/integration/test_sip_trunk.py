@@ -275,6 +275,9 @@ async def test_a_callee_hanging_up_mid_prompt_is_a_normal_clearing(settings_for,
         async with App(settings) as app:
             outcome = await asyncio.wait_for(app.call("PJSIP/13800138000@carrier"), 40)
     r = outcome.record
-    assert (r.disposition, r.hangup_cause) == ("answered", 16), (r, (tmp_path / "sipp.log").read_text()[-2000:])
+    assert (r.disposition, r.hangup_cause) == ("answered", 16), (
+        r,
+        (tmp_path / "sipp.log").read_text()[-2000:],
+    )
     assert r.end_reason == "callee-hangup", r
     assert r.talk_seconds is not None and 1.0 < r.talk_seconds < 4.0, r
