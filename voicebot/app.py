@@ -180,6 +180,7 @@ class App:
             ring_timeout=settings.dial.ring_timeout,
             caller_id=settings.dial.caller_id,
             max_call_seconds=settings.call.max_call_seconds,
+            pbx_log=settings.pbx_log,
             hangup_grace=settings.call.hangup_grace,
             on_opt_out=self._opted_out,
             cdr=self.cdr,

@@ -164,6 +164,11 @@ class PbxSettings(_Section):
 
     #: IPs or networks the PBX connects from (empty: the addresses of the AMI host).
     addresses: list[str] = []
+    #: Asterisk's log (its WARNING and ERROR lines), read for the reason when it refuses a call;
+    #: default: var/log/asterisk/messages.log under pbx_root. Unreadable: the reason is not known.
+    log: Path | None = None
+    #: Asterisk's rtp.conf, for doctor's RTP ports check; default: etc/asterisk/rtp.conf under pbx_root.
+    rtp_conf: Path | None = None
 
 
 class CdrSettings(_Section):
@@ -227,6 +232,14 @@ class Settings(BaseSettings):
     @property
     def prompts_dir(self) -> Path:
         return self.data_dir / "prompts"
+
+    @property
+    def pbx_log(self) -> Path:
+        return self.pbx.log or self.pbx_root / "var/log/asterisk/messages.log"
+
+    @property
+    def rtp_conf(self) -> Path:
+        return self.pbx.rtp_conf or self.pbx_root / "etc/asterisk/rtp.conf"
 
     def recording_path(self, relative: str) -> Path:
         """Where a recording named by the PBX (relative to its monitor dir) is on this host."""

@@ -281,3 +281,33 @@ async def test_a_callee_hanging_up_mid_prompt_is_a_normal_clearing(settings_for,
     )
     assert r.end_reason == "callee-hangup", r
     assert r.talk_seconds is not None and 1.0 < r.talk_seconds < 4.0, r
+
+
+@contextlib.contextmanager
+def rtp_range(lab, start: int, end: int) -> Iterator[None]:
+    """The lab Asterisk with another RTP port range for the block (rtp.conf, module reloaded)."""
+    conf = lab.root / "etc/asterisk/rtp.conf"
+    saved = conf.read_text()
+    conf.write_text(f"[general]\nrtpstart = {start}\nrtpend = {end}\n")
+    lab.cli("module reload res_rtp_asterisk.so")
+    try:
+        yield
+    finally:
+        conf.write_text(saved)
+        lab.cli("module reload res_rtp_asterisk.so")
+
+
+async def test_a_call_the_pbx_cannot_place_says_why(lab, settings_for, tone_greeting, tmp_path, caplog):
+    """Before: with the RTP ports used up, calls failed as "failed", cause 0, nothing logged,
+    and were redialed as if the callee had failed. Now: pbx_error, with Asterisk's reason."""
+    settings = settings_for(call={"greeting": tone_greeting, "listen_seconds": 1.0})
+    with rtp_range(lab, 20000, 20003), carrier(tmp_path, "answer.xml", codec="0", codec_name="PCMU"):
+        await asyncio.sleep(0.3)
+        async with App(settings) as app:
+            calls = [app.call(f"PJSIP/1380013800{i}@carrier") for i in range(3)]
+            records = [o.record for o in await asyncio.wait_for(asyncio.gather(*calls), 60)]
+    dispositions = sorted(r.disposition for r in records)
+    assert dispositions == ["answered", "answered", "pbx_error"], [(r.disposition, r.error) for r in records]
+    (refused,) = [r for r in records if r.disposition == "pbx_error"]
+    assert refused.error is not None and "couldn't allocate a port for RTP" in refused.error, refused.error
+    assert any("PBX refused call" in m and "couldn't allocate a port" in m for m in caplog.messages)

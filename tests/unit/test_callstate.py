@@ -191,3 +191,18 @@ def test_hangup_requests_of_the_primary_channel_carry_their_cause():
     assert translate(request, "u1", 5.0) == HangupRequested(5.0, 16)
     assert translate({**request, "Event": "HangupRequest", "Cause": ""}, "u1", 5.0) == HangupRequested(5.0, 0)
     assert translate({**request, "Uniqueid": "u2"}, "u1", 5.0) is None  # another leg's request
+
+
+def test_a_channel_the_pbx_tore_down_itself_is_a_pbx_error():
+    """No free RTP port: Asterisk creates the channel, hangs it up with cause 0, and fails the
+    originate with reason 0; nothing reached the trunk."""
+    refused = fold(
+        Originated(1.0, "PJSIP/carrier-1"), HungUp(1.1, 0, "Unknown"), OriginateResult(1.1, False, 0)
+    )
+    assert refused.refused_by_pbx and refused.disposition is Disposition.PBX_ERROR
+    rang = fold(Originated(1.0, "c"), Ringing(1.5), HungUp(9.0, 0, "Unknown"), OriginateResult(9.0, False, 0))
+    assert rang.disposition is Disposition.FAILED  # it reached the callee's side
+    by_trunk = fold(Originated(1.0, "c"), HungUp(1.1, 0, "", tech_cause=503), OriginateResult(1.1, False, 0))
+    assert by_trunk.disposition is Disposition.TRUNK_ERROR
+    never_created = fold(HungUp(1.0, 0, "channel could not be created"), OriginateResult(1.0, False, 0))
+    assert never_created.disposition is Disposition.FAILED

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from voicebot.calls.closing import at, closing_fields, rounded
@@ -32,9 +33,10 @@ from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiCall
-from voicebot.telephony.callstate import CallEvent, CallProgress
+from voicebot.telephony.callstate import CallEvent, CallProgress, Disposition
 from voicebot.telephony.cdr import Cdr, CdrError, CdrReader
 from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
+from voicebot.telephony.pbxlog import why_refused
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,9 @@ class CallService:
         on_opt_out: Callable[[str, str], Awaitable[None]] | None = None,
         cdr: CdrReader | None = None,
         adopt_external: bool = False,
+        pbx_log: Path | None = None,
     ) -> None:
+        self._pbx_log = pbx_log
         self._store = store
         self._pbx = pbx
         self._behaviour = behaviour
@@ -238,6 +242,8 @@ class CallService:
             recording=live.recording,
             now=datetime.now(UTC),
         )
+        if disposition is Disposition.PBX_ERROR:
+            fields["error"] = await self._why_refused(live.call_id, progress.channel)
         if session is not None and session.script is not None and session.script.opted_out:
             # already done when the callee said it; again in case that write failed
             failed = await self._block_opted_out(live.call_id)
@@ -249,6 +255,19 @@ class CallService:
         self._by_media.pop(live.media_id or "", None)
         self._pbx.forget(live.call_id)
         return CallOutcome(live.call_id, disposition.value, record)
+
+    async def _why_refused(self, call_id: str, channel: str) -> str:
+        """Asterisk's reason for tearing the channel down (from its log), logged and recorded."""
+        reasons: list[str] = []
+        for _ in range(3):  # Asterisk's logger thread may write a moment after the Hangup event
+            if self._pbx_log is not None:
+                reasons = await asyncio.to_thread(why_refused, self._pbx_log, channel)
+            if reasons:
+                break
+            await asyncio.sleep(0.2)
+        said = "; ".join(reasons) if reasons else f"its log ({self._pbx_log}) does not say why"
+        log.warning("the PBX refused call %s on %s: %s", call_id, channel, said, extra={"call_id": call_id})
+        return f"PBX refused the call: {said}"
 
     # -- the call enters the bot -------------------------------------------------------
     async def on_agi(self, call: AgiCall) -> None:

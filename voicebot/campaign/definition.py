@@ -157,6 +157,8 @@ class Retry(_Model):
     #: failed (5xx): not the callee's doing; tried again once the trunk is fixed.
     rejected: Duration | None = timedelta(minutes=30)
     trunk_error: Duration | None = timedelta(minutes=10)
+    #: The PBX could not place the call (no free RTP port, a channel limit): soon, once it can.
+    pbx_error: Duration | None = timedelta(minutes=5)
     #: A callback the callee asked for without saying when.
     callback_default: Duration = timedelta(days=1)
 

@@ -42,6 +42,7 @@ class Disposition(enum.StrEnum):
     INVALID = "invalid"  # no such number (SIP 404, 484, 485, 604, 410; Q.850 1, 22, 28)
     REJECTED = "rejected"  # the trunk refused to carry it: authentication, credit, caller id (401/403/407)
     TRUNK_ERROR = "trunk_error"  # the trunk or carrier failed (SIP 5xx): not the callee's doing
+    PBX_ERROR = "pbx_error"  # the PBX tore the channel down before it reached the trunk (no RTP port...)
 
 
 #: A hangup with no cause this close before the PBX goes down was the PBX's doing.
@@ -312,11 +313,28 @@ class CallProgress:
             return Disposition.INTERRUPTED if self.answered_at is not None else Disposition.FAILED
         if self.vanished and self.answered_at is None:
             return Disposition.UNKNOWN
+        if self.refused_by_pbx:
+            return Disposition.PBX_ERROR
         return disposition(
             answered=self.answered_at is not None,
             reason=self.originate_reason,
             cause=self.cause,
             sip=self.sip_status,
+        )
+
+    @property
+    def refused_by_pbx(self) -> bool:
+        """The PBX created the channel and tore it down itself: it never rang, no SIP response
+        came back, and Asterisk gave no cause (its log says why: no free RTP port, say)."""
+        return (
+            self.ended
+            and bool(self.channel)
+            and self.ringing_at is None
+            and self.answered_at is None
+            and self.sip_status is None
+            and self.cause == 0
+            and self.originate_success is False
+            and not self.originate_reason
         )
 
     @property
