@@ -16,6 +16,7 @@ from voicebot.speech import models
 from voicebot.store import Store
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
+from voicebot.telephony.rtpconf import SESSIONS_PER_CALL, parse_rtp_conf
 
 REQUIRED_MODULES = (
     "pbx_config.so",
@@ -75,6 +76,7 @@ async def run_checks(settings: Settings) -> list[Check]:
         trunks = await _trunks(ami, settings)
         if trunks is not None:
             checks.append(trunks)
+            checks.append(await asyncio.to_thread(_rtp_ports, settings))
         checks.extend(await _reachability(ami, settings))
     finally:
         await ami.close()
@@ -279,6 +281,37 @@ async def _trunks(ami: AmiClient, settings: Settings) -> Check | None:
             "'pjsip reload', and 'pjsip show endpoint NAME'; qualify_frequency shows reachability",
         )
     return Check("trunks", True, ", ".join(seen))
+
+
+def _rtp_ports(settings: Settings) -> Check:
+    """Asterisk's RTP range holds this worker's channels over SIP, with an agent leg each."""
+    path = settings.rtp_conf
+    try:
+        text = path.read_text(errors="replace")[:1_000_000]
+    except OSError as e:
+        return Check(
+            "RTP ports",
+            True,
+            f"not checked: cannot read {path} ({e.strerror}); set [pbx] rtp_conf where the PBX's rtp.conf "
+            f"is readable, or check by hand that rtpstart-rtpend holds {SESSIONS_PER_CALL} x "
+            f"{settings.dialer.max_channels} channels",
+        )
+    rtp = parse_rtp_conf(text)
+    need = SESSIONS_PER_CALL * settings.dialer.max_channels
+    detail = (
+        f"{path.name} {rtp.start}-{rtp.end} holds {rtp.sessions} RTP sessions; this worker's "
+        f"{settings.dialer.max_channels} channels need {need} (the callee's leg and an agent's)"
+    )
+    if rtp.sessions < need:
+        return Check(
+            "RTP ports",
+            False,
+            detail,
+            f"set rtpend = {rtp.ports_for(need)} in rtp.conf (more for other workers on this PBX), "
+            "'module reload res_rtp_asterisk.so', and open those UDP ports in the firewall; "
+            "calls beyond the range fail as pbx_error",
+        )
+    return Check("RTP ports", True, detail)
 
 
 async def _contexts(ami: AmiClient, contexts: tuple[str, ...]) -> Check:

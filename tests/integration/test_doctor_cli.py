@@ -39,6 +39,7 @@ async def test_doctor_all_green_on_the_lab(settings_for):
         "Asterisk modules",
         "dialplan contexts",
         "trunks",  # the lab dials numbers over its SIP trunk, PJSIP/{number}@carrier
+        "RTP ports",
         "FastAGI port",
         "AudioSocket port",
     }
@@ -222,3 +223,20 @@ async def test_doctor_checks_every_pjsip_trunk_exists(settings_for):
     trunks = by_name(await run_checks(settings))["trunks"]
     assert not trunks.ok and trunks.detail == "trunks.mytrunk: no PJSIP endpoint 'mytrunk'"
     assert "pjsip.conf" in trunks.hint
+
+
+async def test_doctor_ties_the_rtp_range_to_the_channels(settings_for, lab):
+    """Issue 11: 60 calls over a trunk whose RTP range held 51 failed silently."""
+    checks = by_name(await run_checks(settings_for(dialer={"max_channels": 60})))
+    ports = checks["RTP ports"]
+    assert ports.ok, ports
+    assert ports.detail == (
+        "rtp.conf 20000-20299 holds 150 RTP sessions; this worker's 60 channels need 120 "
+        "(the callee's leg and an agent's)"
+    )
+    ports = by_name(await run_checks(settings_for(dialer={"max_channels": 100})))["RTP ports"]
+    assert not ports.ok and "need 200" in ports.detail
+    assert ports.hint.startswith("set rtpend = 20399 in rtp.conf")
+    elsewhere = settings_for(pbx={"rtp_conf": lab.root / "nowhere/rtp.conf"})
+    ports = by_name(await run_checks(elsewhere))["RTP ports"]
+    assert ports.ok and ports.detail.startswith("not checked: cannot read")
