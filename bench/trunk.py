@@ -39,12 +39,13 @@ from voicebot.calls.service import CallOutcome  # noqa: E402
 GAP_MS = 40.0
 
 
-def receive(port_file: Path, out: Path, seconds: float) -> None:
-    """The carrier's media side: stamp every RTP packet by its source (one per call)."""
+def receive(out: Path, seconds: float) -> None:
+    """The carrier's media side: stamp every RTP packet by its source (one per call); prints
+    its port, and writes the stamps to ``out`` when stopped (SIGTERM)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind(("127.0.0.1", 0))
-    port_file.write_text(str(sock.getsockname()[1]))
+    print(sock.getsockname()[1], flush=True)
     sock.settimeout(0.5)
     stamps: dict[str, list[float]] = {}
     end = time.monotonic() + seconds
@@ -90,15 +91,15 @@ async def run(calls: int, greeting: float, codec: str, rate: float) -> None:
     endpoint = {"PCMU": "carrier", "PCMA": "carrier-alaw"}[codec]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        port_file, out = tmp / "port", tmp / "stamps.json"
-        receiver = subprocess.Popen(
-            [sys.executable, __file__, "--receive", str(port_file), str(out), str(greeting + 40)]
+        out = tmp / "stamps.json"
+        receiver = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--receive", str(out), str(greeting + 40), stdout=subprocess.PIPE
         )
-        while not port_file.exists():
-            await asyncio.sleep(0.05)
+        assert receiver.stdout is not None
+        port = (await receiver.stdout.readline()).decode().strip()
         s = settings(tmp, greeting, 2.0)
         s = s.model_copy(update={"dial": s.dial.model_copy(update={"caller_id": "+861012345678"})})
-        with carrier(tmp, "answer.xml", codec=payload, codec_name=codec, media_port=port_file.read_text()):
+        with carrier(tmp, "answer.xml", codec=payload, codec_name=codec, media_port=port):
             await asyncio.sleep(0.3)
             async with App(s) as app:
                 ast = asterisk_pid()
@@ -121,10 +122,8 @@ async def run(calls: int, greeting: float, codec: str, rate: float) -> None:
                 cpu = cpu_seconds(os.getpid()) - cpu0
                 ast_cpu = (cpu_seconds(ast) - ast0) if ast else float("nan")
         receiver.terminate()
-        receiver.wait()
-        stamps = json.loads(out.read_text()) if out.exists() else {}
-        if os.environ.get("BENCH_KEEP"):
-            Path(os.environ["BENCH_KEEP"]).write_text(json.dumps(stamps))
+        await receiver.wait()
+        stamps = json.loads(await asyncio.to_thread(out.read_text))
     outcomes = [o for _, o in placed]
     answered = [o for o in outcomes if o.disposition == "answered"]
     to_answer = [(o.record.answered_at.timestamp() - t) * 1000 for t, o in placed if o.record.answered_at]
@@ -132,7 +131,8 @@ async def run(calls: int, greeting: float, codec: str, rate: float) -> None:
     over = [g for g in gaps if g > GAP_MS]
     others = sorted({o.disposition for o in outcomes} - {"answered"})
     print(
-        f"{calls} simultaneous calls over the lab SIP trunk ({codec}, {greeting:.0f} s greeting + 2 s listen, "
+        f"{calls} simultaneous calls over the lab SIP trunk ({codec}, {greeting:.0f} s greeting "
+        f"+ 2 s listen, "
         f"{'all originated at once' if not rate else f'originated {rate:g}/s'}): "
         f"{len(answered)}/{calls} answered{' (others: ' + ', '.join(others) + ')' if others else ''}, "
         f"{len(stamps)} RTP streams"
@@ -158,14 +158,16 @@ async def run(calls: int, greeting: float, codec: str, rate: float) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--receive":
-        receive(Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--receive":
+        receive(Path(sys.argv[2]), float(sys.argv[3]))
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--greeting", type=float, default=8.0)
     parser.add_argument("--codec", choices=("PCMU", "PCMA"), default="PCMU")
-    parser.add_argument("--rate", type=float, default=0.0, help="calls originated per second (0: all at once)")
+    parser.add_argument("--rate", type=float, default=0.0, help="calls placed per second (0: all at once)")
     args = parser.parse_args()
     asyncio.run(run(args.calls, args.greeting, args.codec, args.rate))
 
