@@ -315,26 +315,20 @@ class App:
         assert self.calls is not None, "App.start() first"
         lead = claim.lead
         script = await self.script_for(campaign.script) if campaign.script else self.script
-        d = self.settings.dial
-        template, number_format = d.channel_template, d.number_format
-        shown, assigned = d.caller_id, d.caller_ids
-        if campaign.trunk is not None:
-            trunk = self.settings.trunks.get(campaign.trunk)
-            if trunk is None:
-                raise ConfigError(
-                    f"campaign {campaign.id!r} uses trunk {campaign.trunk!r}, not in the settings",
-                    hint=f"add [trunks.{campaign.trunk}] channel_template = ... to the settings",
-                )
-            template, number_format = trunk.channel_template, trunk.number_format or d.number_format
-            shown, assigned = trunk.caller_id, trunk.caller_ids
+        way = self.settings.way_out(campaign.trunk)
         caller_id = caller_id_for(
             campaign.caller_id,
-            default=shown,
-            allowed=assigned,
+            default=way.caller_id,
+            allowed=way.caller_ids,
             trunk=campaign.trunk or "",
             region=campaign.region,
         )
-        target = resolve(lead.phone, template=template, number_format=number_format, region=campaign.region)
+        target = resolve(
+            lead.phone,
+            template=way.channel_template,
+            number_format=way.number_format or self.settings.dial.number_format,
+            region=campaign.region,
+        )
         fields = {str(k): str(v) for k, v in lead.fields.items()}
         self._lead_calls[claim.call_id] = (script, {**fields, "name": lead.name})
         try:

@@ -233,6 +233,26 @@ class Settings(BaseSettings):
     def prompts_dir(self) -> Path:
         return self.data_dir / "prompts"
 
+    def way_out(self, trunk: str | None) -> TrunkSettings:
+        """What a campaign naming ``trunk`` dials through (None: the [dial] defaults), with
+        its number format filled in; ConfigError if the settings have no such trunk."""
+        d = self.dial
+        if trunk is None:
+            return TrunkSettings(
+                channel_template=d.channel_template,
+                number_format=d.number_format,
+                max_channels=self.dialer.max_channels,
+                caller_id=d.caller_id,
+                caller_ids=d.caller_ids,
+            )
+        if trunk not in self.trunks:
+            raise ConfigError(
+                f"trunk {trunk!r} is not in the settings",
+                hint=f"add [trunks.{trunk}] channel_template = ... to the settings",
+            )
+        way = self.trunks[trunk]
+        return way.model_copy(update={"number_format": way.number_format or d.number_format})
+
     @property
     def pbx_log(self) -> Path:
         return self.pbx.log or self.pbx_root / "var/log/asterisk/messages.log"

@@ -162,11 +162,8 @@ def _campaigns(settings: Settings) -> tuple[Check | None, bool]:
                 LoadedScript.load(campaign.script, settings.speech.voice)
             except VoicebotError as e:
                 problems.append(f"{campaign.id}: {e.message}")
-        if campaign.trunk is not None and campaign.trunk not in settings.trunks:
-            problems.append(f"{campaign.id}: trunk {campaign.trunk!r} is not in the settings")
-            continue
-        trunk = settings.trunks[campaign.trunk] if campaign.trunk is not None else settings.dial
         try:
+            trunk = settings.way_out(campaign.trunk)
             caller_id_for(
                 campaign.caller_id,
                 default=trunk.caller_id,

@@ -5,6 +5,8 @@ tests/integration/test_speech.py.
 """
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -14,7 +16,6 @@ from voicebot.media import audio
 from voicebot.media.fake import FakeMediaStream
 from voicebot.media.stream import PlayResult
 from voicebot.speech.asr import Transcript
-from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import EndReason, TurnConfig
 from voicebot.speech.vad import VoiceActivity
 
@@ -64,18 +65,29 @@ class RecordingRecognizer:
         pass
 
 
+RENDER = """
+import asyncio, sys
+from voicebot.speech.tts import Synthesizer
+
+async def render():
+    synth = Synthesizer()
+    try:
+        sys.stdout.buffer.write(await synth.render("Yes, I am interested in that offer.", "en-us", 170))
+    finally:
+        synth.close()
+
+asyncio.run(render())
+"""
+
+
 @pytest.fixture(scope="module")
 def speech():
-    """1.2 s of real synthetic speech (espeak-ng), as call audio."""
-
-    async def render():
-        synth = Synthesizer()
-        try:
-            return await synth.render("Yes, I am interested in that offer.", "en-us", 170)
-        finally:
-            synth.close()
-
-    return asyncio.run(render())
+    """1.2 s of real synthetic speech (espeak-ng), as call audio, rendered by a process of its
+    own: espeak-ng is one library per process whose output depends on what it rendered before
+    (its noise and rate state), and these tests' pauses are timed to this very clip. Before,
+    they failed when the suite happened to have rendered other text first."""
+    done = subprocess.run([sys.executable, "-c", RENDER], capture_output=True, check=True, timeout=60)
+    return done.stdout
 
 
 def setup(speed=10.0, rec=None):
