@@ -25,6 +25,7 @@ from voicebot.media import audio
 from voicebot.media.wavfile import write_call_audio
 from voicebot.speech.tts import Synthesizer
 from voicebot.speech.whisper import WhisperRecognizer
+from voicebot.store import CallRecord
 
 pytestmark = pytest.mark.asterisk
 
@@ -178,30 +179,44 @@ async def recognized(pcm: bytes) -> str:
         recognizer.close()
 
 
-@pytest.mark.parametrize(("endpoint", "payload_type"), [("carrier", PCMU), ("carrier-alaw", PCMA)])
-async def test_speech_crosses_the_trunk_both_ways(settings_for, tmp_path, endpoint, payload_type):
-    """The callee is a real RTP endpoint: what it heard (the bot's RTP, decoded) is recognized
-    as the opening line, and what it says (espeak-ng speech sent as RTP) is recognized by the
-    bot, which honours the opt-out."""
-    name = {PCMU: "PCMU", PCMA: "PCMA"}[payload_type]
+async def opt_out_over_the_trunk(
+    settings_for, tmp_path: Path, peer: RtpPeer, endpoint: str, *, seq_jump: int | None = None
+) -> tuple[CallRecord, float]:
+    """A call of the English script over the trunk whose callee (``peer``) says "Please take me
+    off your list." a second after the opening; with ``seq_jump``, the callee's stream changes
+    source halfway through the opening. The call's record, and the opening's length."""
     synth = Synthesizer()
     try:
         opt_out = await synth.render("Please take me off your list.", "en-us", 150)
     finally:
         synth.close()
-    async with RtpPeer(payload_type) as peer:
-        with carrier(
-            tmp_path, "answer.xml", codec=str(payload_type), codec_name=name, media_port=str(peer.port)
-        ):
-            await asyncio.sleep(0.3)
-            async with App(settings_with_script(settings_for)) as app:
-                opening = await prompt_seconds(app, "opening")
-                call = asyncio.create_task(app.call(f"PJSIP/13800138000@{endpoint}"))
-                await peer.media_started()
+    name = {PCMU: "PCMU", PCMA: "PCMA"}[peer.payload_type]
+    with carrier(
+        tmp_path, "answer.xml", codec=str(peer.payload_type), codec_name=name, media_port=str(peer.port)
+    ):
+        await asyncio.sleep(0.3)
+        async with App(settings_with_script(settings_for)) as app:
+            opening = await prompt_seconds(app, "opening")
+            call = asyncio.create_task(app.call(f"PJSIP/13800138000@{endpoint}"))
+            await peer.media_started()
+            if seq_jump is not None:
+                await asyncio.sleep(opening / 2)
+                peer.change_source(seq_jump)
+                await asyncio.sleep(opening / 2 + 1.0)
+            else:
                 await asyncio.sleep(opening + 1.0)
-                peer.say(opt_out)
-                outcome = await asyncio.wait_for(call, 60)
-    r = outcome.record
+            peer.say(opt_out)
+            outcome = await asyncio.wait_for(call, 60)
+    return outcome.record, opening
+
+
+@pytest.mark.parametrize(("endpoint", "payload_type"), [("carrier", PCMU), ("carrier-alaw", PCMA)])
+async def test_speech_crosses_the_trunk_both_ways(settings_for, tmp_path, endpoint, payload_type):
+    """The callee is a real RTP endpoint: what it heard (the bot's RTP, decoded) is recognized
+    as the opening line, and what it says (espeak-ng speech sent as RTP) is recognized by the
+    bot, which honours the opt-out."""
+    async with RtpPeer(payload_type) as peer:
+        r, opening = await opt_out_over_the_trunk(settings_for, tmp_path, peer, endpoint)
     assert (r.outcome, r.opted_out) == ("opted_out", True), (r.intents, r.transcript)
     assert {p.payload_type for p in peer.received} == {payload_type}
     heard = await recognized(peer.heard()[: int(opening * 16000)])
@@ -244,24 +259,8 @@ SOURCE_CHANGES = [
 
 @pytest.mark.parametrize("seq_jump", SOURCE_CHANGES)
 async def test_the_bot_still_hears_the_callee_after_an_ssrc_change(settings_for, tmp_path, seq_jump):
-    synth = Synthesizer()
-    try:
-        opt_out = await synth.render("Please take me off your list.", "en-us", 150)
-    finally:
-        synth.close()
     async with RtpPeer(PCMU) as peer:
-        with carrier(tmp_path, "answer.xml", codec="0", codec_name="PCMU", media_port=str(peer.port)):
-            await asyncio.sleep(0.3)
-            async with App(settings_with_script(settings_for)) as app:
-                opening = await prompt_seconds(app, "opening")
-                call = asyncio.create_task(app.call("PJSIP/13800138000@carrier"))
-                await peer.media_started()
-                await asyncio.sleep(opening / 2)
-                peer.change_source(seq_jump)
-                await asyncio.sleep(opening / 2 + 1.0)
-                peer.say(opt_out)
-                outcome = await asyncio.wait_for(call, 60)
-    r = outcome.record
+        r, _ = await opt_out_over_the_trunk(settings_for, tmp_path, peer, "carrier", seq_jump=seq_jump)
     assert (r.outcome, r.opted_out) == ("opted_out", True), (r.intents, r.transcript)
 
 
