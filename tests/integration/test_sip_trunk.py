@@ -310,3 +310,44 @@ async def test_a_call_the_pbx_cannot_place_says_why(lab, settings_for, tone_gree
     (refused,) = [r for r in records if r.disposition == "pbx_error"]
     assert refused.error is not None and "couldn't allocate a port for RTP" in refused.error, refused.error
     assert any("PBX refused call" in m and "couldn't allocate a port" in m for m in caplog.messages)
+
+
+async def test_the_dialer_stays_at_what_the_pbx_holds(lab, settings_for, tone_greeting, tmp_path):
+    """Before: with the RTP ports used up, the dialer kept placing calls that the PBX refused,
+    each one a lead's attempt. Now the first refusal caps the worker at the calls the PBX held
+    (audited as pbx_ceiling); the other leads are reached within that ceiling, and the refused
+    ones wait retry.pbx_error."""
+    settings = settings_for(
+        call={"greeting": tone_greeting, "listen_seconds": 1.0},
+        dial={"channel_template": "PJSIP/{number}@carrier", "number_format": "digits"},
+    )
+    campaign = Campaign(id="ceiling", pacing={"max_channels": 4, "calls_per_second": 10})
+    with rtp_range(lab, 20000, 20003), carrier(tmp_path, "answer.xml", codec="0", codec_name="PCMU"):
+        await asyncio.sleep(0.3)
+        async with App(settings, clock=Clock(MONDAY_10)) as app:
+            start(app, campaign, leads({"1": 6}))
+            dialer = app.dialer()
+            running = asyncio.create_task(dialer.run())
+            repo = app.store.campaigns
+            held = set()
+            try:
+                for _ in range(600):
+                    await asyncio.sleep(0.1)
+                    held.add(dialer.held)
+                    ended = [
+                        a for a in repo.attempts("ceiling") if a["disposition"] in ("answered", "pbx_error")
+                    ]
+                    if len(ended) == 6:
+                        break
+            finally:
+                dialer.stop()
+                await asyncio.wait_for(running, 30)
+            capped = repo.audit(action="pbx_ceiling")[0]
+            attempts = repo.attempts("ceiling")
+            lead_rows = {lead.id: lead for lead in repo.leads("ceiling")}
+    refused = [a for a in attempts if a["disposition"] == "pbx_error"]
+    assert len(attempts) == 6 and 1 <= len(refused) <= 2, attempts  # the first pass's extra calls only
+    assert sum(a["disposition"] == "answered" for a in attempts) == 6 - len(refused), attempts
+    assert all(lead_rows[a["lead_id"]].last_reason == "pbx_error, retry in 5m" for a in refused)
+    assert capped.reason.startswith("the PBX refused a call with ")
+    assert any(h and h.startswith("at the PBX's ceiling") for h in held), held

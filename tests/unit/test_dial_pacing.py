@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from voicebot.campaign.dialer import Pacer
+from voicebot.campaign.pacing import Pacer
 
 
 async def test_starts_are_spaced_by_the_rate():

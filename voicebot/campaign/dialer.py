@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from voicebot.calls.recovery import interrupted, with_cdr
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
+from voicebot.campaign.pacing import Pacer, PbxCeiling
 from voicebot.campaign.retry import LeadStatus, Next
 from voicebot.campaign.trunks import TrunkHealth
 from voicebot.errors import ConfigError, StoreUnavailable, VoicebotError
@@ -94,22 +95,6 @@ def next_step(campaign: Campaign, lead_zone: str, result: AttemptResult, now: da
     )
 
 
-class Pacer:
-    """At most ``rate`` starts per second, evenly spaced."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = self._clock()
-        start = max(now, self._next)
-        self._next = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
-
-
 class Dialer:
     def __init__(
         self,
@@ -145,6 +130,8 @@ class Dialer:
         self._per_trunk: dict[str, set[str]] = {}
         #: Per trunk ("" = the default channel template): paused while it refuses every call.
         self._health: dict[str, TrunkHealth] = {}
+        #: How many calls the PBX itself holds, once it has refused one (pbx_error).
+        self._ceiling = PbxCeiling()
         self._clock = clock
         self._tick = tick
         self._silent_after = silent_after
@@ -218,9 +205,13 @@ class Dialer:
 
     def _worker_limit(self) -> tuple[int, str]:
         """Calls this worker may have up, and what that limit is, for the logs and status."""
-        if self.capacity is not None and self.capacity <= self._max_channels:
-            return self.capacity, f"at capacity: {self.capacity} conversations"
-        return self._max_channels, f"at [dialer] max_channels {self._max_channels}"
+        limit, why = self._max_channels, f"at [dialer] max_channels {self._max_channels}"
+        if self.capacity is not None and self.capacity <= limit:
+            limit, why = self.capacity, f"at capacity: {self.capacity} conversations"
+        ceiling = self._ceiling.allowed(time.monotonic())
+        if ceiling is not None and ceiling < limit:
+            limit, why = ceiling, self._ceiling.held()
+        return limit, why
 
     def _hold(self, reason: str | None) -> None:
         if reason != self.held:
@@ -305,24 +296,33 @@ class Dialer:
         return self._health.setdefault(name or "", TrunkHealth(name or ""))
 
     async def _trunk_result(self, campaign: Campaign, call_id: str, result: AttemptResult) -> None:
-        """Fold a call's end into its trunk's health; a trunk that now refuses everything is
-        paused (logged, audited, and shown as what holds the dialer back)."""
+        """Fold a call's end into its trunk's health and the PBX's ceiling: a trunk refusing
+        everything is paused, a PBX that refused a call caps the calls (logged, audited, shown)."""
+        if result.disposition == "pbx_error":
+            up = len(self._calls) - (call_id in self._calls)
+            capped = self._ceiling.refused(up, time.monotonic())
+            await self._held_back("pbx_ceiling", capped, campaign, call_id, {"calls_up": up})
         paused = self._trunk(campaign.trunk).record(result.disposition, result.response, time.monotonic())
-        if paused is None:
-            return
-        log.error("dialing held: %s", paused)
+        if paused is not None:
+            detail = {"trunk": campaign.trunk or "", "response": result.response or result.disposition}
+            await self._held_back("trunk_paused", paused, campaign, call_id, detail)
+
+    async def _held_back(
+        self, action: str, reason: str, campaign: Campaign, call_id: str, detail: dict[str, Any]
+    ) -> None:
+        log.error("dialing held: %s", reason)
         try:
             await self._store.run(
                 self._repo.note,
                 self.worker,
-                "trunk_paused",
-                paused,
+                action,
+                reason,
                 campaign_id=campaign.id,
                 call_id=call_id,
-                detail={"trunk": campaign.trunk or "", "response": result.response or result.disposition},
+                detail=detail,
             )
         except VoicebotError as e:
-            log.warning("trunk pause not audited: %s", e)
+            log.warning("%s not audited: %s", action, e)
         self._wake.set()
 
     async def _suspend(self, campaign_id: str, reason: str) -> None:
