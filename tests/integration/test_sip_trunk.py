@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -99,6 +99,26 @@ async def test_carrier_responses_become_dispositions_that_say_who_refused(
     assert record.sip_response == f"{status} {reason}"
 
 
+async def dial_until(app: App, done: Callable[[], bool], *, then: float = 0.0) -> list[str | None]:
+    """Run the worker's dialer until ``done()`` (at most 60 s), and ``then`` seconds more; what
+    held it back, pass by pass."""
+    dialer = app.dialer()
+    running = asyncio.create_task(dialer.run())
+    held: list[str | None] = []
+    try:
+        for _ in range(600):
+            await asyncio.sleep(0.1)
+            held.append(dialer.held)
+            if done():
+                break
+        await asyncio.sleep(then)
+        held.append(dialer.held)
+    finally:
+        dialer.stop()
+        await asyncio.wait_for(running, 30)
+    return held
+
+
 async def test_a_trunk_that_refuses_every_call_is_paused_not_burning_leads(settings_for, tmp_path):
     """Before: a carrier answering 403 to everything had every lead dialed and retried as busy
     every 10 minutes. Now after 5 refusals in a row the trunk is paused (audited, shown as what
@@ -109,19 +129,9 @@ async def test_a_trunk_that_refuses_every_call_is_paused_not_burning_leads(setti
         await asyncio.sleep(0.3)
         async with App(settings, clock=Clock(MONDAY_10)) as app:
             start(app, campaign, leads({"1": 10}))
-            dialer = app.dialer()
-            running = asyncio.create_task(dialer.run())
             repo = app.store.campaigns
-            try:
-                for _ in range(300):
-                    await asyncio.sleep(0.1)
-                    if repo.audit(action="trunk_paused"):
-                        break
-                await asyncio.sleep(1.5)  # a pass or two: nothing more is dialed
-                held = dialer.held
-            finally:
-                dialer.stop()
-                await asyncio.wait_for(running, 30)
+            # then a pass or two: nothing more is dialed
+            held = (await dial_until(app, lambda: bool(repo.audit(action="trunk_paused")), then=1.5))[-1]
             (paused,) = repo.audit(action="trunk_paused")
             attempts = repo.attempts("trunk403")
             lead_rows = repo.leads("trunk403")
@@ -326,22 +336,14 @@ async def test_the_dialer_stays_at_what_the_pbx_holds(lab, settings_for, tone_gr
         await asyncio.sleep(0.3)
         async with App(settings, clock=Clock(MONDAY_10)) as app:
             start(app, campaign, leads({"1": 6}))
-            dialer = app.dialer()
-            running = asyncio.create_task(dialer.run())
             repo = app.store.campaigns
-            held = set()
-            try:
-                for _ in range(600):
-                    await asyncio.sleep(0.1)
-                    held.add(dialer.held)
-                    ended = [
-                        a for a in repo.attempts("ceiling") if a["disposition"] in ("answered", "pbx_error")
-                    ]
-                    if len(ended) == 6:
-                        break
-            finally:
-                dialer.stop()
-                await asyncio.wait_for(running, 30)
+
+            def all_ended() -> bool:
+                return (
+                    sum(a["disposition"] in ("answered", "pbx_error") for a in repo.attempts("ceiling")) == 6
+                )
+
+            held = await dial_until(app, all_ended)
             capped = repo.audit(action="pbx_ceiling")[0]
             attempts = repo.attempts("ceiling")
             lead_rows = {lead.id: lead for lead in repo.leads("ceiling")}
