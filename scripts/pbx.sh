@@ -109,11 +109,13 @@ cmd_load() {
     fi
     as_root touch "$etc/.voicebot-lab"
     if running; then
-        # modules added to modules.conf since the PBX started
-        local loaded
-        loaded=$(in_root asterisk -rx 'module show')
+        # modules added to modules.conf since the PBX started, and modules that declined to
+        # load for want of their config (cdr_pgsql before scripts/postgres.sh wrote cdr.env):
+        # Asterisk lists those as "Not Running"
+        local running_now
+        running_now=$(in_root asterisk -rx 'module show' | awk '/ Running / && !/Not Running/ {print $1}')
         for module in $(sed -n 's/^load => \([a-z_0-9]*\.so\).*/\1/p' "$etc/modules.conf"); do
-            grep -q "^$module " <<<"$loaded" || in_root asterisk -rx "module load $module" >/dev/null
+            grep -qx "$module" <<<"$running_now" || in_root asterisk -rx "module load $module" >/dev/null || true
         done
         in_root asterisk -rx 'core reload' >/dev/null
         in_root asterisk -rx 'module reload manager' >/dev/null
