@@ -259,12 +259,13 @@ class CallService:
     async def _why_refused(self, call_id: str, channel: str) -> str:
         """Asterisk's reason for tearing the channel down (from its log), logged and recorded."""
         reasons: list[str] = []
-        for _ in range(3):  # Asterisk's logger thread may write a moment after the Hangup event
-            if self._pbx_log is not None:
-                reasons = await asyncio.to_thread(why_refused, self._pbx_log, channel)
+        for attempt in range(3 if self._pbx_log is not None else 0):
+            if attempt:  # Asterisk's logger thread may write a moment after the Hangup event
+                await asyncio.sleep(0.2)
+            assert self._pbx_log is not None
+            reasons = await asyncio.to_thread(why_refused, self._pbx_log, channel)
             if reasons:
                 break
-            await asyncio.sleep(0.2)
         said = "; ".join(reasons) if reasons else f"its log ({self._pbx_log}) does not say why"
         log.warning("the PBX refused call %s on %s: %s", call_id, channel, said, extra={"call_id": call_id})
         return f"PBX refused the call: {said}"
