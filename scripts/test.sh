@@ -6,6 +6,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
 scripts/setup.sh
+# Debian's chromium and its driver: the console's browser tests (tests/browser) drive them
+need=()
+for pkg in chromium chromium-driver; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "test: installing ${need[*]}" >&2
+    if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 "${need[@]}" >/dev/null
+fi
 # Rasa 3.6 (its own Python 3.10 venv) and the English sample trained with it, for tests/integration/test_rasa.py
 scripts/rasa.sh prepare intents/broadband-en >/dev/null
 scripts/postgres.sh start

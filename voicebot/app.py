@@ -191,6 +191,7 @@ class App:
             on_opt_out=self._opted_out,
             cdr=self.cdr,
             adopt_external=settings.call.adopt_external,
+            queue=settings.call.queue,
         )
         pbx = settings.pbx.addresses, settings.ami.host
         self.audiosocket = AudioSocketServer(
@@ -342,6 +343,7 @@ class App:
                 variables={
                     "VOICEBOT_AMD": campaign.amd,
                     "VOICEBOT_MACHINE_MESSAGE": campaign.machine_message or "",
+                    "VOICEBOT_QUEUE": campaign.queue or self.settings.call.queue,
                 },
             )
         finally:

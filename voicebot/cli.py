@@ -71,6 +71,13 @@ def serve(settings: Settings, no_dialer: bool) -> None:
                 f"AudioSocket {settings.audiosocket.host}:{app.audiosocket.port}, "
                 f"AMI {settings.ami.host}:{settings.ami.port}"
             )
+            console = None
+            if settings.console.enabled:
+                from voicebot.console.server import ConsoleServer
+
+                console = ConsoleServer(app.store, app.ami, settings.console)
+                await console.start()
+                click.echo(f"voicebot console: {console.url}")
             dialer = None if no_dialer else app.dialer()
             dialing = asyncio.create_task(dialer.run(), name="dialer") if dialer else None
             purging = asyncio.create_task(privacy.run_every(app.store, settings, stop), name="retention")
@@ -80,6 +87,8 @@ def serve(settings: Settings, no_dialer: bool) -> None:
                 dialer.stop()  # no new calls; the calls in progress finish
                 await dialing
             await purging
+            if console is not None:
+                await console.close()
 
     _run(run())
 
@@ -462,8 +471,9 @@ def nlu_export_rasa(directory: Path, out: Path) -> None:
 
 def _register() -> None:
     from voicebot.cli_campaign import audit, campaign, dnc, leads
+    from voicebot.cli_console import console, users
 
-    for command in (campaign, leads, dnc, audit):
+    for command in (campaign, leads, dnc, audit, users, console):
         main.add_command(command)
 
 

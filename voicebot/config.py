@@ -101,6 +101,8 @@ class CallSettings(_Section):
     #: Take into the bot calls voicebot did not originate (another system's Originate into
     #: voicebot-outbound, with a VOICEBOT_CALL_ID of its own). Off: such a call is hung up.
     adopt_external: bool = False
+    #: The Asterisk queue a warm lead is handed to (campaigns may name their own).
+    queue: str = Field("voicebot-agents", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 class SpeechSettings(_Section):
@@ -198,6 +200,24 @@ class RetentionSettings(_Section):
         return self
 
 
+class ConsoleSettings(_Section):
+    """The web console (agents, supervisors). ``voicebot console`` serves it; ``voicebot serve``
+    serves it too when ``enabled``. Put it behind TLS (a reverse proxy) off the loopback."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    #: A login lasts this long at most, and ends after ``idle_minutes`` without a request.
+    session_hours: float = Field(12.0, gt=0, le=24 * 7)
+    idle_minutes: float = Field(30.0, gt=0)
+    #: Mark cookies Secure (the console is served over HTTPS by a proxy).
+    secure_cookies: bool = False
+    #: A ready agent whose screen has been gone this long is paused ("screen lost").
+    screen_grace: float = Field(10.0, gt=0, le=300)
+    #: The company the agents name when they introduce themselves.
+    company: str = Field("", max_length=128)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -218,6 +238,7 @@ class Settings(BaseSettings):
     pbx: PbxSettings = PbxSettings()
     cdr: CdrSettings = CdrSettings()
     retention: RetentionSettings = RetentionSettings()
+    console: ConsoleSettings = ConsoleSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

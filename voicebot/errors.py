@@ -17,6 +17,7 @@
     ├── LeadFileError             a lead or do-not-call file has bad rows (each with its line)
     ├── CampaignError             an unknown campaign, or a change its state does not allow
     │   └── DialRefused           the dial rules refuse a call now (why, and when it could be placed)
+    ├── ConsoleError              a console request the user may not make, or a bad form or user
     └── StoreError                the database failed or is out of date
         └── StoreUnavailable      the database cannot be reached now (writes wait in the outbox)
 
@@ -108,6 +109,10 @@ class LeadFileError(VoicebotError):
 
 class CampaignError(VoicebotError):
     """An unknown campaign, or a change its state does not allow."""
+
+
+class ConsoleError(VoicebotError):
+    """A console request refused: a bad form value, an unknown user, a state change not allowed."""
 
 
 class StoreError(VoicebotError):

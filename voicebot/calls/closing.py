@@ -50,26 +50,10 @@ def closing_fields(
     if error:
         fields["error"] = error
     if session is not None:
-        fields.update(
-            end_reason=session.end_reason,
-            bot_audio_seconds=session.bot_audio_seconds,
-            callee_audio_seconds=session.callee_audio_seconds,
-            callee_audio_rms=session.callee_audio_rms,
-            transcript=[dataclasses.asdict(t) for t in session.turns],
-        )
+        fields.update(bot_part(session))
         if session.error and not error:
             fields["error"] = session.error
-    if script is not None:
-        fields.update(
-            outcome=script.outcome,
-            node_path=script.node_path,
-            intents=script.intents,
-            opted_out=script.opted_out,
-            callback=script.callback,
-        )
-    if script is not None and script.grade is not None:
-        fields["grade"] = script.grade  # the script's own rules, or the default scale
-    elif disposition is not Disposition.ANSWERED:
+    if (script is None or script.grade is None) and disposition is not Disposition.ANSWERED:
         fields["grade"] = grade(connected=False, outcome=None, intents=())  # not connected: E
     if progress.cut_by:  # the PBX went down: its doing, never the callee's
         fields["end_reason"] = progress.cut_by
@@ -78,6 +62,30 @@ def closing_fields(
     if recording:
         fields["recording"] = recording
     return disposition, fields
+
+
+def bot_part(session: SessionResult) -> dict[str, Any]:
+    """What the bot's conversation adds to the record: written when it hands the callee to
+    an agent (for the agent's screen) and again when the call ends."""
+    fields: dict[str, Any] = {
+        "end_reason": session.end_reason,
+        "bot_audio_seconds": session.bot_audio_seconds,
+        "callee_audio_seconds": session.callee_audio_seconds,
+        "callee_audio_rms": session.callee_audio_rms,
+        "transcript": [dataclasses.asdict(t) for t in session.turns],
+    }
+    script = session.script
+    if script is not None:
+        fields.update(
+            outcome=script.outcome,
+            node_path=script.node_path,
+            intents=script.intents,
+            opted_out=script.opted_out,
+            callback=script.callback,
+        )
+        if script.grade is not None:
+            fields["grade"] = script.grade  # the script's own rules, or the default scale
+    return fields
 
 
 def at(ts: float | None) -> datetime | None:

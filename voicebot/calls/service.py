@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voicebot.calls.closing import at, closing_fields, rounded
+from voicebot.calls.closing import at, bot_part, closing_fields, rounded
 from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
 from voicebot.calls.session import Behaviour, CallSession, SessionResult
@@ -93,6 +93,7 @@ class CallService:
         on_opt_out: Callable[[str, str], Awaitable[None]] | None = None,
         cdr: CdrReader | None = None,
         adopt_external: bool = False,
+        queue: str = "voicebot-agents",
         pbx_log: Path | None = None,
     ) -> None:
         self._pbx_log = pbx_log
@@ -111,6 +112,7 @@ class CallService:
         self._on_opt_out = on_opt_out
         self._cdr = cdr
         self._adopt_external = adopt_external
+        self._queue = queue
         self._outbox = outbox
         self._live: dict[str, _Live] = {}
         self._by_media: dict[str, str] = {}  # AudioSocket session id -> call id, until media starts
@@ -163,6 +165,7 @@ class CallService:
             ),
         )
         variables = {
+            "VOICEBOT_QUEUE": self._queue,
             **(variables or {}),
             "VOICEBOT_CALL_ID": call_id,
             "VOICEBOT_AGI": self._agi_address(),
@@ -314,7 +317,9 @@ class CallService:
             except TimeoutError:
                 return
         script = live.session_result.script if live.session_result else None
-        if script is not None and script.transfer_to:
+        if script is not None and script.transfer_to and live.session_result is not None:
+            # the agent's screen shows what the bot heard: the bot's part is in the record first
+            await self._update(live, **bot_part(live.session_result))
             await _quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
             self._event(call.call_id, "transfer", {"queue": script.transfer_to})
         # Returning ends the AGI; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (cause 16).

@@ -188,6 +188,8 @@ class CampaignFile(_Model):
     #: Answering machines (Asterisk AMD in the dialplan): off, hangup, or message (Playback of
     #: machine_message, a sound on the PBX such as custom/acme-callback, then hang up).
     amd: Literal["off", "hangup", "message"] = "off"
+    #: The Asterisk queue of the agents who take this campaign's warm leads (default: [call] queue).
+    queue: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     #: A sound name (it reaches the PBX as a channel variable): letters, digits, _ - and /.
     machine_message: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 

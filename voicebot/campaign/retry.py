@@ -24,6 +24,7 @@ class LeadStatus(enum.StrEnum):
     EXHAUSTED = "exhausted"  # attempt cap or retries used up
     EXPIRED = "expired"  # no calling time left (campaign ended)
     NO_CONSENT = "no_consent"  # waits for a consent record (an import that brings one)
+    AGENT = "agent"  # an agent follows it up (their callback): the robot does not dial it
 
 
 FINAL = frozenset({LeadStatus.DONE, LeadStatus.DO_NOT_CALL, LeadStatus.EXHAUSTED, LeadStatus.EXPIRED})

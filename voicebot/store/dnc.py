@@ -84,7 +84,9 @@ class DoNotCallLists:
                         )
                 leads = update(LeadRow).where(
                     LeadRow.phone.in_(chunk),
-                    LeadRow.status.in_([LeadStatus.PENDING.value, LeadStatus.NO_CONSENT.value]),
+                    LeadRow.status.in_(
+                        [LeadStatus.PENDING.value, LeadStatus.NO_CONSENT.value, LeadStatus.AGENT.value]
+                    ),
                 )
                 if scope != GLOBAL:
                     leads = leads.where(LeadRow.campaign_id == scope)

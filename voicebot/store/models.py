@@ -199,3 +199,85 @@ class WorkerRow(Base):
     calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: What kept it from dialing due leads at the last beat (None: nothing).
     held: Mapped[str | None] = mapped_column(String(128))
+
+
+class UserRow(Base):
+    """A person who logs in to the console: an agent, supervisor, QA inspector, compliance, admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    #: agent, supervisor, qa, compliance, admin (voicebot.console.auth.Role)
+    role: Mapped[str] = mapped_column(String(16))
+    #: An argon2id hash (argon2-cffi); never the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: en or zh: the console's language for this person.
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    #: An agent's phone as the queue rings it ("PJSIP/agent101").
+    interface: Mapped[str | None] = mapped_column(String(128), unique=True)
+    #: The queues an agent takes calls from.
+    queues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The line an agent says first: company, department, own name (the rulebooks ask for it).
+    department: Mapped[str] = mapped_column(String(128), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSessionRow(Base):
+    """A login: the cookie holds the token, this row its SHA-256 (a stolen database opens no session)."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AgentStateRow(Base):
+    """An agent's status, as their screen set it and the queues carry it out."""
+
+    __tablename__ = "agent_states"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    #: ready, paused, wrapup, offline
+    state: Mapped[str] = mapped_column(String(16), default="offline")
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The screen's last sign of life (its live-update stream).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    call_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class HandoffRow(Base):
+    """One offer of a call to an agent by a queue, and what came of it."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    interface: Mapped[str] = mapped_column(String(128), default="")
+    offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ringing, answered, no_answer, completed
+    result: Mapped[str] = mapped_column(String(16), default="ringing")
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    ring_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    #: The agent's wrap-up: disposition, corrected grade, hand-off fields, notes.
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    grade: Mapped[str | None] = mapped_column(String(1))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    callback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Whose callback it is: the agent's own, or None for any agent of the campaign.
+    callback_user_id: Mapped[int | None] = mapped_column(Integer)
+    wrapped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

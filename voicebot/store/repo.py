@@ -29,6 +29,7 @@ from sqlalchemy.orm import sessionmaker
 
 from voicebot.errors import StoreError, StoreUnavailable
 from voicebot.store.campaigns import CampaignRepo
+from voicebot.store.console import ConsoleRepo
 from voicebot.store.models import Call, CallEventRow
 from voicebot.store.models import aware as _aware
 from voicebot.store.retention import RetentionRepo
@@ -153,6 +154,8 @@ class Store:
         self.campaigns = CampaignRepo(self._sessions, clock)
         #: Personal data past its age (sync; ``await store.run(...)``).
         self.retention = RetentionRepo(self._sessions, clock)
+        #: Console users, logins, agents' states, hand-offs (sync; ``await store.run(...)``).
+        self.console = ConsoleRepo(self._sessions, clock)
 
     # -- schema -----------------------------------------------------------------------
     def _alembic(self) -> Config:

@@ -1,0 +1,101 @@
+"""The console's words in English and Chinese. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGUAGES = ("en", "zh")
+
+_ZH = {
+    "voicebot console": "voicebot 控制台",
+    "Log in": "登录",
+    "Log out": "退出",
+    "User name": "用户名",
+    "Password": "密码",
+    "Wrong user name or password.": "用户名或密码错误。",
+    "Too many failed logins: wait a minute.": "登录失败次数过多，请一分钟后再试。",
+    "Your session has ended: log in again.": "会话已结束，请重新登录。",
+    "Status": "状态",
+    "ready": "就绪",
+    "paused": "暂停",
+    "wrapup": "话后整理",
+    "talking": "通话中",
+    "offline": "离线",
+    "Ready": "就绪",
+    "Pause": "暂停",
+    "Go offline": "下线",
+    "Reason": "原因",
+    "Reconnecting…": "正在重新连接…",
+    "Waiting for a call.": "等待来电。",
+    "Incoming call": "来电",
+    "Say first": "开场白",
+    "Lead": "客户",
+    "Name": "姓名",
+    "Phone": "电话",
+    "Grade": "等级",
+    "Script path": "话术路径",
+    "Transcript": "通话记录",
+    "bot": "机器人",
+    "callee": "客户",
+    "Wrap-up": "话后处理",
+    "Disposition": "处理结果",
+    "sale": "成交",
+    "callback": "回访",
+    "not_interested": "不感兴趣",
+    "wrong_person": "非本人",
+    "do_not_call": "勿扰（不再拨打）",
+    "no_conversation": "未能通话",
+    "Callback at (callee's time)": "回访时间（客户当地时间）",
+    "For": "回访人",
+    "me": "我",
+    "any agent": "任意坐席",
+    "Confirm or correct the grade": "确认或修改等级",
+    "Quote": "报价",
+    "Contact": "联系人",
+    "Address": "地址",
+    "Notes": "备注",
+    "Save wrap-up": "保存",
+    "Ready after saving": "保存后就绪",
+    "Campaigns": "外呼任务",
+    "Agents": "坐席",
+    "State": "状态",
+    "Since": "持续",
+    "Call": "通话",
+    "Pause campaign": "暂停任务",
+    "Resume campaign": "恢复任务",
+    "Stop campaign": "停止任务",
+    "Leads left": "剩余客户",
+    "Wrap-up saved.": "已保存。",
+    "Not allowed.": "无权访问。",
+    "Hand-offs": "转人工",
+    "Queue wait": "排队时长",
+    "Agent talk": "坐席通话",
+}
+_TABLES = {"en": {}, "zh": _ZH}
+
+
+def translator(language: str) -> Callable[[str], str]:
+    table = _TABLES.get(language, {})
+    return lambda text: table.get(text, text)
+
+
+def pick(accept_language: str) -> str:
+    """The console language an Accept-Language header prefers (en when it names neither)."""
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def introduction(language: str, company: str, department: str, agent: str) -> str:
+    """The line an agent says first: company, department, own name (the rulebooks ask for it)."""
+    if language == "zh":
+        return f"您好，我是{company}{department}的{agent}，刚才是我们的智能助理和您通话，由我来为您详细介绍。"
+    dept = f", {department}" if department else ""
+    return (
+        f"Hello, this is {agent} from {company}{dept}. "
+        "Our assistant just spoke with you; I'll take it from here."
+    )

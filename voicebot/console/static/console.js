@@ -1,0 +1,35 @@
+// The console's live updates: the agent's screen listens on /agent/events (server-sent
+// events). A ring fetches the call's screen-pop; a state change updates the status; a lost
+// connection shows "Reconnecting…" until the browser's EventSource is back.
+"use strict";
+window.voicebot = { pops: [], states: [] };
+
+function agentScreen(root) {
+  const banner = document.getElementById("reconnect");
+  const pop = document.getElementById("pop");
+  const state = document.getElementById("state");
+  const reason = document.getElementById("reason");
+  const events = new EventSource(root.dataset.events);
+  events.onopen = () => { banner.hidden = true; root.dataset.connected = "1"; };
+  events.onerror = () => { banner.hidden = false; root.dataset.connected = "0"; };
+  events.addEventListener("ring", async (e) => {
+    const received = performance.now();
+    const data = JSON.parse(e.data);
+    const response = await fetch("/calls/" + encodeURIComponent(data.call_id) + "/pop", { credentials: "same-origin" });
+    if (!response.ok) return;
+    pop.innerHTML = await response.text();
+    window.voicebot.pops.push({ call_id: data.call_id, received: received, shown: performance.now(), at: Date.now() });
+  });
+  events.addEventListener("state", (e) => {
+    const data = JSON.parse(e.data);
+    state.dataset.state = data.state;
+    state.textContent = data.state;
+    reason.textContent = data.reason || "";
+    window.voicebot.states.push(data);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const root = document.getElementById("agent");
+  if (root) agentScreen(root);
+});

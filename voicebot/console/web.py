@@ -1,0 +1,401 @@
+"""The console's ASGI app (Starlette): logins, the agent's screen, calls, the supervisor's view.
+
+Server-rendered pages (Jinja2, autoescaped) with live updates over server-sent events.
+Every form carries the login's CSRF token; every login, failed login and view of a call
+is audited; an agent opens only the calls handed to them (anything else: 403, audited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from voicebot.config import ConsoleSettings
+from voicebot.console import auth, i18n, wrapup
+from voicebot.console.auth import Role, User
+from voicebot.console.desk import Desk
+from voicebot.errors import ConsoleError, VoicebotError
+from voicebot.store import CallRecord, Store
+from voicebot.store.console import UserInfo
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+LOGIN_CSRF_COOKIE = "voicebot_login"
+#: Failed logins from one address in a minute before it must wait.
+MAX_FAILURES = 5
+MAX_FORM_BYTES = 64 * 1024
+KEEPALIVE = 5.0
+
+CSP = "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+
+
+def as_user(info: UserInfo) -> User:
+    return User(
+        info.id,
+        info.username,
+        info.name,
+        Role(info.role),
+        info.language,
+        info.interface,
+        info.queues,
+        info.department,
+    )
+
+
+class _Headers(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+            return Response("request too large", status_code=413)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+        return response
+
+
+class Console:
+    """The routes, over the store and the agents' desk."""
+
+    def __init__(self, store: Store, desk: Desk, settings: ConsoleSettings) -> None:
+        self.store = store
+        self.desk = desk
+        self.settings = settings
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+        )
+        self.templates = Jinja2Templates(env=env)
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self.closing = asyncio.Event()
+        self.app = Starlette(
+            routes=[
+                Route("/", self.home),
+                Route("/login", self.login_page, methods=["GET"]),
+                Route("/login", self.login, methods=["POST"]),
+                Route("/logout", self.logout, methods=["POST"]),
+                Route("/agent", self.agent_page),
+                Route("/agent/state", self.agent_state, methods=["POST"]),
+                Route("/agent/events", self.agent_events),
+                Route("/calls/{call_id}", self.call_page),
+                Route("/calls/{call_id}/pop", self.call_pop),
+                Route("/calls/{call_id}/wrapup", self.call_wrapup, methods=["POST"]),
+                Route("/supervisor", self.supervisor_page),
+                Route("/campaigns/{campaign_id}/state", self.campaign_state, methods=["POST"]),
+                Route("/healthz", self.healthz),
+                Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+            ],
+            middleware=[Middleware(_Headers)],
+            exception_handlers={HTTPException: self._http_error},
+        )
+
+    # -- sessions -------------------------------------------------------------------------
+    async def _session(self, request: Request) -> tuple[User, str] | None:
+        token = request.cookies.get(auth.SESSION_COOKIE)
+        if not token or len(token) > 128:
+            return None
+        idle = timedelta(minutes=self.settings.idle_minutes)
+        found = await self.store.run(self.store.console.session, auth.token_hash(token), idle=idle)
+        return (as_user(found[0]), found[1]) if found else None
+
+    async def _require(self, request: Request, *roles: Role) -> tuple[User, str]:
+        found = await self._session(request)
+        if found is None:
+            raise HTTPException(303, headers={"Location": "/login"})
+        if roles and found[0].role not in roles:
+            raise HTTPException(403)
+        return found
+
+    async def _form(self, request: Request, csrf: str) -> dict[str, str]:
+        form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_FORM_BYTES)
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not auth.same(values.get("csrf", ""), csrf):
+            raise HTTPException(403, detail="bad or missing CSRF token")
+        return values
+
+    def _render(
+        self, request: Request, name: str, user: User | None, status: int = 200, **context: Any
+    ) -> Response:
+        language = user.language if user else i18n.pick(request.headers.get("accept-language", ""))
+        response: Response = self.templates.TemplateResponse(
+            request,
+            name,
+            {"user": user, "_": i18n.translator(language), "lang": language, **context},
+            status_code=status,
+        )
+        return response
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code in (301, 302, 303) and exc.headers:
+            return RedirectResponse(exc.headers["Location"], status_code=303)
+        found = await self._session(request) if exc.status_code == 403 else None
+        return self._render(
+            request, "error.html", found[0] if found else None, status=exc.status_code, detail=exc.detail
+        )
+
+    # -- login ---------------------------------------------------------------------------
+    async def home(self, request: Request) -> Response:
+        user, _ = await self._require(request)
+        return RedirectResponse("/agent" if user.is_agent else "/supervisor", status_code=303)
+
+    async def login_page(self, request: Request, error: str | None = None, status: int = 200) -> Response:
+        token = auth.new_token()
+        response = self._render(request, "login.html", None, status=status, csrf=token, error=error)
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=self.settings.secure_cookies
+        )
+        return response
+
+    async def login(self, request: Request) -> Response:
+        address = request.client.host if request.client else ""
+        form = await self._form(request, request.cookies.get(LOGIN_CSRF_COOKIE) or "-")
+        failures = self._failures[address]
+        now = time.monotonic()
+        while failures and failures[0] < now - 60:
+            failures.popleft()
+        if len(failures) >= MAX_FAILURES:
+            return await self.login_page(request, "Too many failed logins: wait a minute.", 429)
+        username = form.get("username", "").strip().lower()[:64]
+        info = (
+            await self.store.run(self.store.console.user, username) if auth.USERNAME.match(username) else None
+        )
+        password = form.get("password", "")
+        ok = await asyncio.to_thread(
+            auth.verify_password, info.password_hash if info else auth.DUMMY_HASH, password
+        )
+        if info is None or not ok or not info.active:
+            failures.append(now)
+            await self.store.run(self.store.console.login_failed, username or "?", address)
+            return await self.login_page(request, "Wrong user name or password.", 401)
+        token, csrf = auth.new_token(), auth.new_token()
+        lifetime = timedelta(hours=self.settings.session_hours)
+        await self.store.run(
+            self.store.console.login,
+            info,
+            token_hash=auth.token_hash(token),
+            csrf=csrf,
+            lifetime=lifetime,
+            address=address,
+        )
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            auth.SESSION_COOKIE,
+            token,
+            max_age=int(lifetime.total_seconds()),
+            httponly=True,
+            samesite="strict",
+            secure=self.settings.secure_cookies,
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        user, csrf = await self._require(request)
+        await self._form(request, csrf)
+        if user.is_agent:
+            try:
+                await self.desk.set_state(user, "offline")
+            except ConsoleError as e:
+                log.warning("agent %s logged out but stays on the queues: %s", user.username, e)
+        token = request.cookies.get(auth.SESSION_COOKIE, "")
+        await self.store.run(self.store.console.logout, auth.token_hash(token), user.username)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(auth.SESSION_COOKIE)
+        return response
+
+    # -- the agent's screen ---------------------------------------------------------------
+    async def agent_page(self, request: Request) -> Response:
+        user, csrf = await self._require(request, Role.AGENT)
+        state = await self.store.run(self.store.console.agent_state, user.id)
+        return self._render(
+            request, "agent.html", user, csrf=csrf, state=state, message=request.query_params.get("m")
+        )
+
+    async def agent_state(self, request: Request) -> Response:
+        user, csrf = await self._require(request, Role.AGENT)
+        form = await self._form(request, csrf)
+        try:
+            await self.desk.set_state(user, form.get("state", ""), form.get("reason", ""))
+        except ConsoleError as e:
+            raise HTTPException(400, detail=e.message) from e
+        return RedirectResponse("/agent", status_code=303)
+
+    async def agent_events(self, request: Request) -> Response:
+        user, _ = await self._require(request, Role.AGENT)
+        return StreamingResponse(
+            self._stream(request, user),
+            media_type="text/event-stream",
+            headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+        )
+
+    async def _stream(self, request: Request, user: User) -> AsyncIterator[str]:
+        async with self.desk.screen(user) as updates:
+            await self.desk.beat(user)
+            yield "retry: 1000\n\n"
+            while not self.closing.is_set():
+                try:
+                    push = await asyncio.wait_for(updates.get(), KEEPALIVE)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    await self.desk.beat(user)
+                    yield ": alive\n\n"
+                    continue
+                yield f"event: {push.kind}\ndata: {json.dumps(push.data)}\n\n"
+
+    # -- calls ---------------------------------------------------------------------------
+    async def _call_for(self, request: Request, user: User) -> CallRecord:
+        """The call, if this user may see it (audited either way)."""
+        call_id = request.path_params["call_id"]
+        if len(call_id) != 36:
+            raise HTTPException(404)
+        allowed = user.role in auth.SEES_ALL_CALLS or await self.store.run(
+            self.store.console.handed_to, call_id, user.id
+        )
+        await self.store.run(self.store.console.viewed, user.username, call_id, allowed=allowed)
+        if not allowed:
+            raise HTTPException(403, detail="Not allowed.")
+        record = await self.store.get_call(call_id)
+        if record is None:
+            raise HTTPException(404)
+        return record
+
+    async def _call_context(self, user: User, record: CallRecord) -> dict[str, Any]:
+        lead = None
+        if record.lead_id and record.lead_id.isdigit():
+            lead = await self.store.run(self.store.campaigns.lead, int(record.lead_id))
+        handoffs = await self.store.run(self.store.console.handoffs, record.id)
+        mine = [h for h in handoffs if h.user_id == user.id]
+        return {
+            "call": record,
+            "lead": lead,
+            "handoffs": handoffs,
+            "handoff": mine[-1] if mine else None,
+            "grades": wrapup.GRADES,
+            "dispositions": [d.value for d in wrapup.AgentDisposition],
+            "introduction": i18n.introduction(
+                user.language, self.settings.company or "voicebot", user.department, user.name
+            ),
+        }
+
+    async def call_page(self, request: Request) -> Response:
+        user, csrf = await self._require(request)
+        record = await self._call_for(request, user)
+        return self._render(request, "call.html", user, csrf=csrf, **await self._call_context(user, record))
+
+    async def call_pop(self, request: Request) -> Response:
+        user, csrf = await self._require(request, Role.AGENT)
+        record = await self._call_for(request, user)
+        return self._render(request, "pop.html", user, csrf=csrf, **await self._call_context(user, record))
+
+    async def call_wrapup(self, request: Request) -> Response:
+        user, csrf = await self._require(request, Role.AGENT)
+        form = await self._form(request, csrf)
+        record = await self._call_for(request, user)
+        context = await self._call_context(user, record)
+        handoff, lead = context["handoff"], context["lead"]
+        if handoff is None:
+            raise HTTPException(403, detail="Not allowed.")
+        try:
+            filed = wrapup.parse(
+                form,
+                robot_grade=record.grade,
+                zone=(lead.timezone if lead and lead.timezone else "UTC"),
+                now=self.store.now(),
+            )
+        except ConsoleError as e:
+            return self._render(
+                request, "call.html", user, status=400, csrf=csrf, error=e.message, field=e.hint, **context
+            )
+        change = wrapup.lead_change(filed)
+        if change.do_not_call and lead is not None:
+            await self.store.run(
+                self.store.campaigns.dnc_add,
+                [lead.phone],
+                reason="asked the agent not to be called",
+                actor=user.username,
+                call_id=record.id,
+            )
+        await self.store.run(
+            self.store.console.wrap_up,
+            handoff.id,
+            user_id=user.id,
+            username=user.username,
+            disposition=filed.disposition.value,
+            grade=filed.grade,
+            fields=filed.fields,
+            notes=filed.notes,
+            callback_at=filed.callback_at,
+            callback_user_id=user.id if filed.callback_mine else None,
+            lead_id=lead.id if lead else None,
+            lead_status=change.status.value,
+            lead_next_at=change.next_at,
+            lead_reason=change.reason,
+        )
+        if form.get("ready") == "on":
+            try:
+                await self.desk.set_state(user, "ready")
+            except ConsoleError as e:
+                log.warning("agent %s: not ready after wrap-up: %s", user.username, e)
+        return RedirectResponse("/agent?m=saved", status_code=303)
+
+    # -- supervisors ---------------------------------------------------------------------
+    async def supervisor_page(self, request: Request) -> Response:
+        user, csrf = await self._require(request, *auth.SEES_ALL_CALLS)
+        campaigns = await self.store.run(self.store.campaigns.campaigns)
+        left = {c.id: await self.store.run(self.store.campaigns.remaining, c.id) for c in campaigns}
+        agents = await self.store.run(self.store.console.agent_states)
+        return self._render(
+            request,
+            "supervisor.html",
+            user,
+            csrf=csrf,
+            campaigns=campaigns,
+            left=left,
+            agents=agents,
+            steers=user.role in auth.STEERS_CAMPAIGNS,
+            now=self.store.now(),
+        )
+
+    async def campaign_state(self, request: Request) -> Response:
+        user, csrf = await self._require(request, *auth.STEERS_CAMPAIGNS)
+        form = await self._form(request, csrf)
+        state = form.get("state", "")
+        if state not in ("running", "paused", "stopped"):
+            raise HTTPException(400, detail="state must be running, paused or stopped")
+        try:
+            await self.store.run(
+                self.store.campaigns.set_state,
+                request.path_params["campaign_id"][:64],
+                state,
+                user.username,
+                "from the console",
+            )
+        except VoicebotError as e:
+            raise HTTPException(400, detail=e.message) from e
+        return RedirectResponse("/supervisor", status_code=303)
+
+    async def healthz(self, request: Request) -> Response:
+        return Response("ok\n", media_type="text/plain")

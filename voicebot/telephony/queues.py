@@ -1,0 +1,155 @@
+"""Asterisk queues: agents in and out (AMI QueueAdd/QueuePause/QueueRemove), and what the
+queues report of the calls they ring (AgentCalled, AgentConnect, AgentComplete...).
+
+Every value sent is checked first: an interface, a queue name and a pause reason are
+what they claim to be, so nothing a console form carries can reach AMI as anything else.
+The event translation is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from voicebot.errors import AmiActionError, ConsoleError
+from voicebot.telephony.ami import AmiClient
+
+QUEUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local|DAHDI)/[A-Za-z0-9][A-Za-z0-9@._+/-]{0,127}$")
+REASON = re.compile(r"^[\w .,:()/-]{0,64}$")
+
+
+def check_queue(name: str) -> str:
+    if not QUEUE.match(name):
+        raise ConsoleError(f"bad queue name {name!r}", hint="letters, digits, '_' and '-', up to 64")
+    return name
+
+
+def check_interface(interface: str) -> str:
+    if not INTERFACE.match(interface):
+        raise ConsoleError(
+            f"bad agent interface {interface!r}",
+            hint="a channel the queue can ring, such as PJSIP/agent101 or Local/101@agents/n",
+        )
+    return interface
+
+
+def check_reason(reason: str) -> str:
+    if not REASON.match(reason):
+        raise ConsoleError(f"bad pause reason {reason!r}", hint="up to 64 letters, digits and spaces")
+    return reason
+
+
+class QueueMembers:
+    """Agents' membership of queues, carried out over AMI (write class ``agent``)."""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self._ami = ami
+
+    async def join(self, queue: str, interface: str, name: str, *, paused: bool, reason: str = "") -> None:
+        """Add the agent to the queue, or set their pause if they are in it already."""
+        action = {
+            "Action": "QueueAdd",
+            "Queue": check_queue(queue),
+            "Interface": check_interface(interface),
+            "MemberName": check_reason(name),
+            "Paused": "true" if paused else "false",
+        }
+        if paused and reason:
+            action["Reason"] = check_reason(reason)
+        try:
+            # as_list=False: panoramisk takes "Added interface to queue" for the start of a list
+            await self._ami.action(action, as_list=False)
+        except AmiActionError as e:
+            if "already there" not in e.message.lower():
+                raise
+            await self.pause(queue, interface, paused=paused, reason=reason)
+
+    async def pause(self, queue: str, interface: str, *, paused: bool, reason: str = "") -> None:
+        action = {
+            "Action": "QueuePause",
+            "Queue": check_queue(queue),
+            "Interface": check_interface(interface),
+            "Paused": "true" if paused else "false",
+        }
+        if reason:
+            action["Reason"] = check_reason(reason)
+        await self._ami.action(action, as_list=False)
+
+    async def leave(self, queue: str, interface: str) -> None:
+        action = {
+            "Action": "QueueRemove",
+            "Queue": check_queue(queue),
+            "Interface": check_interface(interface),
+        }
+        try:
+            await self._ami.action(action, as_list=False)
+        except AmiActionError as e:
+            if "not there" not in e.message.lower():
+                raise
+
+    async def members(self, queue: str) -> dict[str, bool]:
+        """The queue's members as Asterisk has them: interface -> paused."""
+        result = await self._ami.action({"Action": "QueueStatus", "Queue": check_queue(queue)}, as_list=True)
+        members: dict[str, bool] = {}
+        for message in result if isinstance(result, list) else [result]:
+            if message.get("Event") == "QueueMember" and message.get("Queue") == queue:
+                interface = str(message.get("StateInterface") or message.get("Location") or "")
+                members[str(message.get("Location") or interface)] = message.get("Paused") == "1"
+        return members
+
+
+# -- what the queues report ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class QueueEvent:
+    """A queue's news of one call and one agent: ``kind`` is ringing, answered, no_answer or
+    completed (the call's own end with an agent), or abandoned (the callee left the queue)."""
+
+    kind: str
+    call_id: str
+    queue: str
+    interface: str = ""
+    wait_seconds: float | None = None
+    ring_seconds: float | None = None
+    talk_seconds: float | None = None
+
+
+_KINDS = {
+    "AgentCalled": "ringing",
+    "AgentConnect": "answered",
+    "AgentRingNoAnswer": "no_answer",
+    "AgentComplete": "completed",
+    "QueueCallerAbandon": "abandoned",
+}
+
+
+def queue_event(message: Mapping[str, str]) -> QueueEvent | None:
+    kind = _KINDS.get(str(message.get("Event", "")))
+    call_id = str(message.get("Linkedid") or "")
+    if kind is None or not call_id:
+        return None
+    return QueueEvent(
+        kind,
+        call_id,
+        str(message.get("Queue", "")),
+        str(message.get("Interface", "")),
+        wait_seconds=_seconds(message.get("HoldTime")),
+        ring_seconds=_ring_seconds(kind, message.get("RingTime")),
+        talk_seconds=_seconds(message.get("TalkTime")),
+    )
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _ring_seconds(kind: str, value: str | None) -> float | None:
+    """RingTime is in milliseconds on AgentRingNoAnswer, in seconds on AgentConnect."""
+    seconds = _seconds(value)
+    if seconds is None or kind != "no_answer":
+        return seconds
+    return seconds / 1000
