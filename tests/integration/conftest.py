@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 from voicebot.app import App
 from voicebot.config import Settings, load_settings
@@ -146,3 +149,30 @@ def lead_voices(lab) -> None:
     from voicebot.lab import render
 
     asyncio.run(render(lab.sounds))
+
+
+#: A real headless browser: Debian's chromium through chromium-driver (Selenium); scripts/test.sh
+#: installs both, and a test that needs them fails when they are missing.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser() -> Iterator[Callable[[], webdriver.Chrome]]:
+    """Opens browsers (each its own profile: its own cookies), closed after the test."""
+    driver_path = shutil.which("chromedriver")
+    assert driver_path and shutil.which("chromium"), "chromium and chromium-driver: run scripts/test.sh"
+    opened: list[webdriver.Chrome] = []
+
+    def open_one() -> webdriver.Chrome:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+            options.add_argument(arg)
+        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+        driver.set_page_load_timeout(30)
+        opened.append(driver)
+        return driver
+
+    yield open_one
+    for driver in opened:
+        driver.quit()

