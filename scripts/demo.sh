@@ -5,7 +5,14 @@
 # later), one who opts out by voice (put on the do-not-call list), one who never answers, one
 # who asks to be called back tomorrow morning, and one without consent (never dialed).
 # Prints the campaign's results, its leads, the calls and the audit trail.
+# The web console runs beside the dialer (http://127.0.0.1:8080/, a demo login is printed).
+#
+#   scripts/demo.sh --live   then keeps a worker serving with the console: an interested lab
+#                            callee every 30 s is handed to the console's queue, for you to log
+#                            in as the demo agent, go ready and take (Ctrl-C stops it)
 set -euo pipefail
+live=0
+[ "${1:-}" = "--live" ] && live=1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
@@ -26,11 +33,24 @@ VOICEBOT_DIAL__RING_TIMEOUT=${VOICEBOT_DIAL__RING_TIMEOUT:-8}
 mkdir -p "$VOICEBOT_DATA_DIR"
 rm -f "$VOICEBOT_DATA_DIR/demo.db"*
 VOICEBOT_DATABASE_URL="sqlite:///$VOICEBOT_DATA_DIR/demo.db"
+# the web console, beside the dialer
+VOICEBOT_CONSOLE__ENABLED=true
+VOICEBOT_CONSOLE__PORT=${VOICEBOT_CONSOLE__PORT:-8080}
+VOICEBOT_CONSOLE__COMPANY=${VOICEBOT_CONSOLE__COMPANY:-Acme Broadband}
+DEMO_PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 12)
 set +a
 voicebot() { .venv/bin/voicebot --log-level WARNING "$@"; }
 
 voicebot db upgrade
 voicebot doctor
+# console users: a lab agent whose phone answers by itself (Local/phone-demo), and a supervisor
+voicebot users add demo --role agent --name "Demo Agent" --department Sales \
+    --interface "Local/phone-demo@voicebot-lab-phones/n" --queue voicebot-agents --queue voicebot-lab-desk \
+    --password-env DEMO_PASSWORD >/dev/null
+voicebot users add supervisor --role supervisor --name "Demo Supervisor" --password-env DEMO_PASSWORD >/dev/null
+console_url="http://127.0.0.1:$VOICEBOT_CONSOLE__PORT/"
+echo
+echo "== console: $console_url  (log in as 'demo' (agent) or 'supervisor', password $DEMO_PASSWORD)"
 # the callees' voices, timed to the script's opening (espeak-ng)
 .venv/bin/python -m voicebot.lab "$VOICEBOT_PBX_ROOT/usr/share/asterisk/sounds/voicebot-lab" >/dev/null
 echo
@@ -52,3 +72,16 @@ echo "== audit"
 voicebot audit -n 40
 echo
 voicebot dnc check 13800004001 || true
+echo
+echo "console: $console_url  (log in as 'demo' or 'supervisor', password $DEMO_PASSWORD)"
+if [ "$live" = 1 ]; then
+    echo
+    echo "== live: an interested callee every 30 s goes to the console's queue; log in as 'demo', press Ready"
+    voicebot campaign create docs/examples/demo-live.yml
+    .venv/bin/python -m voicebot.lab live-leads 40 > "$VOICEBOT_DATA_DIR/demo-live.csv"
+    voicebot campaign import demo-live "$VOICEBOT_DATA_DIR/demo-live.csv"
+    voicebot campaign start demo-live
+    exec .venv/bin/voicebot --log-level WARNING serve
+else
+    echo "(scripts/demo.sh --live keeps the console and the dialer up, handing calls to you)"
+fi

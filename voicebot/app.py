@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from voicebot.calls.behaviour import GreetAndListen
@@ -44,6 +45,9 @@ from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.cdr import CdrReader
 from voicebot.telephony.pbx import AsteriskPbx
 from voicebot.telephony.peers import PeerFilter
+
+if TYPE_CHECKING:
+    from voicebot.console.server import ConsoleServer
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +152,8 @@ class App:
         self.agi: AgiServer | None = None
         self.audiosocket: AudioSocketServer | None = None
         self.calls: CallService | None = None
+        #: The web console, when [console] enabled (agents, supervisors).
+        self.console: ConsoleServer | None = None
 
     async def start(self) -> None:
         try:
@@ -211,6 +217,11 @@ class App:
         await self.agi.start()
         await self.ami.connect()
         await self.pbx.start()
+        if settings.console.enabled:
+            from voicebot.console.server import ConsoleServer
+
+            self.console = ConsoleServer(self.store, self.ami, settings.console)
+            await self.console.start()
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
         if call_id in self._lead_calls:  # a campaign's call: its script, the lead's fields
@@ -235,6 +246,8 @@ class App:
 
     async def stop(self) -> None:
         """Stop taking calls, end the sessions, then close AMI and the store."""
+        if self.console is not None:
+            await self.console.close()
         if self.agi is not None:
             await self.agi.close()
         if self.audiosocket is not None:

@@ -71,13 +71,8 @@ def serve(settings: Settings, no_dialer: bool) -> None:
                 f"AudioSocket {settings.audiosocket.host}:{app.audiosocket.port}, "
                 f"AMI {settings.ami.host}:{settings.ami.port}"
             )
-            console = None
-            if settings.console.enabled:
-                from voicebot.console.server import ConsoleServer
-
-                console = ConsoleServer(app.store, app.ami, settings.console)
-                await console.start()
-                click.echo(f"voicebot console: {console.url}")
+            if app.console is not None:
+                click.echo(f"voicebot console: {app.console.url}")
             dialer = None if no_dialer else app.dialer()
             dialing = asyncio.create_task(dialer.run(), name="dialer") if dialer else None
             purging = asyncio.create_task(privacy.run_every(app.store, settings, stop), name="retention")
@@ -87,8 +82,6 @@ def serve(settings: Settings, no_dialer: bool) -> None:
                 dialer.stop()  # no new calls; the calls in progress finish
                 await dialing
             await purging
-            if console is not None:
-                await console.close()
 
     _run(run())
 

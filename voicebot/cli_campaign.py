@@ -205,6 +205,8 @@ def campaign_run(settings: Settings, campaign_ids: tuple[str, ...], until_idle: 
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, dialer.stop)
             click.echo(f"dialer {dialer.worker} running")
+            if app.console is not None:
+                click.echo(f"voicebot console: {app.console.url}")
             await dialer.run(set(campaign_ids) or None, until_idle=until_idle)
         click.echo("dialer stopped")
 

@@ -194,10 +194,22 @@ async def _privileges(ami: AmiClient, username: str) -> Check:
             "AMI privileges",
             False,
             f"{username} may use {', '.join(extra)}: a campaign author could reach a shell on the PBX",
-            "write = call,originate,reporting (dialplans/asterisk/manager_voicebot.conf.template), "
+            "write = call,originate,reporting,agent (dialplans/asterisk/manager_voicebot.conf.template), "
             "then 'manager reload'",
         )
-    return Check("AMI privileges", True, f"{username}: no command or system rights")
+    # the console's agents join and pause queues: the 'agent' write class. A pause of an interface
+    # in no queue is harmless: "Interface not found" when permitted, "Permission denied" when not.
+    probe = {"Action": "QueuePause", "Interface": "Local/voicebot-doctor@none/n", "Paused": "false"}
+    if not await ami.may(probe):
+        return Check(
+            "AMI privileges",
+            False,
+            f"{username} may not add agents to queues (write class 'agent'): the console cannot "
+            "make an agent ready",
+            "write = call,originate,reporting,agent (dialplans/asterisk/manager_voicebot.conf.template), "
+            "then 'manager reload'",
+        )
+    return Check("AMI privileges", True, f"{username}: queues for agents; no command or system rights")
 
 
 async def _modules(

@@ -31,6 +31,16 @@ CALLEES: dict[str, list[float | str]] = {
         "Yes please, put me through.",
         8.0,
     ],
+    # for the live demo (scripts/demo.sh --live): stays on the line for a person to take the call
+    "lead-live": [
+        "opening+1.0",
+        "Yes, I am interested, tell me more.",
+        2.5,
+        "Yes please, put me through.",
+        15.0,
+        "Hello? Yes, I would like the fibre plan, what does it cost?",
+        60.0,
+    ],
     "lead-optout": ["opening+1.0", "Please take me off your list.", 6.0],
     "lead-callback": ["opening+1.0", "I'm busy right now, call me back tomorrow morning.", 6.0],
     # for answering machine detection: a short "hello" then silence is a person ...
@@ -74,8 +84,18 @@ async def render(sounds: Path, script_dir: Path = ENGLISH_SCRIPT) -> list[Path]:
     return written
 
 
+def live_leads(count: int) -> str:
+    """A lead file of ``count`` interested callees for the live demo (+86 1380000 0 NNN)."""
+    rows = ["name,phone,consent_source,consent_at,plan"]
+    rows += [f"Live caller {n},+861380000{n:04d},web form,2026-11-01,fibre 300" for n in range(count)]
+    return "\n".join(rows) + "\n"
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m voicebot.lab SOUNDS_DIR")
-    for path in asyncio.run(render(Path(sys.argv[1]))):
-        print(path)
+    if len(sys.argv) == 3 and sys.argv[1] == "live-leads":
+        print(live_leads(int(sys.argv[2])), end="")
+    elif len(sys.argv) == 2:
+        for path in asyncio.run(render(Path(sys.argv[1]))):
+            print(path)
+    else:
+        sys.exit("usage: python -m voicebot.lab SOUNDS_DIR | live-leads COUNT")
