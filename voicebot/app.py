@@ -6,22 +6,25 @@ import asyncio
 import gc
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from voicebot.calls.behaviour import GreetAndListen
+from voicebot.calls.behaviour import Apology, GreetAndListen
+from voicebot.calls.context import CallContext
 from voicebot.calls.destination import resolve
 from voicebot.calls.ears import Ears
 from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
+from voicebot.calls.whisper import NO_AGENT, NO_AGENT_EN, NO_AGENT_ZH, whisper_text
 from voicebot.campaign.callerid import caller_id_for
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.dialer import Dialer
+from voicebot.campaign.humans import HumanSide
 from voicebot.campaign.leads import zone_of
 from voicebot.campaign.rules import Decision, Skip
 from voicebot.config import Settings
@@ -39,12 +42,13 @@ from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
 from voicebot.store.outbox import Outbox
-from voicebot.telephony.agi import AgiServer
+from voicebot.telephony.agi import BACK_ROUTE, WHISPER_ROUTE, AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.cdr import CdrReader
 from voicebot.telephony.pbx import AsteriskPbx
 from voicebot.telephony.peers import PeerFilter
+from voicebot.telephony.queues import QueueMembers
 
 if TYPE_CHECKING:
     from voicebot.console.server import ConsoleServer
@@ -64,6 +68,16 @@ def refusal(number: str, zone: str, decision: Decision, *, overridable: bool) ->
     else:
         hint = None
     return DialRefused(f"{number}: {decision.reason}{when}", retry_at=decision.retry_at, hint=hint)
+
+
+class _Deferred:
+    """The built-in apology, its audio rendered when the call needs it."""
+
+    def __init__(self, render: Callable[[], Awaitable[bytes]], text: str) -> None:
+        self._render, self._text = render, text
+
+    async def run(self, call: CallContext) -> None:
+        await Apology(await self._render(), self._text).run(call)
 
 
 def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
@@ -198,6 +212,9 @@ class App:
             cdr=self.cdr,
             adopt_external=settings.call.adopt_external,
             queue=settings.call.queue,
+            agent_wait=settings.call.agent_wait,
+            whisperer=self._whisper,
+            no_agent=self._no_agent,
         )
         pbx = settings.pbx.addresses, settings.ami.host
         self.audiosocket = AudioSocketServer(
@@ -211,6 +228,7 @@ class App:
             settings.agi.port,
             self.calls.on_agi,
             on_machine=self.calls.on_machine,
+            routes={WHISPER_ROUTE: self.calls.on_whisper, BACK_ROUTE: self.calls.on_back},
             peers=PeerFilter.of(*pbx, server="FastAGI"),
         )
         await self.audiosocket.start()
@@ -220,7 +238,9 @@ class App:
         if settings.console.enabled:
             from voicebot.console.server import ConsoleServer
 
-            self.console = ConsoleServer(self.store, self.ami, settings.console)
+            self.console = ConsoleServer(
+                self.store, self.ami, settings.console, default_queue=settings.call.queue
+            )
             await self.console.start()
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
@@ -233,6 +253,41 @@ class App:
         return GreetAndListen(
             self.greeting, barge_in=self.greeting_prompt.barge_in, text=self.greeting_prompt.text
         )
+
+    def _script_of(self, call_id: str) -> tuple[LoadedScript | None, dict[str, str]]:
+        if call_id in self._lead_calls:
+            return self._lead_calls[call_id]
+        return self.script, {}
+
+    def _no_agent(self, call_id: str) -> Behaviour:
+        """The bot takes back a callee no agent took in time: the script's no_agent node."""
+        script, variables = self._script_of(call_id)
+        if script is not None and NO_AGENT in script.flow.nodes:
+            return ScriptedCall(script, self.prompts, call_id, variables, start=NO_AGENT)
+        zh = script is not None and script.flow.language.startswith("zh")
+        text = NO_AGENT_ZH if zh else NO_AGENT_EN
+        voice = script.voice if script is not None else self.settings.speech.voice
+        return _Deferred(lambda: self.prompts.audio(Prompt(NO_AGENT, text, voice=voice)), text)
+
+    async def _whisper(self, call_id: str) -> bytes | None:
+        """What the agent hears before the callee is bridged: who, the grade, their last words."""
+        record = await self.store.get_call(call_id)
+        if record is None:
+            return None
+        script, variables = self._script_of(call_id)
+        lead = None
+        if record.lead_id and record.lead_id.isdigit():
+            lead = await self.store.run(self.store.campaigns.lead, int(record.lead_id))
+        said = [t["text"] for t in record.transcript or [] if t.get("speaker") == "callee" and t.get("text")]
+        zh = script is not None and script.flow.language.startswith("zh")
+        text = whisper_text(
+            name=(lead.name if lead else "") or variables.get("name", ""),
+            grade=record.grade,
+            said=said[-1] if said else "",
+            chinese=zh,
+        )
+        voice = script.voice if script is not None else self.settings.speech.voice
+        return await self.synthesizer.render(text, voice, self.settings.speech.rate)
 
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""
@@ -357,6 +412,7 @@ class App:
                     "VOICEBOT_AMD": campaign.amd,
                     "VOICEBOT_MACHINE_MESSAGE": campaign.machine_message or "",
                     "VOICEBOT_QUEUE": campaign.queue or self.settings.call.queue,
+                    "VOICEBOT_QUEUE_WAIT": str(round(campaign.agent_wait or self.settings.call.agent_wait)),
                 },
             )
         finally:
@@ -379,6 +435,9 @@ class App:
             clock=self.clock,
             tick=s.dialer.tick,
             silent_after=timedelta(seconds=max(60.0, 20 * s.dialer.tick)),
+            humans=HumanSide(
+                self.store, QueueMembers(self.ami).summary, default_queue=s.call.queue, clock=self.clock
+            ),
         )
 
     def _pbx_away(self) -> str | None:

@@ -103,6 +103,9 @@ class CallSettings(_Section):
     adopt_external: bool = False
     #: The Asterisk queue a warm lead is handed to (campaigns may name their own).
     queue: str = Field("voicebot-agents", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    #: How long a transferred callee waits for an agent before the bot takes them back
+    #: (apology, callback); campaigns may set their own.
+    agent_wait: float = Field(30.0, ge=5, le=600)
 
 
 class SpeechSettings(_Section):

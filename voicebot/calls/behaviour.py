@@ -1,10 +1,10 @@
-"""Behaviours a call session can run. The sales-script engine arrives in a later issue."""
+"""Behaviours a call session can run besides a sales script (``voicebot.calls.scripted``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicebot.calls.context import CallContext
+from voicebot.calls.context import CallContext, ScriptResult
 from voicebot.media.stream import PlayResult
 
 
@@ -21,3 +21,16 @@ class GreetAndListen:
         if played is PlayResult.HUNGUP:
             return
         await call.hear()
+
+
+@dataclass
+class Apology:
+    """A script without a ``no_agent`` node: the callee no agent took hears an apology and a
+    promise of a callback (the campaign's default delay, moved into the calling window)."""
+
+    audio: bytes
+    text: str
+
+    async def run(self, call: CallContext) -> None:
+        call.script = ScriptResult(outcome="callback", callback="unspecified", node_path=["no_agent"])
+        await call.play(self.audio, name="no_agent", barge_in=False, text=self.text)

@@ -110,8 +110,11 @@ class ScriptedCall:
         prompts: PromptCache,
         call_id: str,
         variables: Mapping[str, str] | None = None,
+        *,
+        start: str | None = None,
     ) -> None:
         self._loaded = script
+        self._start = start
         self._script = Script(script.flow)
         self._prompts = prompts
         self._variant = zlib.crc32(call_id.encode())  # the same call always picks the same variants
@@ -119,7 +122,7 @@ class ScriptedCall:
 
     async def run(self, call: CallContext) -> None:
         result = call.script = ScriptResult()
-        state, actions = self._script.step(State(), Started(at=call.now()))
+        state, actions = self._script.step(State(), Started(at=call.now(), node=self._start))
         try:
             while True:
                 event: Event | None = None

@@ -18,50 +18,32 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voicebot.calls.closing import at, bot_part, closing_fields, rounded
+from voicebot.calls.closing import at, bot_part, closing_fields
 from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
-from voicebot.calls.session import Behaviour, CallSession, SessionResult
-from voicebot.dialog.grading import grade
+from voicebot.calls.handoff import DECLINE_WINDOW, Handoffs, Whisperer
+from voicebot.calls.live import MAX_TRANSFERRED_SECONDS, Live, is_uuid, quietly
+from voicebot.calls.session import Behaviour, CallSession
+from voicebot.calls.survivors import Survivors
 from voicebot.errors import AgiError, VoicebotError
 from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiCall
 from voicebot.telephony.callstate import CallEvent, CallProgress, Disposition
-from voicebot.telephony.cdr import Cdr, CdrError, CdrReader
+from voicebot.telephony.cdr import CdrReader
 from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
 from voicebot.telephony.pbxlog import why_refused
 
 log = logging.getLogger(__name__)
 
-#: How long a call handed to an agent is followed before its record is closed anyway.
-MAX_TRANSFERRED_SECONDS = 4 * 3600.0
 #: How long a settled call may wait for its media session to finish writing.
 SESSION_DRAIN_TIMEOUT = 10.0
-
-
-@dataclass
-class _Live:
-    """A call in progress, known to this process."""
-
-    call_id: str
-    handle: CallHandle | None = None
-    agi_seen: bool = False  # the PBX brought the answered call to the bot (FastAGI)
-    media_started: bool = False
-    #: The AudioSocket session id the bot's AGI gave the PBX for this call: random, sent only
-    #: over the FastAGI connection, so knowing the call id is not enough to connect media.
-    media_id: str | None = None
-    session_done: asyncio.Event = field(default_factory=asyncio.Event)
-    session_result: SessionResult | None = None
-    recording: str | None = None
-    machine: str | None = None  # AMD's cause, when an answering machine took the call
-    record: CallRecord | None = None  # as written so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +53,7 @@ class CallOutcome:
     record: CallRecord
 
 
-class CallService:
+class CallService(Survivors, Handoffs):
     """Originates calls, runs their sessions, and writes their records."""
 
     def __init__(
@@ -94,9 +76,21 @@ class CallService:
         cdr: CdrReader | None = None,
         adopt_external: bool = False,
         queue: str = "voicebot-agents",
+        agent_wait: float = 30.0,
+        whisperer: Whisperer | None = None,
+        no_agent: Callable[[str], Behaviour] | None = None,
+        decline_window: float = DECLINE_WINDOW,
         pbx_log: Path | None = None,
     ) -> None:
         self._pbx_log = pbx_log
+        self._agent_wait = agent_wait
+        #: The whisper an agent hears before a transfer is bridged (None: none).
+        self._whisperer = whisperer
+        #: What the bot does when no agent took a transfer in time (default: the call's behaviour).
+        self._no_agent = no_agent
+        self._decline_window = decline_window
+        #: AudioSocket sessions that are not a callee's conversation (an agent's whisper).
+        self._side_media: dict[str, Callable[[MediaStream], Awaitable[None]]] = {}
         self._store = store
         self._pbx = pbx
         self._behaviour = behaviour
@@ -114,7 +108,7 @@ class CallService:
         self._adopt_external = adopt_external
         self._queue = queue
         self._outbox = outbox
-        self._live: dict[str, _Live] = {}
+        self._live: dict[str, Live] = {}
         self._by_media: dict[str, str] = {}  # AudioSocket session id -> call id, until media starts
         self._tasks: set[asyncio.Task[Any]] = set()  # record updates
         self._adopted: set[asyncio.Task[None]] = set()  # followers of calls we did not originate
@@ -153,7 +147,7 @@ class CallService:
         ``caller_id`` is the number shown (default: the service's).
         """
         call_id = call_id or str(uuid.uuid4())
-        live = self._live[call_id] = _Live(call_id)
+        live = self._live[call_id] = Live(call_id)
         await self._create(
             live,
             CallRecord(
@@ -166,12 +160,14 @@ class CallService:
         )
         variables = {
             "VOICEBOT_QUEUE": self._queue,
+            "VOICEBOT_QUEUE_WAIT": str(round(self._agent_wait)),
             **(variables or {}),
             "VOICEBOT_CALL_ID": call_id,
             "VOICEBOT_AGI": self._agi_address(),
             "VOICEBOT_LEAD": lead_id or "",
             "VOICEBOT_CAMPAIGN": campaign_id or "",
         }
+        live.agent_wait = float(variables["VOICEBOT_QUEUE_WAIT"])
         request = OriginateRequest(
             call_id=call_id,
             channel=destination.channel,
@@ -200,11 +196,11 @@ class CallService:
         return await self._complete(live, progress)
 
     # -- the record, through the outbox ---------------------------------------------------
-    async def _create(self, live: _Live, record: CallRecord) -> None:
+    async def _create(self, live: Live, record: CallRecord) -> None:
         live.record = dataclasses.replace(record, created_at=record.created_at or self._store.now())
         await self._outbox.write("create_call", record=live.record)
 
-    async def _update(self, live: _Live, **fields: Any) -> CallRecord:
+    async def _update(self, live: Live, **fields: Any) -> CallRecord:
         assert live.record is not None
         live.record = dataclasses.replace(live.record, **fields)
         await self._outbox.write("update_call", call_id=live.call_id, fields=fields)
@@ -227,7 +223,7 @@ class CallService:
             fields["answered_at"] = at(progress.answered_at)
         self._spawn(self._update(live, **{k: v for k, v in fields.items() if v}))
 
-    async def _complete(self, live: _Live, progress: CallProgress, error: str | None = None) -> CallOutcome:
+    async def _complete(self, live: Live, progress: CallProgress, error: str | None = None) -> CallOutcome:
         if live.media_started:
             try:
                 await asyncio.wait_for(live.session_done.wait(), SESSION_DRAIN_TIMEOUT)
@@ -278,21 +274,21 @@ class CallService:
         """FastAGI: answer, then bridge the call's audio to our AudioSocket server."""
         live = self._live.get(call.call_id)
         if live is None:
-            if not _is_uuid(call.call_id):
+            if not is_uuid(call.call_id):
                 log.warning("FastAGI call without a valid call id (%r); hanging up", call.call_id)
-                await _quietly(call.command("HANGUP"))
+                await quietly(call.command("HANGUP"))
                 return
             if not self._adopt_external:
                 log.warning(
                     "FastAGI call %s was not placed by voicebot and [call] adopt_external is off; hanging up",
                     call.call_id,
                 )
-                await _quietly(call.command("HANGUP"))
+                await quietly(call.command("HANGUP"))
                 return
             live = await self._adopt(call)
         elif live.agi_seen:  # one bot session per call: a second request is not the PBX's
             log.warning("second FastAGI request for call %s refused", call.call_id)
-            await _quietly(call.command("HANGUP"))
+            await quietly(call.command("HANGUP"))
             return
         live.agi_seen = True
         live.media_id = str(uuid.uuid4())
@@ -320,7 +316,8 @@ class CallService:
         if script is not None and script.transfer_to and live.session_result is not None:
             # the agent's screen shows what the bot heard: the bot's part is in the record first
             await self._update(live, **bot_part(live.session_result))
-            await _quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
+            live.transferred_at = asyncio.get_running_loop().time()
+            await quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
             self._event(call.call_id, "transfer", {"queue": script.transfer_to})
         # Returning ends the AGI; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (cause 16).
 
@@ -334,94 +331,13 @@ class CallService:
         live.machine = call.lead_id or "MACHINE"  # the route's second argument is AMDCAUSE
         self._event(call.call_id, "machine", {"cause": live.machine})
 
-    async def is_up(self, call_id: str) -> bool:
-        """Whether the PBX still has a channel of this call."""
-        return await self._pbx.find(call_id) is not None
-
-    async def recover(self, call_id: str) -> CallRecord | None:
-        """A call whose dialer died while it was up: follow it on the PBX to its end.
-
-        None if the PBX no longer has it. The bot's side is gone (its session ended with
-        the process); what the record's events say of it is kept: a call that had been
-        handed to an agent is ``transferred``.
-        """
-        channel = await self._pbx.find(call_id)
-        if channel is None:
-            return None
-        before = await self._store.get_call(call_id)
-        live = self._live[call_id] = _Live(call_id, record=before or CallRecord(id=call_id, destination=""))
-        self._event(call_id, "recovered", {"channel": channel})
-        live.handle = self._pbx.follow(call_id, call_id, channel)
-        try:
-            # most calls still up after their worker died are with an agent
-            progress = await live.handle.wait_settled(timeout=MAX_TRANSFERRED_SECONDS)
-            record = (await self._complete(live, progress)).record
-        except TimeoutError:
-            error = "call still up after 4 hours with an agent"
-            record = (await self._complete(live, live.handle.progress, error=error)).record
-        # following began at recovery: the times before it are the ones the record already had
-        fields: dict[str, Any] = {}
-        if before is not None and before.answered_at is not None:
-            fields.update(answered_at=before.answered_at, originated_at=before.originated_at)
-            fields["ring_seconds"] = before.ring_seconds
-            if record.ended_at is not None:
-                fields["talk_seconds"] = rounded((record.ended_at - before.answered_at).total_seconds())
-        kinds = {e.kind for e in await self._store.events(call_id)}
-        if "transfer" in kinds:  # the bot had handed the callee to an agent
-            fields.update(
-                outcome="transferred", grade=grade(connected=True, outcome="transferred", intents=())
-            )
-        if not fields:
-            return record
-        await self._outbox.write("update_call", call_id=call_id, fields=fields)
-        return dataclasses.replace(record, **fields)
-
-    async def cdr(self, call_id: str) -> Cdr | None:
-        """What Asterisk recorded of a call (None: no CDR database, or no row for it yet)."""
-        if self._cdr is None:
-            return None
-        try:
-            return await self._cdr.find(call_id)
-        except CdrError as e:
-            log.warning("%s; closing the call from its journal alone", e.message, extra={"call_id": call_id})
-            return None
-
-    async def _adopt(self, call: AgiCall) -> _Live:
-        """A call that another process or system originated into voicebot-outbound.
-
-        It gets a record and a follower like our own calls; its record completes
-        when the channel hangs up and the session is done.
-        """
-        live = self._live[call.call_id] = _Live(call.call_id)
-        await self._create(
-            live,
-            CallRecord(
-                id=call.call_id,
-                direction="external",
-                destination=call.caller_id or call.channel,
-                channel=call.channel,
-                lead_id=call.lead_id or None,
-                campaign_id=call.campaign_id or None,
-            ),
-        )
-        live.handle = self._pbx.follow(call.call_id, call.uniqueid, call.channel, on_change=self._on_progress)
-        task = asyncio.create_task(self._complete_adopted(live), name=f"adopted-{call.call_id}")
-        self._adopted.add(task)
-        task.add_done_callback(self._adopted.discard)
-        return live
-
-    async def _complete_adopted(self, live: _Live) -> None:
-        assert live.handle is not None
-        try:
-            progress = await live.handle.wait_settled(timeout=self._max_call_seconds + 60)
-        except TimeoutError:
-            await self._complete(live, live.handle.progress, error="call did not end within max_call_seconds")
-            return
-        await self._complete(live, progress)
-
     async def on_media(self, stream: MediaStream) -> None:
         """AudioSocket: run the call's session on its media stream. The stream's id is the media
         id this call's AGI gave the PBX; it is good for one stream."""
+        side = self._side_media.pop(stream.call_id, None)
+        if side is not None:
+            await side(stream)
+            return
         call_id = self._by_media.pop(stream.call_id, None)
         live = self._live.get(call_id) if call_id is not None else None
         if live is None or live.media_started:
@@ -433,7 +349,7 @@ class CallService:
         session = CallSession(
             live.call_id,
             stream,
-            self._behaviour(live.call_id),
+            self._no_agent(live.call_id) if live.back and self._no_agent else self._behaviour(live.call_id),
             journal,
             self._ears(stream),
             max_seconds=self._max_call_seconds,
@@ -478,20 +394,6 @@ class CallService:
     async def _drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
-
-
-async def _quietly(coro: Any) -> None:
-    try:
-        await coro
-    except AgiError:
-        pass
 
 
 def _event_data(event: CallEvent) -> dict[str, Any]:

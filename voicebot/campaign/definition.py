@@ -166,6 +166,15 @@ class Retry(_Model):
 class Pacing(_Model):
     max_channels: int = Field(10, ge=1, le=1000)
     calls_per_second: float = Field(1.0, gt=0, le=100)
+    #: robot: up to max_channels. agents: as many as the queue's free agents can take when the
+    #: expected share of callees asks for a person (voicebot.campaign.agent_pacing).
+    mode: Literal["robot", "agents"] = "robot"
+    #: Robot calls kept up while an agent is free (mode agents), as far as the bound allows.
+    floor: int = Field(1, ge=0, le=1000)
+    #: A transfer is abandoned when no agent has taken it this many seconds after the bridging line.
+    abandon_after: float = Field(2.0, gt=0, le=600)
+    #: The abandoned share of transfers the robot slows down to stay under (mode agents).
+    abandon_ceiling: float = Field(0.03, gt=0, lt=1)
 
 
 class CampaignFile(_Model):
@@ -190,6 +199,9 @@ class CampaignFile(_Model):
     amd: Literal["off", "hangup", "message"] = "off"
     #: The Asterisk queue of the agents who take this campaign's warm leads (default: [call] queue).
     queue: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    #: Seconds a transferred callee waits for an agent before the bot takes them back (default:
+    #: [call] agent_wait): the script's no_agent node apologizes and offers a callback.
+    agent_wait: float | None = Field(None, ge=5, le=600)
     #: A sound name (it reaches the PBX as a channel variable): letters, digits, _ - and /.
     machine_message: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 

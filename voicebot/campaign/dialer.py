@@ -14,16 +14,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from voicebot.calls.recovery import interrupted, with_cdr
-from voicebot.campaign.callbacks import parse_callback
 from voicebot.campaign.definition import Campaign
+from voicebot.campaign.humans import HumanSide
+from voicebot.campaign.outcomes import AttemptResult, next_step
 from voicebot.campaign.pacing import Pacer, PbxCeiling
-from voicebot.campaign.retry import LeadStatus, Next
+from voicebot.campaign.retry import LeadStatus
 from voicebot.campaign.trunks import TrunkHealth
 from voicebot.errors import ConfigError, StoreUnavailable, VoicebotError
 from voicebot.store import CallRecord, Store
@@ -55,46 +54,6 @@ class Recovery(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
-    disposition: str
-    outcome: str | None = None
-    grade: str | None = None
-    opted_out: bool = False
-    callback: str | None = None  # the callee's words, or "unspecified"; None: no callback asked
-    response: str | None = None  # the SIP response that ended it unanswered ("403 Forbidden")
-
-    @classmethod
-    def of(cls, record: CallRecord) -> AttemptResult:
-        return cls(
-            record.disposition or "unknown",
-            record.outcome,
-            record.grade,
-            record.opted_out,
-            record.callback,
-            record.sip_response,
-        )
-
-
-def next_step(campaign: Campaign, lead_zone: str, result: AttemptResult, now: datetime) -> Next:
-    """The lead's next state after an attempt: retry per outcome, callback moved into the window. Pure."""
-    zone = ZoneInfo(lead_zone or campaign.timezone)
-    callback_at = None
-    if result.callback is not None:
-        local = now.astimezone(zone)
-        when = parse_callback(None if result.callback == "unspecified" else result.callback, local)
-        when = when or local + campaign.retry.callback_default
-        opened = campaign.policy().window.next_open(when)
-        callback_at = (opened or when).astimezone(UTC)
-    return campaign.retry_policy().after(
-        result.disposition,
-        now,
-        opted_out=result.opted_out,
-        callback_at=callback_at,
-        callback_requested=result.callback is not None,
-    )
-
-
 class Dialer:
     def __init__(
         self,
@@ -111,6 +70,7 @@ class Dialer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick: float = 1.0,
         silent_after: timedelta = timedelta(minutes=2),
+        humans: HumanSide | None = None,
     ) -> None:
         self._store = store
         self._repo = store.campaigns
@@ -132,6 +92,8 @@ class Dialer:
         self._health: dict[str, TrunkHealth] = {}
         #: How many calls the PBX itself holds, once it has refused one (pbx_error).
         self._ceiling = PbxCeiling()
+        #: How many robot calls the agents can absorb, for campaigns paced to them.
+        self._humans = humans
         self._clock = clock
         self._tick = tick
         self._silent_after = silent_after
@@ -264,6 +226,9 @@ class Dialer:
             allowed = health.allowed(time.monotonic())
             if allowed is not None and allowed < free:
                 free, blocker = allowed, health.held(time.monotonic()) or blocker
+            room = await self._humans.room(campaign, len(mine)) if self._humans else None
+            if room is not None and room[0] < free:
+                free, blocker = room
             # leads the rules turn away are rescheduled as they are met: keep claiming while some
             # were, so a closed window reschedules a big campaign in one pass, not over hours
             for _ in range(MAX_CLAIM_ROUNDS):

@@ -22,7 +22,7 @@ from voicebot.console.auth import User
 from voicebot.errors import ConsoleError, TelephonyError, VoicebotError
 from voicebot.store import Store
 from voicebot.store.console import AgentState
-from voicebot.telephony.queues import QueueEvent, QueueMembers, check_reason, queue_event
+from voicebot.telephony.queues import QueueEvent, QueueMembers, QueueSummary, check_reason, queue_event
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,9 @@ class Desk:
                 queue.get_nowait()
             queue.put_nowait(push)
 
+    async def summary(self, queue: str) -> QueueSummary:
+        return await self._members.summary(queue)
+
     def hang_up_screens(self) -> None:
         """Tell every screen's stream to end (the console is stopping)."""
         for user_id in list(self._screens):
@@ -200,11 +203,15 @@ class Desk:
             )
             if let_go is not None and let_go.user_id is not None:
                 await self._pause_after(let_go.user_id, "no answer", e.call_id)
+        elif e.kind == "declined":
+            refused = await self._store.run(repo.declined, e.call_id, interface=e.interface)
+            if refused is not None and refused.user_id is not None:
+                await self._pause_after(refused.user_id, "declined", e.call_id)
         elif e.kind == "completed":
             ended = await self._store.run(
                 repo.completed, e.call_id, interface=e.interface, talk_seconds=e.talk_seconds
             )
-            if ended is not None and ended.user_id is not None:
+            if ended is not None and ended.user_id is not None and ended.result == "completed":
                 await self._pause_after(ended.user_id, "wrap-up", e.call_id, state="wrapup")
 
     async def _pause_after(self, user_id: int, reason: str, call_id: str, *, state: str = "paused") -> None:

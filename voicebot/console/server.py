@@ -29,10 +29,17 @@ class _Server(uvicorn.Server):
 class ConsoleServer:
     """The console's web server, its agents' desk, and their queue events from AMI."""
 
-    def __init__(self, store: Store, ami: AmiClient, settings: ConsoleSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ami: AmiClient,
+        settings: ConsoleSettings,
+        *,
+        default_queue: str = "voicebot-agents",
+    ) -> None:
         self.settings = settings
         self.desk = Desk(store, QueueMembers(ami), grace=settings.screen_grace)
-        self.console = Console(store, self.desk, settings)
+        self.console = Console(store, self.desk, settings, default_queue=default_queue)
         ami.on_event(self.desk.on_ami_event)
         ami.on_reconnect(self.desk.reassert)
         self._ami = ami

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -28,8 +29,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from voicebot.campaign.definition import Campaign
 from voicebot.config import ConsoleSettings
-from voicebot.console import auth, i18n, wrapup
+from voicebot.console import auth, i18n, supervisor, wallboard, wrapup
 from voicebot.console.auth import Role, User
 from voicebot.console.desk import Desk
 from voicebot.errors import ConsoleError, VoicebotError
@@ -43,6 +45,8 @@ LOGIN_CSRF_COOKIE = "voicebot_login"
 MAX_FAILURES = 5
 MAX_FORM_BYTES = 64 * 1024
 KEEPALIVE = 5.0
+#: Seconds between wall-board updates.
+BOARD_EVERY = 2.0
 
 CSP = "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 
@@ -78,8 +82,11 @@ class _Headers(BaseHTTPMiddleware):
 class Console:
     """The routes, over the store and the agents' desk."""
 
-    def __init__(self, store: Store, desk: Desk, settings: ConsoleSettings) -> None:
+    def __init__(
+        self, store: Store, desk: Desk, settings: ConsoleSettings, *, default_queue: str = "voicebot-agents"
+    ) -> None:
         self.store = store
+        self.default_queue = default_queue
         self.desk = desk
         self.settings = settings
         env = jinja2.Environment(
@@ -102,7 +109,9 @@ class Console:
                 Route("/calls/{call_id}/pop", self.call_pop),
                 Route("/calls/{call_id}/wrapup", self.call_wrapup, methods=["POST"]),
                 Route("/supervisor", self.supervisor_page),
+                Route("/supervisor/events", self.supervisor_events),
                 Route("/campaigns/{campaign_id}/state", self.campaign_state, methods=["POST"]),
+                Route("/campaigns/{campaign_id}/pacing", self.campaign_pacing, methods=["POST"]),
                 Route("/healthz", self.healthz),
                 Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
             ],
@@ -366,19 +375,44 @@ class Console:
     # -- supervisors ---------------------------------------------------------------------
     async def supervisor_page(self, request: Request) -> Response:
         user, csrf = await self._require(request, *auth.SEES_ALL_CALLS)
-        campaigns = await self.store.run(self.store.campaigns.campaigns)
-        left = {c.id: await self.store.run(self.store.campaigns.remaining, c.id) for c in campaigns}
-        agents = await self.store.run(self.store.console.agent_states)
-        return self._render(
-            request,
-            "supervisor.html",
-            user,
-            csrf=csrf,
-            campaigns=campaigns,
-            left=left,
-            agents=agents,
-            steers=user.role in auth.STEERS_CAMPAIGNS,
-            now=self.store.now(),
+        return self._render(request, "supervisor.html", user, csrf=csrf, **await self._board_context(user))
+
+    async def _board_context(self, user: User) -> dict[str, Any]:
+        return {
+            "board": await supervisor.board(self.store, self.desk, default_queue=self.default_queue),
+            "steers": user.role in auth.STEERS_CAMPAIGNS,
+            "duration": wallboard.duration,
+            "percent": wallboard.percent,
+            "grades": wallboard.GRADES,
+            "windows": wallboard.WINDOWS,
+        }
+
+    async def supervisor_events(self, request: Request) -> Response:
+        """The wall-board, re-rendered every ``BOARD_EVERY`` seconds while the page is open."""
+        user, csrf = await self._require(request, *auth.SEES_ALL_CALLS)
+
+        async def stream() -> AsyncIterator[str]:
+            yield "retry: 1000\n\n"
+            while not self.closing.is_set():
+                started = time.monotonic()
+                context = await self._board_context(user)
+                html = self.templates.get_template("_board.html").render(
+                    user=user, csrf=csrf, _=i18n.translator(user.language), lang=user.language, **context
+                )
+                data = json.dumps(
+                    {"html": html, "at": time.time(), "build_ms": (time.monotonic() - started) * 1000}
+                )
+                yield f"event: board\ndata: {data}\n\n"
+                try:
+                    await asyncio.wait_for(self.closing.wait(), BOARD_EVERY)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
         )
 
     async def campaign_state(self, request: Request) -> Response:
@@ -397,6 +431,25 @@ class Console:
             )
         except VoicebotError as e:
             raise HTTPException(400, detail=e.message) from e
+        return RedirectResponse("/supervisor", status_code=303)
+
+    async def campaign_pacing(self, request: Request) -> Response:
+        """A supervisor changes a campaign's pacing: its channels and whether it waits for agents."""
+        user, csrf = await self._require(request, *auth.STEERS_CAMPAIGNS)
+        form = await self._form(request, csrf)
+        campaign_id = request.path_params["campaign_id"][:64]
+        try:
+            info = await self.store.run(self.store.campaigns.campaign, campaign_id)
+            definition = dict(info.definition)
+            pacing = {**(definition.get("pacing") or {}), "mode": form.get("mode", "robot")}
+            pacing["max_channels"] = int(form.get("max_channels", ""))
+            definition["pacing"] = pacing
+            Campaign.model_validate(definition)  # the same checks as a campaign file's
+            await self.store.run(
+                self.store.campaigns.save_campaign, info.id, info.name, definition, user.username
+            )
+        except (ValueError, ValidationError, VoicebotError) as e:
+            raise HTTPException(400, detail=f"pacing not changed: {e}") from e
         return RedirectResponse("/supervisor", status_code=303)
 
     async def healthz(self, request: Request) -> Response:

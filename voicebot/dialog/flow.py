@@ -34,6 +34,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from voicebot.dialog.yamlfile import load_model
 
+#: The node a callee comes back to when no agent took the transfer in time (an entry, like start).
+NO_AGENT = "no_agent"
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -114,6 +117,9 @@ class Node(_Model):
     #: The extension in voicebot-transfer to hand the call to (it reaches the PBX over AGI).
     transfer: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     end: str | None = None  # disposition: the call ends after saying this
+    #: Schedule a callback when the call reaches this node (the campaign's default delay, moved
+    #: into the calling window), as an exit with ``callback: true`` does.
+    callback: bool = False
 
 
 class GradeRule(_Model):

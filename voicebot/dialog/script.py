@@ -18,6 +18,9 @@ from voicebot.dialog.flow import Flow, Handler, Retry, Say
 @dataclass(frozen=True, slots=True)
 class Started:
     at: float = 0.0
+    #: Where the conversation starts: the flow's start, or another node (``no_agent``: the
+    #: callee comes back from a queue where no agent took the call).
+    node: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,8 @@ class Script:
         if state.ended:
             return state, []
         match event:
-            case Started(at):
-                return self._enter(replace(state, started_at=at), self.flow.start)
+            case Started(at, entry):
+                return self._enter(replace(state, started_at=at), entry or self.flow.start)
             case Understood(intent, _text, _conf, entities, at):
                 state = replace(
                     state,
@@ -190,6 +193,9 @@ class Script:
         node = self.flow.nodes[name]
         state = replace(state, node=name, path=(*state.path, name))
         actions: list[Action] = [SayAction(name, node.say, node.barge_in)]
+        if node.callback:
+            state = replace(state, callback=state.callback or "")
+            actions.append(ScheduleCallback(None))
         if node.transfer is not None:
             state = replace(state, ended=True, disposition="transferred")
             return state, [*actions, Transfer(node.transfer)]

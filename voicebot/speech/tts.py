@@ -5,7 +5,9 @@ a changed voice or rate one text late and sometimes save nothing; voicebot uses
 the same library through pyttsx3's own ctypes binding (``pyttsx3.drivers._espeak``)
 in synchronous mode instead: set voice and rate, synthesize, collect the samples.
 espeak-ng is a process-wide library and not thread-safe, so one dedicated worker
-thread does every render. Unknown voices are an error (espeak-ng would fall
+thread does every render, and a process-wide lock keeps two synthesizers (a worker's and
+another a test or tool makes) from rendering at once; each render points espeak-ng's one
+audio callback at its own synthesizer. Unknown voices are an error (espeak-ng would fall
 back silently).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,6 +27,8 @@ from voicebot.media import audio
 #: Language codes to the espeak-ng voice that reads them correctly. espeak-ng's
 #: plain ``cmn`` voice reads Chinese characters badly; ``cmn-latn-pinyin`` is right.
 DEFAULT_VOICES = {"zh": "cmn-latn-pinyin", "cmn": "cmn-latn-pinyin", "en": "en-us", "ko": "ko"}
+#: espeak-ng's state (voice, rate, the audio callback) is the process's: one render at a time.
+_ESPEAK = threading.Lock()
 
 
 class Synthesizer:
@@ -86,13 +91,15 @@ class Synthesizer:
     def _render(self, text: str, voice: str, rate: int) -> bytes:
         voice_id = self.voice_id(voice)
         es = self._espeak
-        if es.SetVoiceByName(voice_id.encode()) != es.EE_OK:
-            raise ConfigError(f"espeak-ng cannot load voice {voice_id!r}")
-        es.SetParameter(es.RATE, rate, 0)
-        self._chunks = []
-        es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8 | es.ENDPAUSE)
-        es.Synchronize()
-        pcm = b"".join(self._chunks)
+        with _ESPEAK:
+            if es.SetVoiceByName(voice_id.encode()) != es.EE_OK:
+                raise ConfigError(f"espeak-ng cannot load voice {voice_id!r}")
+            es.SetSynthCallback(self._collect)
+            es.SetParameter(es.RATE, rate, 0)
+            self._chunks = []
+            es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8 | es.ENDPAUSE)
+            es.Synchronize()
+            pcm = b"".join(self._chunks)
         self._chunks = []
         if not pcm:
             raise MediaError(f"espeak-ng produced no audio for {text[:40]!r} (voice {voice})")

@@ -17,8 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.errors import ConsoleError
 from voicebot.store.audit import _audit
-from voicebot.store.models import AgentStateRow, ConsoleSessionRow, HandoffRow, LeadRow, UserRow
+from voicebot.store.models import AgentStateRow, Call, ConsoleSessionRow, HandoffRow, LeadRow, UserRow
 from voicebot.store.models import aware as _aware
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCounts:
+    """A campaign's robot conversations since a time, and what became of its transfers."""
+
+    conversations: int  # answered robot calls
+    transfers: int  # handed to the agents' queue (ended: still waiting ones are not counted)
+    abandoned: int  # no agent took them within the limit
+    taken: int  # an agent took them within the limit
+
+    @property
+    def abandoned_rate(self) -> float | None:
+        return self.abandoned / self.transfers if self.transfers else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +305,8 @@ class ConsoleRepo:
             row = self._ringing(s, call_id, interface)
             if row is None:
                 return None
+            if row.result == "declined":  # bridged to a leg the whisper had hung up: no conversation
+                return None
             row.result, row.answered_at = "answered", now
             row.wait_seconds = wait_seconds if wait_seconds is not None else row.wait_seconds
             row.ring_seconds = ring_seconds
@@ -305,12 +321,24 @@ class ConsoleRepo:
             row.result, row.ended_at, row.ring_seconds = "no_answer", now, ring_seconds
             return _handoff(row)
 
+    def declined(self, call_id: str, *, interface: str) -> Handoff | None:
+        """The agent declined the call in the whisper (pressed 2)."""
+        now = self._now()
+        with self._sessions.begin() as s:
+            row = self._ringing(s, call_id, interface)
+            if row is None:
+                return None
+            row.result, row.ended_at = "declined", now
+            return _handoff(row)
+
     def completed(self, call_id: str, *, interface: str, talk_seconds: float | None) -> Handoff | None:
         now = self._now()
         with self._sessions.begin() as s:
             row = self._ringing(s, call_id, interface)
             if row is None:
                 return None
+            if row.result == "declined":  # the queue bridged a leg the whisper had hung up
+                return _handoff(row)
             row.result, row.ended_at, row.talk_seconds = "completed", now, talk_seconds
             return _handoff(row)
 
@@ -374,6 +402,29 @@ class ConsoleRepo:
                 },
             )
             return _handoff(row)
+
+    def transfer_counts(self, campaign_id: str, since: datetime, *, limit: float) -> TransferCounts:
+        """Transfers of the campaign's calls created since ``since``: a transfer is taken when an
+        agent answered it within ``limit`` seconds of queue wait (Asterisk's HoldTime), else
+        abandoned; a transferred call still up and not yet answered is not counted."""
+        with self._sessions() as s:
+            calls = s.execute(
+                select(Call.id, Call.outcome, Call.completed_at).where(
+                    Call.campaign_id == campaign_id, Call.created_at >= since, Call.answered_at.is_not(None)
+                )
+            ).all()
+            transferred = {c.id: c.completed_at is not None for c in calls if c.outcome == "transferred"}
+            waits: dict[str, float] = {}
+            if transferred:
+                for call_id, wait in s.execute(
+                    select(HandoffRow.call_id, HandoffRow.wait_seconds).where(
+                        HandoffRow.call_id.in_(list(transferred)), HandoffRow.answered_at.is_not(None)
+                    )
+                ):
+                    waits[call_id] = min(waits.get(call_id, wait or 0.0), wait or 0.0)
+        taken = sum(1 for call_id in transferred if call_id in waits and waits[call_id] <= limit)
+        decided = sum(1 for call_id, ended in transferred.items() if ended or call_id in waits)
+        return TransferCounts(len(calls), decided, decided - taken, taken)
 
     def viewed(self, username: str, call_id: str, *, allowed: bool) -> None:
         """Every view of a call is audited, and every refusal."""

@@ -28,6 +28,7 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import sessionmaker
 
 from voicebot.errors import StoreError, StoreUnavailable
+from voicebot.store.board import BoardRepo
 from voicebot.store.campaigns import CampaignRepo
 from voicebot.store.console import ConsoleRepo
 from voicebot.store.models import Call, CallEventRow
@@ -156,6 +157,8 @@ class Store:
         self.retention = RetentionRepo(self._sessions, clock)
         #: Console users, logins, agents' states, hand-offs (sync; ``await store.run(...)``).
         self.console = ConsoleRepo(self._sessions, clock)
+        #: The supervisor's wall-board (sync; ``await store.run(...)``).
+        self.board = BoardRepo(self._sessions, clock)
 
     # -- schema -----------------------------------------------------------------------
     def _alembic(self) -> Config:

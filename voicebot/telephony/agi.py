@@ -9,8 +9,9 @@ header read is replaced with one that has a timeout and survives EOF.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,10 @@ MAX_CONNECTIONS = 1000
 BOT_ROUTE = "bot"
 #: AGI(agi://HOST:PORT/machine,CALL_ID,AMDCAUSE): the dialplan's AMD found an answering machine.
 MACHINE_ROUTE = "machine"
+#: AGI(agi://HOST:PORT/whisper,CALL_ID) on an agent's channel: who is coming, before the bridge.
+WHISPER_ROUTE = "whisper"
+#: AGI(agi://HOST:PORT/back,CALL_ID,QUEUESTATUS): no agent took the call in time, the bot takes it back.
+BACK_ROUTE = "back"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,8 @@ CallHandler = Callable[[AgiCall], Awaitable[None]]
 
 class AgiServer:
     """FastAGI: route ``bot`` passes each call to ``on_call``; ``machine`` (the dialplan's
-    AMD found an answering machine; the second argument is AMDCAUSE) to ``on_machine``."""
+    AMD found an answering machine; the second argument is AMDCAUSE) to ``on_machine``;
+    ``routes`` adds more (the warm transfer's ``whisper`` and ``back``)."""
 
     def __init__(
         self,
@@ -89,6 +95,7 @@ class AgiServer:
         on_call: CallHandler,
         on_machine: CallHandler | None = None,
         *,
+        routes: Mapping[str, CallHandler] | None = None,
         peers: PeerFilter | None = None,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
@@ -105,6 +112,8 @@ class AgiServer:
         self._app.add_route(BOT_ROUTE, self._bot)
         if on_machine is not None:
             self._app.add_route(MACHINE_ROUTE, self._machine)
+        for name, handler in (routes or {}).items():  # whisper, back: the warm transfer's routes
+            self._app.add_route(name, functools.partial(self._route, handler))
 
     async def start(self) -> None:
         try:
@@ -158,6 +167,9 @@ class AgiServer:
 
     async def _bot(self, request: Request) -> None:
         await self._on_call(AgiCall.from_request(request))
+
+    async def _route(self, handler: CallHandler, request: Request) -> None:
+        await handler(AgiCall.from_request(request))
 
     async def _machine(self, request: Request) -> None:
         assert self._on_machine is not None

@@ -41,6 +41,15 @@ def check_reason(reason: str) -> str:
     return reason
 
 
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    queue: str
+    available: int  # agents logged in, unpaused, not on a call
+    waiting: int  # callers waiting for an agent
+    logged_in: int
+    longest_wait: float  # seconds the longest-waiting caller has waited
+
+
 class QueueMembers:
     """Agents' membership of queues, carried out over AMI (write class ``agent``)."""
 
@@ -89,6 +98,21 @@ class QueueMembers:
             if "not there" not in e.message.lower():
                 raise
 
+    async def summary(self, queue: str) -> QueueSummary:
+        """The queue now, as Asterisk counts it (QueueSummary: Available is the members logged
+        in, unpaused and not on a call)."""
+        result = await self._ami.action({"Action": "QueueSummary", "Queue": check_queue(queue)}, as_list=True)
+        for message in result if isinstance(result, list) else [result]:
+            if message.get("Event") == "QueueSummary" and message.get("Queue") == queue:
+                return QueueSummary(
+                    queue,
+                    available=int(message.get("Available") or 0),
+                    waiting=int(message.get("Callers") or 0),
+                    logged_in=int(message.get("LoggedIn") or 0),
+                    longest_wait=float(message.get("LongestHoldTime") or 0),
+                )
+        raise ConsoleError(f"the PBX has no queue {queue!r}", hint="define it in queues.conf")
+
     async def members(self, queue: str) -> dict[str, bool]:
         """The queue's members as Asterisk has them: interface -> paused."""
         result = await self._ami.action({"Action": "QueueStatus", "Queue": check_queue(queue)}, as_list=True)
@@ -125,8 +149,13 @@ _KINDS = {
 
 
 def queue_event(message: Mapping[str, str]) -> QueueEvent | None:
-    kind = _KINDS.get(str(message.get("Event", "")))
     call_id = str(message.get("Linkedid") or "")
+    if message.get("Event") == "VarSet" and message.get("Variable") == "VOICEBOT_WHISPER":
+        # the whisper's verdict, set on the agent's channel (voicebot-whisper): a decline
+        if message.get("Value") != "decline" or not call_id:
+            return None
+        return QueueEvent("declined", call_id, "", interface_of(str(message.get("Channel", ""))))
+    kind = _KINDS.get(str(message.get("Event", "")))
     if kind is None or not call_id:
         return None
     return QueueEvent(
@@ -153,3 +182,11 @@ def _ring_seconds(kind: str, value: str | None) -> float | None:
     if seconds is None or kind != "no_answer":
         return seconds
     return seconds / 1000
+
+
+def interface_of(channel: str) -> str:
+    """The queue member interface a channel belongs to: ``PJSIP/agent101-0000002a`` is
+    ``PJSIP/agent101``; a Local channel ``Local/101@agents-0000001d;1`` is ``Local/101@agents/n``
+    (the form queue members are added in)."""
+    base = channel.rsplit("-", 1)[0] if "-" in channel else channel
+    return f"{base}/n" if channel.startswith("Local/") else base

@@ -30,7 +30,24 @@ function agentScreen(root) {
   });
 }
 
+// The supervisor's wall-board: the server re-renders it every 2 s over /supervisor/events.
+window.voicebot.boards = [];
+function wallBoard(root) {
+  const banner = document.getElementById("reconnect");
+  const events = new EventSource(root.dataset.events);
+  events.onopen = () => { banner.hidden = true; root.dataset.connected = "1"; };
+  events.onerror = () => { banner.hidden = false; root.dataset.connected = "0"; };
+  events.addEventListener("board", (e) => {
+    const data = JSON.parse(e.data);
+    root.innerHTML = data.html;
+    window.voicebot.boards.push({ lag_ms: Date.now() - data.at * 1000, build_ms: data.build_ms });
+    root.dataset.updates = String(window.voicebot.boards.length);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("agent");
   if (root) agentScreen(root);
+  const board = document.getElementById("board");
+  if (board) wallBoard(board);
 });

@@ -58,6 +58,7 @@ class AudioSocketStream:
         self._playout = Playout()
         self._opened = time.monotonic()
         self._closed = False
+        self._hanging_up = False
         self.frames_in = 0
         self.frames_out = 0
         self.dropped_in = 0
@@ -96,7 +97,8 @@ class AudioSocketStream:
 
     async def hangup(self) -> None:
         """Send the hangup frame: app_audiosocket returns and the dialplan goes on."""
-        if not self._closed:
+        if not self._closed and not self._hanging_up:
+            self._hanging_up = True  # the pacer sends nothing after the hangup frame
             with contextlib.suppress(OSError):
                 self._writer.write(encode(Frame.hangup()))
                 await asyncio.wait_for(self._writer.drain(), 1.0)
@@ -108,7 +110,7 @@ class AudioSocketStream:
     # -- driven by the server's pacer -------------------------------------------------
     def tick(self, frames: int) -> None:
         """Write ``frames`` frames: queued audio, else silence."""
-        if self._closed:
+        if self._closed or self._hanging_up:
             return
         if self._writer.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
             log.warning("audiosocket peer stopped reading", extra={"call_id": self._call_id})

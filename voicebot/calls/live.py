@@ -1,0 +1,56 @@
+"""A call in progress as this process knows it, and small helpers the call service's parts share."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicebot.calls.session import SessionResult
+from voicebot.errors import AgiError
+from voicebot.store import CallRecord
+from voicebot.telephony.pbx import CallHandle
+
+#: How long a call handed to an agent is followed before its record is closed anyway.
+MAX_TRANSFERRED_SECONDS = 4 * 3600.0
+
+
+@dataclass
+class Live:
+    """A call in progress, known to this process."""
+
+    call_id: str
+    handle: CallHandle | None = None
+    agi_seen: bool = False  # the PBX brought the answered call to the bot (FastAGI)
+    media_started: bool = False
+    #: The AudioSocket session id the bot's AGI gave the PBX for this call: random, sent only
+    #: over the FastAGI connection, so knowing the call id is not enough to connect media.
+    media_id: str | None = None
+    session_done: asyncio.Event = field(default_factory=asyncio.Event)
+    session_result: SessionResult | None = None
+    recording: str | None = None
+    machine: str | None = None  # AMD's cause, when an answering machine took the call
+    record: CallRecord | None = None  # as written so far
+    #: The warm transfer: when the callee joined the queue (loop time), how long they may wait,
+    #: whether an agent declined in the whisper, whether one took the call.
+    transferred_at: float | None = None
+    agent_wait: float = 120.0
+    declined: int = 0
+    agent_took: bool = False
+    #: No agent took the transfer in time: the bot took the callee back (its second session).
+    back: bool = False
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
+
+
+async def quietly(coro: Any) -> None:
+    try:
+        await coro
+    except AgiError:
+        pass
