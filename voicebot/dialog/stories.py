@@ -12,6 +12,9 @@ tests:
   - bot: transfer
   end: transferred               # optional: how the call ends
   grade: A                       # optional
+- name: no adviser free, callback
+  start: no_agent                # optional: where the conversation starts (an entry node)
+  steps: [...]
 ```
 """
 
@@ -28,7 +31,10 @@ from voicebot.dialog.grading import grade
 from voicebot.dialog.script import Action, SayAction, Script, Silence, Started, State
 from voicebot.dialog.yamlfile import load_model
 
-_HINT = "a test is 'name:', 'steps:' (each 'bot: PROMPT' or 'user: TEXT'), and optional 'end:' and 'grade:'"
+_HINT = (
+    "a test is 'name:', 'steps:' (each 'bot: PROMPT' or 'user: TEXT'), and optional 'start:', 'end:' "
+    "and 'grade:'"
+)
 
 
 def _text(value: Any) -> Any:
@@ -65,6 +71,8 @@ class Step(_Model):
 
 class Story(_Model):
     name: Text | None = None
+    #: The node the conversation starts at: the flow's start, or another entry (no_agent).
+    start: str | None = None
     steps: tuple[Step, ...] = ()
     end: str | None = None
     grade: str | None = None
@@ -94,7 +102,10 @@ def run_stories(loaded: LoadedScript, path: Path) -> list[StoryResult]:
 def _run(loaded: LoadedScript, story: Story, line: int) -> StoryResult:
     result = StoryResult(story.name or f"test at line {line}", line)
     script = Script(loaded.flow)
-    state, actions = script.step(State(), Started())
+    if story.start is not None and story.start not in loaded.flow.nodes:
+        result.failures.append(f"start: no node {story.start!r}")
+        return result
+    state, actions = script.step(State(), Started(node=story.start))
     said = _said(actions)
     for number, step in enumerate(story.steps, start=1):
         if step.bot is not None:
