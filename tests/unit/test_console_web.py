@@ -115,3 +115,59 @@ def test_requests_are_bounded(client):
 def test_the_console_speaks_chinese_to_a_chinese_browser(client):
     page = client.get("/login", headers={"accept-language": "zh-CN,zh;q=0.9"})
     assert "登录" in page.text and 'lang="zh-CN"' in page.text
+
+
+def test_an_agent_s_follow_ups_are_her_callbacks_anyone_s_and_her_open_a_b_leads(client):
+    from datetime import UTC, datetime, timedelta
+
+    from voicebot.campaign.leads import ImportedLead
+    from voicebot.store import CallRecord
+
+    store = client.store
+    repo = store.campaigns
+    repo.save_campaign("c", "C", {"id": "c"}, "t")
+    rows = [
+        ImportedLead(line=2 + n, phone=f"+86138000010{n:02d}", name=f"lead {n}", timezone="Asia/Shanghai")
+        for n in range(4)
+    ]
+    repo.import_leads("c", rows, "leads.csv", "t")
+    leads = {lead.name: lead for lead in repo.leads("c")}
+    alice = store.console.user("alice")
+    bob = store.console.add_user(
+        "bob", role="agent", password_hash=auth.hash_password(PASSWORD), interface="PJSIP/bob", actor="t"
+    )
+    soon = datetime.now(UTC) + timedelta(days=1)
+
+    def handed(name: str, agent, *, callback_for=None, grade=None, status="agent"):
+        call_id = f"00000000-0000-4000-8000-0000000000{leads[name].id:02d}"
+        store.create_call_sync(
+            CallRecord(
+                id=call_id, destination=leads[name].phone, lead_id=str(leads[name].id), campaign_id="c"
+            )
+        )
+        h = store.console.offered(call_id, interface=agent.interface, queue="q", wait_seconds=1)
+        store.console.wrap_up(
+            h.id,
+            user_id=agent.id,
+            username=agent.username,
+            disposition="callback" if callback_for is not False else "sale",
+            grade=grade,
+            fields={},
+            notes="",
+            callback_at=soon if callback_for is not False else None,
+            callback_user_id=callback_for,
+            lead_id=leads[name].id,
+            lead_status=status,
+            lead_next_at=None,
+            lead_reason="",
+        )
+
+    handed("lead 0", alice, callback_for=alice.id)  # hers
+    handed("lead 1", bob, callback_for=None)  # any agent's
+    handed("lead 2", bob, callback_for=bob.id)  # bob's own: not hers
+    handed("lead 3", alice, callback_for=False, grade="A", status="pending")  # her A lead, still open
+    log_in(client, "alice")
+    page = client.get("/agent").text
+    assert "lead 0" in page and "lead 1" in page and "lead 3" in page and "lead 2" not in page
+    ups = store.console.follow_ups(alice.id)
+    assert [(f.name, f.mine) for f in ups] == [("lead 0", True), ("lead 1", False), ("lead 3", False)]

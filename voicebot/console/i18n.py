@@ -68,6 +68,8 @@ _ZH = {
     "Wrap-up saved.": "已保存。",
     "Not allowed.": "无权访问。",
     "Hand-offs": "转人工",
+    "Follow-ups": "待跟进",
+    "No follow-ups.": "暂无待跟进客户。",
     "Campaign": "任务",
     "Dialing": "拨号中",
     "Ringing": "振铃中",

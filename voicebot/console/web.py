@@ -13,9 +13,10 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from pydantic import ValidationError
@@ -49,6 +50,16 @@ KEEPALIVE = 5.0
 BOARD_EVERY = 2.0
 
 CSP = "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+
+
+def _local_time(at: datetime | None, zone: str) -> str:
+    """A time in the callee's zone, as the agent's lists show it."""
+    if at is None:
+        return ""
+    try:
+        return at.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, KeyError):
+        return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def as_user(info: UserInfo) -> User:
@@ -238,8 +249,16 @@ class Console:
     async def agent_page(self, request: Request) -> Response:
         user, csrf = await self._require(request, Role.AGENT)
         state = await self.store.run(self.store.console.agent_state, user.id)
+        follow_ups = await self.store.run(self.store.console.follow_ups, user.id)
         return self._render(
-            request, "agent.html", user, csrf=csrf, state=state, message=request.query_params.get("m")
+            request,
+            "agent.html",
+            user,
+            csrf=csrf,
+            state=state,
+            follow_ups=follow_ups,
+            message=request.query_params.get("m"),
+            local=_local_time,
         )
 
     async def agent_state(self, request: Request) -> Response:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, and_, cast, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,22 @@ class TransferCounts:
     @property
     def abandoned_rate(self) -> float | None:
         return self.abandoned / self.transfers if self.transfers else None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A lead an agent follows up: a callback (theirs or anyone's), or an A/B lead they took."""
+
+    lead_id: int
+    campaign_id: str
+    name: str
+    phone: str
+    timezone: str
+    grade: str | None
+    status: str
+    callback_at: datetime | None
+    mine: bool  # the callback is this agent's own (else any agent's)
+    call_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +441,48 @@ class ConsoleRepo:
         taken = sum(1 for call_id in transferred if call_id in waits and waits[call_id] <= limit)
         decided = sum(1 for call_id, ended in transferred.items() if ended or call_id in waits)
         return TransferCounts(len(calls), decided, decided - taken, taken)
+
+    def follow_ups(self, user_id: int, limit: int = 200) -> list[FollowUp]:
+        """This agent's callbacks and any agent's, and the A and B leads handed to them that
+        are still open, soonest callback first."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(HandoffRow, LeadRow)
+                .join(Call, Call.id == HandoffRow.call_id)
+                .join(LeadRow, cast(LeadRow.id, String) == Call.lead_id)  # integer to text: always valid
+                .where(
+                    LeadRow.status.not_in(["done", "dnc", "exhausted", "expired"]),
+                    or_(
+                        and_(
+                            HandoffRow.callback_at.is_not(None),
+                            or_(
+                                HandoffRow.callback_user_id == user_id, HandoffRow.callback_user_id.is_(None)
+                            ),
+                        ),
+                        and_(HandoffRow.user_id == user_id, LeadRow.grade.in_(["A", "B"])),
+                    ),
+                )
+                .order_by(HandoffRow.id.desc())
+                .limit(limit * 2)
+            ).all()
+        seen: dict[int, FollowUp] = {}
+        for h, lead in rows:
+            if lead.id in seen:  # the latest hand-off of each lead
+                continue
+            seen[lead.id] = FollowUp(
+                lead.id,
+                lead.campaign_id,
+                lead.name,
+                lead.phone,
+                lead.timezone,
+                lead.grade,
+                lead.status,
+                _aware(h.callback_at),
+                h.callback_user_id == user_id,
+                h.call_id,
+            )
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(seen.values(), key=lambda f: (f.callback_at or far, f.lead_id))[:limit]
 
     def viewed(self, username: str, call_id: str, *, allowed: bool) -> None:
         """Every view of a call is audited, and every refusal."""
