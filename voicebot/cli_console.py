@@ -6,12 +6,18 @@ import asyncio
 import os
 import signal
 import sys
+from typing import NoReturn
 
 import click
 
 from voicebot.cli_support import open_store, operator
 from voicebot.config import Settings
 from voicebot.errors import VoicebotError
+
+
+def _fail(e: VoicebotError, code: int) -> NoReturn:
+    click.echo(f"error: {e}", err=True)
+    sys.exit(code)
 
 
 def _password(from_env: str | None) -> str:
@@ -67,8 +73,7 @@ def users_add(
                 check_queue(queue)
         password_hash = hash_password(_password(password_env))
     except VoicebotError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
+        _fail(e, 2)
     with open_store(settings) as store:
         try:
             store.console.add_user(
@@ -83,8 +88,7 @@ def users_add(
                 actor=operator(),
             )
         except VoicebotError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(1)
+            _fail(e, 1)
     click.echo(f"user {username} added ({role})")
 
 
@@ -99,14 +103,12 @@ def users_password(settings: Settings, username: str, password_env: str | None) 
     try:
         password_hash = hash_password(_password(password_env))
     except VoicebotError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
+        _fail(e, 2)
     with open_store(settings) as store:
         try:
             store.console.set_password(username, password_hash, actor=operator())
         except VoicebotError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(1)
+            _fail(e, 1)
     click.echo(f"password of {username} changed")
 
 
@@ -153,8 +155,7 @@ def console(settings: Settings) -> None:
     try:
         asyncio.run(run())
     except VoicebotError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        _fail(e, 1)
     except OSError as e:
         click.echo(f"error: cannot serve the console on {settings.console.host}:{settings.console.port}: {e}")
         sys.exit(1)
