@@ -97,7 +97,7 @@ async def run(agents: int, calls: int) -> None:
         s = settings.ami
         ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
         await ami.connect()
-        server = ConsoleServer(store, ami, settings.console)
+        server = ConsoleServer(store, ami, settings)
         await server.start()
         limits = httpx.Limits(max_connections=agents * 2 + 10)
         try:

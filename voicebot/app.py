@@ -21,12 +21,12 @@ from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
 from voicebot.calls.whisper import NO_AGENT, NO_AGENT_EN, NO_AGENT_ZH, whisper_text
-from voicebot.campaign.callerid import caller_id_for
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.dialer import Dialer
 from voicebot.campaign.humans import HumanSide
 from voicebot.campaign.leads import zone_of
 from voicebot.campaign.rules import Decision, Skip
+from voicebot.campaign.wayout import lead_target
 from voicebot.config import Settings
 from voicebot.errors import ConfigError, DialRefused
 from voicebot.media.stream import MediaStream
@@ -238,9 +238,7 @@ class App:
         if settings.console.enabled:
             from voicebot.console.server import ConsoleServer
 
-            self.console = ConsoleServer(
-                self.store, self.ami, settings.console, default_queue=settings.call.queue
-            )
+            self.console = ConsoleServer(self.store, self.ami, settings)
             await self.console.start()
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
@@ -287,7 +285,8 @@ class App:
             chinese=zh,
         )
         voice = script.voice if script is not None else self.settings.speech.voice
-        return await self.synthesizer.render(text, voice, self.settings.speech.rate)
+        # brisk: the callee hears the queue's music while the agent listens
+        return await self.synthesizer.render(text, voice, max(self.settings.speech.rate, 190))
 
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""
@@ -384,20 +383,7 @@ class App:
         assert self.calls is not None, "App.start() first"
         lead = claim.lead
         script = await self.script_for(campaign.script) if campaign.script else self.script
-        way = self.settings.way_out(campaign.trunk)
-        caller_id = caller_id_for(
-            campaign.caller_id,
-            default=way.caller_id,
-            allowed=way.caller_ids,
-            trunk=campaign.trunk or "",
-            region=campaign.region,
-        )
-        target = resolve(
-            lead.phone,
-            template=way.channel_template,
-            number_format=way.number_format or self.settings.dial.number_format,
-            region=campaign.region,
-        )
+        target, caller_id = lead_target(self.settings, campaign, lead.phone)
         fields = {str(k): str(v) for k, v in lead.fields.items()}
         self._lead_calls[claim.call_id] = (script, {**fields, "name": lead.name})
         try:

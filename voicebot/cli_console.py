@@ -141,7 +141,7 @@ def console(settings: Settings) -> None:
         await asyncio.to_thread(store.migrate)
         s = settings.ami
         ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value(), keepalive=s.keepalive)
-        server = ConsoleServer(store, ami, settings.console, default_queue=settings.call.queue)
+        server = ConsoleServer(store, ami, settings)
         try:
             await ami.connect()
             await server.start()

@@ -219,6 +219,8 @@ class ConsoleSettings(_Section):
     screen_grace: float = Field(10.0, gt=0, le=300)
     #: The company the agents name when they introduce themselves.
     company: str = Field("", max_length=128)
+    #: Preview calls an agent may place a day (the outbound rulebook caps an agent at 200).
+    agent_daily_calls: int = Field(200, ge=0, le=10_000)
 
 
 class Settings(BaseSettings):

@@ -30,7 +30,13 @@ REQUIRED_MODULES = (
     "func_module.so",  # IFMODULE and DIALPLAN_EXISTS let doctor check the PBX with the serve user's
     "func_dialplan.so",  # least privileges (no 'system', no 'command')
 )
-REQUIRED_CONTEXTS = ("voicebot-outbound", "voicebot-transfer", "voicebot-doctor")
+REQUIRED_CONTEXTS = (
+    "voicebot-outbound",
+    "voicebot-transfer",
+    "voicebot-whisper",
+    "voicebot-preview",
+    "voicebot-doctor",
+)
 #: Write classes the serve user must not have: 'system' runs shell commands through Originate,
 #: 'command' runs any CLI command.
 TOO_MUCH = (("command", {"Action": "Command", "Command": "core show version"}),)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -45,7 +47,7 @@ def console_settings(settings_for, lead_voices):
 
 @contextlib.asynccontextmanager
 async def console_for(app: App) -> AsyncIterator[ConsoleServer]:
-    server = ConsoleServer(app.store, app.ami, app.settings.console)
+    server = ConsoleServer(app.store, app.ami, app.settings)
     await server.start()
     try:
         yield server
@@ -218,8 +220,11 @@ async def test_a_supervisor_pauses_a_campaign_and_the_dialer_stops(lab, console_
             driver = browser()
             await asyncio.to_thread(log_in, driver, server.url, "sue")
             await asyncio.to_thread(wait_for, driver, lambda d: d.current_url.endswith("/supervisor"))
+            # the wall-board re-renders every 2 s: a click may land on a replaced button, so retry
             await asyncio.to_thread(
-                lambda: driver.find_element(By.CSS_SELECTOR, "#campaign-steer button.pause").click()
+                wait_for,
+                driver,
+                lambda d: d.find_element(By.CSS_SELECTOR, "#campaign-steer button.pause").click() or True,
             )
             await asyncio.to_thread(
                 wait_for,
@@ -235,3 +240,92 @@ async def test_a_supervisor_pauses_a_campaign_and_the_dialer_stops(lab, console_
     assert 1 <= at_pause <= 2 and len(after) == at_pause, (at_pause, len(after))
     info = app.store.campaigns.audit(campaign_id="steer", action="campaign_paused")
     assert [(e.actor, e.reason) for e in info] == [("sue", "from the console")]
+
+
+async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(lab, settings_for):
+    """A preview call: the agent's lab phone rings first, then Asterisk dials the lead over the
+    campaign's way out; audited under her name; do-not-call and her daily cap refuse."""
+    from tests.integration.test_handoff import phone
+    from voicebot.console.auth import hash_password as hashed
+    from voicebot.store import CallRecord, Store
+    from voicebot.telephony.ami import AmiClient
+
+    settings = settings_for(
+        dial={**LAB_NUMBERS, "ring_timeout": 4}, console={"port": 0, "agent_daily_calls": 2}
+    )
+    store = Store(settings.db_url, clock=Clock(MONDAY_10))
+    await asyncio.to_thread(store.migrate)
+    s = settings.ami
+    ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
+    await ami.connect()
+    server = ConsoleServer(store, ami, settings)
+    await server.start()
+    try:
+        repo = store.campaigns
+        repo.save_campaign("follow", "Follow", Campaign(id="follow").to_json(), "test")
+        repo.import_leads("follow", [lead("6", n, f"lead {n}") for n in range(3)], "leads.csv", "test")
+        leads = {x.name: x for x in repo.leads("follow")}
+        alice = store.console.add_user(
+            "alice",
+            role="agent",
+            name="Alice",
+            password_hash=hashed(PASSWORD),
+            interface=phone("alice"),
+            actor="t",
+        )
+        for name in leads:  # each was handed to her earlier and she set herself a callback
+            call_id = f"00000000-0000-4000-8000-0000000000{leads[name].id:02d}"
+            store.create_call_sync(
+                CallRecord(
+                    id=call_id,
+                    destination=leads[name].phone,
+                    lead_id=str(leads[name].id),
+                    campaign_id="follow",
+                )
+            )
+            h = store.console.offered(call_id, interface=phone("alice"), queue="q", wait_seconds=1)
+            store.console.wrap_up(
+                h.id, user_id=alice.id, username="alice", disposition="callback", grade="B",
+                fields={}, notes="",
+                callback_at=MONDAY_10 + timedelta(hours=1), callback_user_id=alice.id, lead_id=leads[name].id,
+                lead_status="agent", lead_next_at=None, lead_reason="agent callback",
+            )  # fmt: skip
+        repo.dnc_add([leads["lead 2"].phone], scope="follow", reason="asked", actor="test")
+
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            page = await client.get("/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            await client.post("/login", data={"csrf": token, "username": "alice", "password": PASSWORD})
+            agent_page = await client.get("/agent")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', agent_page.text).group(1)
+            assert f"/leads/{leads['lead 0'].id}/call" in agent_page.text
+
+            async def call(name: str) -> httpx.Response:
+                return await client.post(f"/leads/{leads[name].id}/call", data={"csrf": csrf})
+
+            placed = await call("lead 0")
+            assert placed.status_code == 303 and placed.headers["location"].startswith("/calls/"), placed.text
+            call_id = placed.headers["location"].removeprefix("/calls/")
+            for _ in range(400):
+                record = await store.get_call(call_id)
+                if record is not None and record.completed:
+                    break
+                await asyncio.sleep(0.1)
+            refused_dnc = await call("lead 2")
+            second = await call("lead 1")
+            refused_cap = await call("lead 0")
+    finally:
+        await server.close()
+        await ami.close()
+    assert record.completed and (record.direction, record.lead_id) == ("preview", str(leads["lead 0"].id))
+    assert record.disposition == "answered" and record.talk_seconds and record.talk_seconds > 5, record
+    # the agent's phone answered, then the lead (a lab callee) was dialed and answered
+    monitor = lab.monitor / "voicebot-lab"
+    assert await asyncio.to_thread((monitor / f"phone-alice-{call_id}-heard.wav").exists)
+    assert await asyncio.to_thread((monitor / f"callee-{call_id}.wav").exists)
+    assert "do-not-call" in refused_dnc.headers["location"]
+    assert second.status_code == 303 and second.headers["location"].startswith("/calls/")
+    assert "calls for today" in unquote(refused_cap.headers["location"])  # the cap: 2 a day
+    dialed = [(e.actor, e.phone) for e in store.campaigns.audit(action="dialed")]
+    assert dialed == [("alice", leads["lead 0"].phone), ("alice", leads["lead 1"].phone)]
+    store.close()

@@ -47,6 +47,11 @@ def agent(app: App, name: str, interface: str | None = None):
     return as_user(info)
 
 
+def on_any_port(settings):
+    """The settings with the console on a free port."""
+    return settings.model_copy(update={"console": settings.console.model_copy(update={"port": 0})})
+
+
 def members(lab) -> dict[str, str]:
     """The desk queue's members as Asterisk lists them: interface -> the rest of its line."""
     out = lab.cli(f"queue show {DESK}")
@@ -57,7 +62,7 @@ def members(lab) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def console_for(app: App, settings) -> AsyncIterator[ConsoleServer]:
-    server = ConsoleServer(app.store, app.ami, settings.console)
+    server = ConsoleServer(app.store, app.ami, settings)
     await server.start()
     try:
         yield server
@@ -76,7 +81,7 @@ async def interested_callee(lab, app: App, name: str, after: list[float | str]) 
 
 async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen(lab, settings_for):
     settings = settings_with_script(settings_for, queue=DESK)
-    settings = settings.model_copy(update={"console": settings.console.model_copy(update={"port": 0})})
+    settings = on_any_port(settings)
     async with App(settings) as app, console_for(app, settings) as server:
         alice = agent(app, "alice")
         await server.desk.set_state(alice, "ready")
@@ -117,7 +122,8 @@ async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen
     assert [(h.user_id, h.queue, h.result) for h in handoffs] == [(alice.id, DESK, "completed")]
     h = handoffs[0]
     assert h.answered_at is not None and h.ended_at is not None and h.wait_seconds is not None
-    assert 0 <= h.wait_seconds < 10 and h.talk_seconds is not None and h.talk_seconds >= 5, h
+    # the queue's wait runs until the bridge: the ring, then the whisper the agent hears
+    assert 0 <= h.wait_seconds < 20 and h.talk_seconds is not None and h.talk_seconds >= 3, h
     kinds = [p.kind for _, p in pushes]
     assert kinds[0] == "ring" and pushes[0][1].data["call_id"] == outcome.call_id, kinds
     assert [p.data["state"] for _, p in pushes if p.kind == "state"] == ["talking", "wrapup"]
@@ -137,7 +143,7 @@ async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen
 async def test_a_paused_agent_gets_no_call_and_an_offline_one_leaves_the_queue(lab, settings_for):
     settings = settings_with_script(settings_for, queue=DESK)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
         await server.start()
         try:
             bob, carol = agent(app, "bob"), agent(app, "carol")
@@ -177,7 +183,7 @@ async def test_a_campaign_paced_to_its_agents_dials_only_when_one_is_free(lab, s
         pacing={"max_channels": 4, "calls_per_second": 5, "mode": "agents"},
     )
     async with App(settings, clock=Clock(MONDAY_10)) as app:
-        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
         await server.start()
         dave = agent(app, "dave")
         start(app, campaign, leads({"1": 3}))
@@ -209,7 +215,7 @@ async def test_the_agent_alone_hears_the_whisper_and_the_callee_hears_hold_music
 
     settings = settings_with_script(settings_for, queue=DESK)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
         await server.start()
         erin = agent(app, "erin")
         try:
@@ -246,7 +252,7 @@ async def test_the_agent_alone_hears_the_whisper_and_the_callee_hears_hold_music
 async def test_a_declined_transfer_nobody_takes_comes_back_to_the_bot_with_a_callback(lab, settings_for):
     settings = settings_with_script(settings_for, queue=DESK, agent_wait=8.0)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, settings.console.model_copy(update={"port": 0}))
+        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
         await server.start()
         carol = agent(app, "carol", "Local/decline-carol@voicebot-lab-phones/n")  # presses 2
         try:

@@ -5,6 +5,7 @@ through the real Asterisk is tests/integration/test_handoff.py)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -229,3 +230,33 @@ def test_a_decline_in_the_whisper_is_news_of_the_agent_s_interface():
     assert queue_event({**varset, "Value": "accept"}) is None
     assert queue_event({**varset, "Variable": "OTHER"}) is None
     assert interface_of("PJSIP/agent101-0000002a") == "PJSIP/agent101"
+
+
+def test_a_transfer_is_taken_when_an_agent_picked_up_in_time(tmp_path):
+    """Abandoned transfers (voicebot.store.console.transfer_counts) on a real SQLite store."""
+    from voicebot.store import CallRecord
+
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+    def call(n: int, *, transfer: bool, whisper: tuple[str, float] | None = None, ended: bool = True):
+        call_id = f"00000000-0000-4000-8000-0000000000{n:02d}"
+        record = CallRecord(id=call_id, destination="+8613800000000", campaign_id="c", answered_at=at)
+        store.create_call_sync(replace(record, created_at=at, completed_at=at if ended else None))
+        if transfer:
+            store.add_event_sync(call_id, "transfer", {"queue": "agents"}, at)
+        if whisper is not None:
+            store.add_event_sync(call_id, "whisper", {"decision": whisper[0], "waited": whisper[1]}, at)
+
+    call(1, transfer=True, whisper=("accept", 1.2))  # taken within 2 s
+    call(2, transfer=True, whisper=("accept", 5.0))  # taken, too late: abandoned
+    call(3, transfer=True, whisper=("decline", 0.8))  # declined and nobody else: abandoned
+    call(4, transfer=True)  # nobody picked up (the bot took the callee back): abandoned
+    call(5, transfer=True, ended=False)  # still waiting for an agent: not counted yet
+    call(6, transfer=False)  # a robot conversation that did not transfer
+    counts = store.console.transfer_counts("c", at - timedelta(hours=1), limit=2.0)
+    assert (counts.conversations, counts.transfers, counts.taken, counts.abandoned) == (6, 4, 1, 3)
+    assert counts.abandoned_rate == 0.75
+    assert store.console.transfer_counts("c", at + timedelta(hours=1), limit=2.0).abandoned_rate is None
+    store.close()

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.unit.test_console_logic import FakeMembers
-from voicebot.config import ConsoleSettings
+from voicebot.config import load_settings
 from voicebot.console import auth
 from voicebot.console.desk import Desk
 from voicebot.console.web import Console
@@ -32,7 +32,8 @@ def client(tmp_path):
             queues=("q",) if role == "agent" else (),
             actor="t",
         )
-    console = Console(store, Desk(store, FakeMembers()), ConsoleSettings())  # type: ignore[arg-type]
+    settings = load_settings(None, data_dir=tmp_path / "data")
+    console = Console(store, Desk(store, FakeMembers()), settings)  # type: ignore[arg-type]
     with TestClient(console.app, follow_redirects=False) as c:
         c.store = store
         yield c

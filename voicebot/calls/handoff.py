@@ -32,7 +32,7 @@ from voicebot.telephony.agi import AgiCall
 log = logging.getLogger(__name__)
 
 #: After the whisper, how long the agent has to press 2 before the callee is bridged.
-DECLINE_WINDOW = 2.0
+DECLINE_WINDOW = 1.5
 #: A whisper longer than this is cut: the callee waits while the agent listens.
 MAX_WHISPER_SECONDS = 15.0
 #: After a decline, the callee waits again for another agent if this much of their wait is left.
@@ -126,15 +126,19 @@ class Handoffs:
 
     async def on_whisper(self, call: AgiCall) -> None:
         live = self._live.get(call.call_id)
-        if not self._transferred(live) or self._whisperer is None:
+        # the agent picked up now: how long after the bridging line (abandoned transfers count it)
+        waited = None
+        if live is not None and live.transferred_at is not None:
+            waited = round(asyncio.get_running_loop().time() - live.transferred_at, 3)
+        if not self._transferred(live):
             # not a call of ours waiting for an agent: bridge without a whisper
             await quietly(call.command("SET VARIABLE VOICEBOT_WHISPER accept"))
             return
+        pcm = None
         try:
-            pcm = await self._whisperer(call.call_id)
+            pcm = await self._whisperer(call.call_id) if self._whisperer is not None else None
         except VoicebotError as e:  # no whisper is better than no bridge
             log.error("no whisper for the agent: %s", e, extra={"call_id": call.call_id})
-            pcm = None
         verdict = "accept"
         if pcm:
             media_id = str(uuid.uuid4())
@@ -158,10 +162,11 @@ class Handoffs:
             # the session's verdict lands as its hangup frame makes AudioSocket return: wait for it
             with contextlib.suppress(TimeoutError):
                 verdict = await asyncio.wait_for(asyncio.shield(outcome), 2.0)
+        data: dict[str, Any] = {"agent": call.channel, "decision": verdict, "waited": waited}
         if live is not None:
             live.agent_took = live.agent_took or verdict == "accept"
             live.declined += verdict != "accept"
-        self._event(call.call_id, "whisper", {"agent": call.channel, "decision": verdict})
+        self._event(call.call_id, "whisper", data)
         await quietly(
             call.command(f"SET VARIABLE VOICEBOT_WHISPER {'decline' if verdict != 'accept' else verdict}")
         )

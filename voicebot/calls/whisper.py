@@ -12,7 +12,7 @@ NO_AGENT_EN = (
     "An adviser will call you back during office hours. Goodbye."
 )
 NO_AGENT_ZH = "非常抱歉，我们的顾问现在都在忙，稍后会在工作时间给您回电。再见。"
-MAX_SAID = 120
+MAX_SAID = 60
 
 
 def whisper_text(*, name: str, grade: str | None, said: str, chinese: bool = False) -> str:

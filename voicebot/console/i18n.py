@@ -69,6 +69,7 @@ _ZH = {
     "Not allowed.": "无权访问。",
     "Hand-offs": "转人工",
     "Follow-ups": "待跟进",
+    "Not called": "未拨出",
     "No follow-ups.": "暂无待跟进客户。",
     "Campaign": "任务",
     "Dialing": "拨号中",

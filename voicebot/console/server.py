@@ -10,11 +10,13 @@ from collections.abc import Generator
 
 import uvicorn
 
-from voicebot.config import ConsoleSettings
+from voicebot.config import Settings
 from voicebot.console.desk import Desk
+from voicebot.console.preview import PreviewCalls
 from voicebot.console.web import Console
 from voicebot.store import Store
 from voicebot.telephony.ami import AmiClient
+from voicebot.telephony.pbx import AsteriskPbx
 from voicebot.telephony.queues import QueueMembers
 
 log = logging.getLogger(__name__)
@@ -29,23 +31,17 @@ class _Server(uvicorn.Server):
 class ConsoleServer:
     """The console's web server, its agents' desk, and their queue events from AMI."""
 
-    def __init__(
-        self,
-        store: Store,
-        ami: AmiClient,
-        settings: ConsoleSettings,
-        *,
-        default_queue: str = "voicebot-agents",
-    ) -> None:
-        self.settings = settings
-        self.desk = Desk(store, QueueMembers(ami), grace=settings.screen_grace)
-        self.console = Console(store, self.desk, settings, default_queue=default_queue)
+    def __init__(self, store: Store, ami: AmiClient, settings: Settings) -> None:
+        self.settings = settings.console
+        self.desk = Desk(store, QueueMembers(ami), grace=self.settings.screen_grace)
+        self.preview = PreviewCalls(store, AsteriskPbx(ami), settings, self.desk)
+        self.console = Console(store, self.desk, settings, preview=self.preview)
         ami.on_event(self.desk.on_ami_event)
         ami.on_reconnect(self.desk.reassert)
         self._ami = ami
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
-        self.port = settings.port
+        self.port = self.settings.port
 
     @property
     def url(self) -> str:
@@ -88,4 +84,5 @@ class ConsoleServer:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.preview.close()
         await self.desk.close()

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -31,10 +32,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from voicebot.campaign.definition import Campaign
-from voicebot.config import ConsoleSettings
+from voicebot.config import Settings
 from voicebot.console import auth, i18n, supervisor, wallboard, wrapup
 from voicebot.console.auth import Role, User
 from voicebot.console.desk import Desk
+from voicebot.console.preview import PreviewCalls
 from voicebot.errors import ConsoleError, VoicebotError
 from voicebot.store import CallRecord, Store
 from voicebot.store.console import UserInfo
@@ -94,12 +96,16 @@ class Console:
     """The routes, over the store and the agents' desk."""
 
     def __init__(
-        self, store: Store, desk: Desk, settings: ConsoleSettings, *, default_queue: str = "voicebot-agents"
+        self, store: Store, desk: Desk, settings: Settings, *, preview: PreviewCalls | None = None
     ) -> None:
         self.store = store
-        self.default_queue = default_queue
+        self.preview = preview
+        #: Everything the console needs of the worker's settings: its own section, the default
+        #: queue, the ways out (a preview call dials the lead as the robot would).
+        self.all_settings = settings
+        self.default_queue = settings.call.queue
         self.desk = desk
-        self.settings = settings
+        self.settings = settings.console
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -119,6 +125,7 @@ class Console:
                 Route("/calls/{call_id}", self.call_page),
                 Route("/calls/{call_id}/pop", self.call_pop),
                 Route("/calls/{call_id}/wrapup", self.call_wrapup, methods=["POST"]),
+                Route("/leads/{lead_id:int}/call", self.lead_call, methods=["POST"]),
                 Route("/supervisor", self.supervisor_page),
                 Route("/supervisor/events", self.supervisor_events),
                 Route("/campaigns/{campaign_id}/state", self.campaign_state, methods=["POST"]),
@@ -258,6 +265,7 @@ class Console:
             state=state,
             follow_ups=follow_ups,
             message=request.query_params.get("m"),
+            refused=request.query_params.get("refused", "")[:200],
             local=_local_time,
         )
 
@@ -390,6 +398,18 @@ class Console:
             except ConsoleError as e:
                 log.warning("agent %s: not ready after wrap-up: %s", user.username, e)
         return RedirectResponse("/agent?m=saved", status_code=303)
+
+    async def lead_call(self, request: Request) -> Response:
+        """An agent's preview call to one of their follow-ups (the robot's rules, audited)."""
+        user, csrf = await self._require(request, Role.AGENT)
+        await self._form(request, csrf)
+        if self.preview is None:
+            raise HTTPException(503, detail="preview calls need the PBX")
+        try:
+            call_id = await self.preview.call(user, request.path_params["lead_id"])
+        except ConsoleError as e:
+            return RedirectResponse(f"/agent?refused={quote(e.message)}", status_code=303)
+        return RedirectResponse(f"/calls/{call_id}", status_code=303)
 
     # -- supervisors ---------------------------------------------------------------------
     async def supervisor_page(self, request: Request) -> Response:

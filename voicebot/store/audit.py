@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.store.models import AuditRow
@@ -38,6 +38,14 @@ class AuditTrail:
         """Write one audit entry of its own (e.g. ``trunk_paused``)."""
         with self._sessions.begin() as s:
             _audit(s, self._now(), actor, action, reason, **kw)
+
+    def count(self, *, actor: str, action: str, since: datetime) -> int:
+        """How many entries ``actor`` wrote of ``action`` since a time (an agent's calls today)."""
+        with self._sessions() as s:
+            q = select(func.count()).where(
+                AuditRow.actor == actor, AuditRow.action == action, AuditRow.at >= since
+            )
+            return int(s.scalar(q) or 0)
 
     def audit(
         self,

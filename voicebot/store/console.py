@@ -11,13 +11,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, delete, or_, select, update
+from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.errors import ConsoleError
 from voicebot.store.audit import _audit
-from voicebot.store.models import AgentStateRow, Call, ConsoleSessionRow, HandoffRow, LeadRow, UserRow
+from voicebot.store.models import (
+    AgentStateRow,
+    Call,
+    CallEventRow,
+    ConsoleSessionRow,
+    HandoffRow,
+    LeadRow,
+    UserRow,
+)
 from voicebot.store.models import aware as _aware
 
 
@@ -420,27 +428,41 @@ class ConsoleRepo:
             return _handoff(row)
 
     def transfer_counts(self, campaign_id: str, since: datetime, *, limit: float) -> TransferCounts:
-        """Transfers of the campaign's calls created since ``since``: a transfer is taken when an
-        agent answered it within ``limit`` seconds of queue wait (Asterisk's HoldTime), else
-        abandoned; a transferred call still up and not yet answered is not counted."""
+        """Transfers of the campaign's calls created since ``since``. A transfer is taken when an
+        agent picked up within ``limit`` seconds of the bridging line and took the call (the
+        ``whisper`` event the worker journals as the agent answers: ``waited``, ``decision``), else
+        abandoned; a transferred call still up that no agent has answered is not counted yet."""
         with self._sessions() as s:
-            calls = s.execute(
-                select(Call.id, Call.outcome, Call.completed_at).where(
+            answered = (
+                select(Call.id)
+                .where(
                     Call.campaign_id == campaign_id, Call.created_at >= since, Call.answered_at.is_not(None)
                 )
+                .scalar_subquery()
+            )
+            conversations = s.scalar(select(func.count()).where(Call.id.in_(answered))) or 0
+            rows = s.execute(
+                select(CallEventRow.call_id, CallEventRow.kind, CallEventRow.data, Call.completed_at)
+                .join(Call, Call.id == CallEventRow.call_id)
+                .where(CallEventRow.call_id.in_(answered), CallEventRow.kind.in_(["transfer", "whisper"]))
             ).all()
-            transferred = {c.id: c.completed_at is not None for c in calls if c.outcome == "transferred"}
-            waits: dict[str, float] = {}
-            if transferred:
-                for call_id, wait in s.execute(
-                    select(HandoffRow.call_id, HandoffRow.wait_seconds).where(
-                        HandoffRow.call_id.in_(list(transferred)), HandoffRow.answered_at.is_not(None)
-                    )
-                ):
-                    waits[call_id] = min(waits.get(call_id, wait or 0.0), wait or 0.0)
-        taken = sum(1 for call_id in transferred if call_id in waits and waits[call_id] <= limit)
-        decided = sum(1 for call_id, ended in transferred.items() if ended or call_id in waits)
-        return TransferCounts(len(calls), decided, decided - taken, taken)
+        transferred: dict[str, bool] = {}  # call id -> ended
+        answers: dict[str, list[dict[str, Any]]] = {}
+        for call_id, kind, data, completed_at in rows:
+            if kind == "transfer":
+                transferred[call_id] = completed_at is not None
+            else:
+                answers.setdefault(call_id, []).append(dict(data or {}))
+        taken = sum(
+            1
+            for call_id in transferred
+            if any(
+                a.get("decision") == "accept" and a.get("waited") is not None and float(a["waited"]) <= limit
+                for a in answers.get(call_id, [])
+            )
+        )
+        decided = sum(1 for call_id, ended in transferred.items() if ended or call_id in answers)
+        return TransferCounts(int(conversations), decided, decided - taken, taken)
 
     def follow_ups(self, user_id: int, limit: int = 200) -> list[FollowUp]:
         """This agent's callbacks and any agent's, and the A and B leads handed to them that
