@@ -176,3 +176,14 @@ def browser() -> Iterator[Callable[[], webdriver.Chrome]]:
     yield open_one
     for driver in opened:
         driver.quit()
+
+
+@pytest.fixture
+def empty_desk(lab) -> None:
+    """The lab's console queue with no member left over from an earlier run that was cut short
+    (a dynamic member outlives the test that added it until Asterisk restarts)."""
+    import re
+
+    shown = lab.cli("queue show voicebot-lab-desk")
+    for interface in set(re.findall(r"((?:Local|PJSIP)/[^\s)]+)", shown)):
+        lab.cli(f"queue remove member {interface} from voicebot-lab-desk")

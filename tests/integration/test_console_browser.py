@@ -30,7 +30,7 @@ from voicebot.campaign.leads import ImportedLead
 from voicebot.console.auth import hash_password
 from voicebot.console.server import ConsoleServer
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("empty_desk")]
 SH = ZoneInfo("Asia/Shanghai")
 PASSWORD = "correct horse battery"
 
@@ -281,6 +281,7 @@ async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(lab, settings_
                     destination=leads[name].phone,
                     lead_id=str(leads[name].id),
                     campaign_id="follow",
+                    created_at=MONDAY_10 - timedelta(days=1),  # yesterday: no interval holds today's call
                 )
             )
             h = store.console.offered(call_id, interface=phone("alice"), queue="q", wait_seconds=1)
@@ -323,7 +324,9 @@ async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(lab, settings_
     monitor = lab.monitor / "voicebot-lab"
     assert await asyncio.to_thread((monitor / f"phone-alice-{call_id}-heard.wav").exists)
     assert await asyncio.to_thread((monitor / f"callee-{call_id}.wav").exists)
-    assert "do-not-call" in refused_dnc.headers["location"]
+    # the number went on the campaign's list: the lead left her follow-ups, and cannot be called
+    assert refused_dnc.headers["location"].startswith("/agent?refused=")
+    assert f"/leads/{leads['lead 2'].id}/call" not in agent_page.text
     assert second.status_code == 303 and second.headers["location"].startswith("/calls/")
     assert "calls for today" in unquote(refused_cap.headers["location"])  # the cap: 2 a day
     dialed = [(e.actor, e.phone) for e in store.campaigns.audit(action="dialed")]

@@ -25,7 +25,7 @@ from voicebot.console.web import as_user
 from voicebot.media import audio
 from voicebot.media.wavfile import read_call_audio
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("empty_desk")]
 DESK = "voicebot-lab-desk"
 
 
