@@ -11,7 +11,7 @@ from voicebot.console.desk import Desk
 from voicebot.console.wallboard import Board, QueueRow, agent_rows, campaign_rows
 from voicebot.errors import VoicebotError
 from voicebot.store import Store
-from voicebot.store.console import TransferCounts
+from voicebot.store.handoffs import TransferCounts
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from voicebot.store.board import AgentDay, CampaignDay, LiveCall
 from voicebot.store.campaigns import CampaignInfo
-from voicebot.store.console import AgentState, TransferCounts
+from voicebot.store.console import AgentState
+from voicebot.store.handoffs import TransferCounts
 
 GRADES = ("A", "B", "C", "D", "E", "F")
 WINDOWS = ("30 days", "24 hours", "today")
