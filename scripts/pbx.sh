@@ -13,6 +13,9 @@
 # Every command is idempotent. The lab binds to 127.0.0.1 only; its AMI secret is
 # generated at install time and kept in $VOICEBOT_LAB_DIR/ami.secret (mode 600).
 set -euo pipefail
+# installed PKG: the package is installed (a removed one whose config files are left is not,
+# though `dpkg -s` says it exists)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ "$(id -u)" = 0 ]; then default_lab=/var/lib/voicebot-lab; else default_lab="$HOME/.local/share/voicebot-lab"; fi
@@ -37,7 +40,7 @@ root_path() { if [ -f "$LAB/chroot.stamp" ]; then echo "$ROOT"; else echo /; fi;
 
 apt_install() {
     local missing=()
-    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    for pkg in "$@"; do installed "$pkg" || missing+=("$pkg"); done
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing ${missing[*]}"
     as_root apt-get update -qq

@@ -3,6 +3,9 @@
 # system packages, the Python environment in .venv (the project and its dev tools),
 # and the lab Asterisk (scripts/pbx.sh install).
 set -euo pipefail
+# installed PKG: the package is installed (a removed one whose config files are left is not,
+# though `dpkg -s` says it exists)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
@@ -13,7 +16,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 # sip-tester (SIPp): the lab's SIP carrier, a real SIP user agent behind a PJSIP trunk
 for pkg in espeak-ng libespeak-ng1 sox sip-tester python3-venv ca-certificates; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    installed "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"

@@ -2,13 +2,16 @@
 # Run every test: set up what is missing (scripts/setup.sh, the Rasa model), start PostgreSQL
 # and the lab Asterisk, lint and type-check, then pytest. Extra arguments go to pytest.
 set -euo pipefail
+# installed PKG: the package is installed (a removed one whose config files are left is not,
+# though `dpkg -s` says it exists)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
 scripts/setup.sh
 # Debian's chromium and its driver: the console's browser tests (tests/browser) drive them
 need=()
-for pkg in chromium chromium-driver; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in chromium chromium-driver; do installed "$pkg" || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
     echo "test: installing ${need[*]}" >&2
     if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
