@@ -235,10 +235,13 @@ async def test_the_agent_alone_hears_the_whisper_and_the_callee_hears_hold_music
         to_callee = (await asyncio.to_thread(recognizer.transcribe, callee_heard, None))[0].lower()
     (whisper,) = [e for e in events if e.kind == "whisper"]
     assert whisper.data["decision"] == "accept"
-    # "Transfer: a caller, grade A, said: Yes please, put me through. Press 2 to decline." (Whisper
-    # tiny.en hears espeak-ng's "grade A" and "decline" badly; these words it hears)
-    assert "transfer" in to_agent and "press" in to_agent, to_agent
-    assert "transfer" not in to_callee and "press" not in to_callee, to_callee
+    # "Transfer, a caller, grade A, said: Yes please, put me through. Press 2 to decline." Whisper
+    # tiny.en hears espeak-ng's brisk whisper unevenly ("press" came out as "rest" once): the
+    # agent's recording has at least two of its words none of which the bot ever says, the
+    # callee's recording none of them
+    whisper_words = ("transfer", "please", "press", "decline", "grade")
+    assert sum(word in to_agent for word in whisper_words) >= 2, to_agent
+    assert not any(word in to_callee for word in whisper_words), to_callee
     # between the bridging line and the agent, the callee heard the queue's music, not silence
     transfer = next(e for e in events if e.kind == "transfer")
     answered = outcome.record.answered_at
