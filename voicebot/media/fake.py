@@ -45,11 +45,15 @@ class FakeMediaStream:
         """The callee speaks ``pcm`` starting ``after`` seconds from now (stream time)."""
 
         async def talk() -> None:
-            await asyncio.sleep(after / self.speed)
-            for frame in audio.split_frames(pcm):
+            # frames on an absolute schedule: a late wake-up (a loaded machine) delays one frame,
+            # it does not push every later frame back (relative sleeps drifted 0.3 s in 1 s)
+            start = time.monotonic() + after / self.speed
+            for i, frame in enumerate(audio.split_frames(pcm), start=1):
                 if self._closed:
                     return
-                await asyncio.sleep(audio.FRAME_MS / 1000 / self.speed)
+                delay = start + i * audio.FRAME_MS / 1000 / self.speed - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
                 self._events.put_nowait(AudioIn(frame, self.now()))
 
         self._talk = asyncio.create_task(talk())
