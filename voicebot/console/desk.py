@@ -21,7 +21,7 @@ from typing import Any
 from voicebot.console.auth import User
 from voicebot.errors import ConsoleError, TelephonyError, VoicebotError
 from voicebot.store import Store
-from voicebot.store.console import AgentState
+from voicebot.store.console import AgentState, UserInfo
 from voicebot.telephony.queues import QueueEvent, QueueMembers, QueueSummary, check_reason, queue_event
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Desk:
         await self._on_queues(user, state, reason or ("paused" if state == "paused" else ""))
         return await self._record(user.id, state, reason)
 
-    async def _on_queues(self, user: User, state: str, reason: str) -> None:
+    async def _on_queues(self, user: User | UserInfo, state: str, reason: str) -> None:
         assert user.interface is not None
         try:
             for queue in user.queues:
@@ -102,10 +102,7 @@ class Desk:
             if user is None or agent.state == "offline" or not user.interface:
                 continue
             try:
-                for queue in user.queues:
-                    await self._members.join(
-                        queue, user.interface, user.name, paused=agent.state != "ready", reason=agent.reason
-                    )
+                await self._on_queues(user, agent.state, agent.reason)
             except VoicebotError as e:
                 log.warning("could not put agent %s back on the queues: %s", user.username, e)
 
