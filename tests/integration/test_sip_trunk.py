@@ -230,7 +230,10 @@ async def test_speech_crosses_the_trunk_both_ways(settings_for, tmp_path, endpoi
     assert (r.outcome, r.opted_out) == ("opted_out", True), (r.intents, r.transcript)
     assert {p.payload_type for p in peer.received} == {payload_type}
     heard = await recognized(peer.heard()[: int(opening * 16000)])
-    assert {"hello", "automated", "call", "offer", "area", "minute"} <= words(heard), heard
+    # Whisper tiny.en on 8 kHz G.711 misses a word now and then ("Do you have a minute?" once
+    # came back "Who you have admitted?"): five of the opening's six content words prove the
+    # speech crossed the trunk intact; noise or a wrong prompt gets none of them.
+    assert len({"hello", "automated", "call", "offer", "area", "minute"} & words(heard)) >= 5, heard
 
 
 async def test_rfc4733_digits_reach_the_bot_in_order(settings_for, tone_greeting, tmp_path):
