@@ -6,26 +6,26 @@ import asyncio
 import gc
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from voicebot.calls.behaviour import Apology, GreetAndListen
-from voicebot.calls.context import CallContext
+from voicebot.app_people import PeopleSide
+from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
 from voicebot.calls.ears import Ears
 from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
-from voicebot.calls.whisper import NO_AGENT, NO_AGENT_EN, NO_AGENT_ZH, whisper_text
 from voicebot.campaign.definition import Campaign
 from voicebot.campaign.dialer import Dialer
 from voicebot.campaign.humans import HumanSide
+from voicebot.campaign.inbound import Caller, InboundRouter
 from voicebot.campaign.leads import zone_of
-from voicebot.campaign.rules import Decision, Skip
+from voicebot.campaign.rules import CallingWindow, Decision, Skip
 from voicebot.campaign.wayout import lead_target
 from voicebot.config import Settings
 from voicebot.errors import ConfigError, DialRefused
@@ -42,7 +42,7 @@ from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
 from voicebot.store.outbox import Outbox
-from voicebot.telephony.agi import BACK_ROUTE, WHISPER_ROUTE, AgiServer
+from voicebot.telephony.agi import BACK_ROUTE, INBOUND_ROUTE, WHISPER_ROUTE, AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.cdr import CdrReader
@@ -70,16 +70,6 @@ def refusal(number: str, zone: str, decision: Decision, *, overridable: bool) ->
     return DialRefused(f"{number}: {decision.reason}{when}", retry_at=decision.retry_at, hint=hint)
 
 
-class _Deferred:
-    """The built-in apology, its audio rendered when the call needs it."""
-
-    def __init__(self, render: Callable[[], Awaitable[bytes]], text: str) -> None:
-        self._render, self._text = render, text
-
-    async def run(self, call: CallContext) -> None:
-        await Apology(await self._render(), self._text).run(call)
-
-
 def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
     """The process's one speech model, as the settings ask (None: turn timing only)."""
     sp = settings.speech
@@ -104,7 +94,7 @@ def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
     return WhisperRecognizer(info.path, threads=threads, language=sp.language)
 
 
-class App:
+class App(PeopleSide):
     """AMI + FastAGI + AudioSocket + the store, started and stopped together."""
 
     def __init__(
@@ -163,6 +153,23 @@ class App:
         self.recognizer = load_recognizer(settings)
         self._scripts: dict[Path, LoadedScript] = {}
         self._lead_calls: dict[str, tuple[LoadedScript | None, dict[str, str]]] = {}
+        self._callers: dict[str, Caller] = {}
+        i = settings.inbound
+        #: Where callees calling back go (None: [inbound] enabled = false).
+        self.inbound_router = (
+            InboundRouter(
+                self.store,
+                QueueMembers(self.ami).summary,
+                agent_hours=CallingWindow(days=i.agent_hours.days, ranges=i.agent_hours.windows()),
+                timezone=i.timezone,
+                region=settings.dial.default_region,
+                queue=settings.call.queue,
+                agent_wait=settings.call.agent_wait,
+                clock=self.clock,
+            )
+            if i.enabled
+            else None
+        )
         self.agi: AgiServer | None = None
         self.audiosocket: AudioSocketServer | None = None
         self.calls: CallService | None = None
@@ -215,6 +222,9 @@ class App:
             agent_wait=settings.call.agent_wait,
             whisperer=self._whisper,
             no_agent=self._no_agent,
+            router=self._route_inbound if self.inbound_router is not None else None,
+            inbound=self._inbound_behaviour,
+            on_inbound_end=self._inbound_ended,
         )
         pbx = settings.pbx.addresses, settings.ami.host
         self.audiosocket = AudioSocketServer(
@@ -228,13 +238,20 @@ class App:
             settings.agi.port,
             self.calls.on_agi,
             on_machine=self.calls.on_machine,
-            routes={WHISPER_ROUTE: self.calls.on_whisper, BACK_ROUTE: self.calls.on_back},
+            routes={
+                WHISPER_ROUTE: self.calls.on_whisper,
+                BACK_ROUTE: self.calls.on_back,
+                INBOUND_ROUTE: self.calls.on_inbound,
+            },
             peers=PeerFilter.of(*pbx, server="FastAGI"),
         )
         await self.audiosocket.start()
         await self.agi.start()
         await self.ami.connect()
         await self.pbx.start()
+        if self.inbound_router is not None:
+            await self._announce_agi()
+            self.ami.on_reconnect(self._announce_agi)
         if settings.console.enabled:
             from voicebot.console.server import ConsoleServer
 
@@ -256,37 +273,6 @@ class App:
         if call_id in self._lead_calls:
             return self._lead_calls[call_id]
         return self.script, {}
-
-    def _no_agent(self, call_id: str) -> Behaviour:
-        """The bot takes back a callee no agent took in time: the script's no_agent node."""
-        script, variables = self._script_of(call_id)
-        if script is not None and NO_AGENT in script.flow.nodes:
-            return ScriptedCall(script, self.prompts, call_id, variables, start=NO_AGENT)
-        zh = script is not None and script.flow.language.startswith("zh")
-        text = NO_AGENT_ZH if zh else NO_AGENT_EN
-        voice = script.voice if script is not None else self.settings.speech.voice
-        return _Deferred(lambda: self.prompts.audio(Prompt(NO_AGENT, text, voice=voice)), text)
-
-    async def _whisper(self, call_id: str) -> bytes | None:
-        """What the agent hears before the callee is bridged: who, the grade, their last words."""
-        record = await self.store.get_call(call_id)
-        if record is None:
-            return None
-        script, variables = self._script_of(call_id)
-        lead = None
-        if record.lead_id and record.lead_id.isdigit():
-            lead = await self.store.run(self.store.campaigns.lead, int(record.lead_id))
-        said = [t["text"] for t in record.transcript or [] if t.get("speaker") == "callee" and t.get("text")]
-        zh = script is not None and script.flow.language.startswith("zh")
-        text = whisper_text(
-            name=(lead.name if lead else "") or variables.get("name", ""),
-            grade=record.grade,
-            said=said[-1] if said else "",
-            chinese=zh,
-        )
-        voice = script.voice if script is not None else self.settings.speech.voice
-        # brisk: the callee hears the queue's music while the agent listens
-        return await self.synthesizer.render(text, voice, max(self.settings.speech.rate, 190))
 
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""

@@ -11,10 +11,20 @@ import os
 import re
 import socket
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +32,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from voicebot.campaign.definition import Hours
 from voicebot.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("voicebot.toml")
@@ -223,6 +234,26 @@ class ConsoleSettings(_Section):
     agent_daily_calls: int = Field(200, ge=0, le=10_000)
 
 
+class InboundSettings(_Section):
+    """Callees calling back the number the robot showed (the ``voicebot-inbound`` context)."""
+
+    #: Answer them at all (off: the route hangs up and the PBX's own fallback follows).
+    enabled: bool = True
+    #: When agents take them, in ``timezone``: outside these hours, or with no agent logged in to
+    #: the queue, the bot answers (the script's ``inbound`` node, else its ``no_agent`` node).
+    agent_hours: Hours = Hours(days=(0, 1, 2, 3, 4, 5, 6), ranges=((time(9, 0), time(21, 0)),))
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (write it like Asia/Shanghai)") from None
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -244,6 +275,7 @@ class Settings(BaseSettings):
     cdr: CdrSettings = CdrSettings()
     retention: RetentionSettings = RetentionSettings()
     console: ConsoleSettings = ConsoleSettings()
+    inbound: InboundSettings = InboundSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

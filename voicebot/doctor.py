@@ -35,6 +35,7 @@ REQUIRED_CONTEXTS = (
     "voicebot-transfer",
     "voicebot-whisper",
     "voicebot-preview",
+    "voicebot-inbound",
     "voicebot-doctor",
 )
 #: Write classes the serve user must not have: 'system' runs shell commands through Originate,

@@ -59,7 +59,7 @@ def test_cli_exit_status(tmp_path):
         text=True,
         timeout=60,
     )
-    assert ok.returncode == 0 and "12 passed, 0 failed" in ok.stdout and "nodes covered: 13/13" in ok.stdout
+    assert ok.returncode == 0 and "13 passed, 0 failed" in ok.stdout and "nodes covered: 14/14" in ok.stdout
     broken = tmp_path / "s"
     broken.mkdir()
     for name in ("nlu.yml", "flow.yml"):

@@ -121,6 +121,9 @@ class Handoffs:
         def _event(self, call_id: str, kind: str, data: dict[str, Any]) -> None: ...
 
     def _transferred(self, live: Live | None) -> bool:
+        """A callee waiting for an agent: the bot transferred them, or they called in to agents."""
+        if live is not None and live.inbound and live.transferred_at is not None:
+            return True
         script = live.session_result.script if live is not None and live.session_result else None
         return script is not None and script.transfer_to is not None
 

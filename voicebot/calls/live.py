@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,18 @@ class Live:
     agent_took: bool = False
     #: No agent took the transfer in time: the bot took the callee back (its second session).
     back: bool = False
+    #: A callee calling back the number the robot showed (voicebot-inbound), not a call we placed.
+    inbound: bool = False
+
+
+#: An Asterisk channel's uniqueid or linkedid ("1733212345.67", "pbx1-1733212345.67" with a systemname):
+#: the call id of a call voicebot did not originate (an inbound call).
+_ASTERISK_ID = re.compile(r"(?:[A-Za-z0-9_]{1,20}-)?\d{1,12}\.\d{1,10}")
+
+
+def is_call_id(text: str) -> bool:
+    """A call id voicebot gives (a UUID) or an inbound call's (its Asterisk linkedid)."""
+    return is_uuid(text) or _ASTERISK_ID.fullmatch(text) is not None
 
 
 def is_uuid(text: str) -> bool:

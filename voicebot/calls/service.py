@@ -27,6 +27,7 @@ from voicebot.calls.closing import at, bot_part, closing_fields
 from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
 from voicebot.calls.handoff import DECLINE_WINDOW, Handoffs, Whisperer
+from voicebot.calls.inbound import Inbound, InboundEnded, Router
 from voicebot.calls.live import MAX_TRANSFERRED_SECONDS, Live, is_uuid, quietly
 from voicebot.calls.session import Behaviour, CallSession
 from voicebot.calls.survivors import Survivors
@@ -53,7 +54,7 @@ class CallOutcome:
     record: CallRecord
 
 
-class CallService(Survivors, Handoffs):
+class CallService(Survivors, Handoffs, Inbound):
     """Originates calls, runs their sessions, and writes their records."""
 
     def __init__(
@@ -81,7 +82,14 @@ class CallService(Survivors, Handoffs):
         no_agent: Callable[[str], Behaviour] | None = None,
         decline_window: float = DECLINE_WINDOW,
         pbx_log: Path | None = None,
+        router: Router | None = None,
+        inbound: Callable[[str], Behaviour] | None = None,
+        on_inbound_end: InboundEnded | None = None,
     ) -> None:
+        #: Callees calling back (voicebot-inbound): where they go, what the bot does, what follows.
+        self._router = router
+        self._inbound_behaviour = inbound
+        self._on_inbound_end = on_inbound_end
         self._pbx_log = pbx_log
         self._agent_wait = agent_wait
         #: The whisper an agent hears before a transfer is bridged (None: none).
@@ -346,10 +354,15 @@ class CallService(Survivors, Handoffs):
             return
         live.media_started = True
         journal = self._journal(live.call_id)
+        behaviour = self._behaviour
+        if live.back and self._no_agent is not None:
+            behaviour = self._no_agent
+        elif live.inbound and self._inbound_behaviour is not None:
+            behaviour = self._inbound_behaviour
         session = CallSession(
             live.call_id,
             stream,
-            self._no_agent(live.call_id) if live.back and self._no_agent else self._behaviour(live.call_id),
+            behaviour(live.call_id),
             journal,
             self._ears(stream),
             max_seconds=self._max_call_seconds,

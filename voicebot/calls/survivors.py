@@ -117,16 +117,26 @@ class Survivors:
             ),
         )
         live.handle = self._pbx.follow(call.call_id, call.uniqueid, call.channel, on_change=self._on_progress)
-        task = asyncio.create_task(self._complete_adopted(live), name=f"adopted-{call.call_id}")
+        task = asyncio.create_task(self._adopted_to_end(live), name=f"adopted-{call.call_id}")
         self._adopted.add(task)
         task.add_done_callback(self._adopted.discard)
         return live
 
-    async def _complete_adopted(self, live: Live) -> None:
+    async def _adopted_to_end(self, live: Live) -> None:
+        await self._follow_to_end(live)
+
+    async def _follow_to_end(self, live: Live) -> CallRecord:
+        """Complete the record of a call we did not place when its channel hangs up."""
         assert live.handle is not None
         try:
             progress = await live.handle.wait_settled(timeout=self._max_call_seconds + 60)
         except TimeoutError:
-            await self._complete(live, live.handle.progress, error="call did not end within max_call_seconds")
-            return
-        await self._complete(live, progress)
+            if live.transferred_at is None:
+                error = "call did not end within max_call_seconds"
+                return (await self._complete(live, live.handle.progress, error=error)).record
+            try:  # with an agent: it lasts as long as they talk
+                progress = await live.handle.wait_settled(timeout=MAX_TRANSFERRED_SECONDS)
+            except TimeoutError:
+                error = "call still up after 4 hours with an agent"
+                return (await self._complete(live, live.handle.progress, error=error)).record
+        return (await self._complete(live, progress)).record

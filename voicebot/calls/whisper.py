@@ -15,14 +15,18 @@ NO_AGENT_ZH = "非常抱歉，我们的顾问现在都在忙，稍后会在工�
 MAX_SAID = 60
 
 
-def whisper_text(*, name: str, grade: str | None, said: str, chinese: bool = False) -> str:
-    """Who is coming, the robot's grade and their last words; how to decline."""
+def whisper_text(
+    *, name: str, grade: str | None, said: str, chinese: bool = False, inbound: bool = False
+) -> str:
+    """Who is coming (a transfer, or a callee calling back), the grade and their last words to
+    the robot; how to decline."""
     said = said if len(said) <= MAX_SAID else said[:MAX_SAID].rsplit(" ", 1)[0] + "…"
     if chinese:
-        parts = [f"转接客户{name or ''}", f"等级{grade}" if grade else "", f"客户说：{said}" if said else ""]
+        kind = "客户回电" if inbound else "转接客户"
+        parts = [f"{kind}{name or ''}", f"等级{grade}" if grade else "", f"客户说：{said}" if said else ""]
         return "，".join(p for p in parts if p) + "。按2拒接。"
     parts = [
-        f"Transfer: {name or 'a caller'}",
+        f"{'Calling back' if inbound else 'Transfer'}: {name or 'a caller'}",
         f"grade {grade}" if grade else "",
         f"said: {said}" if said else "",
     ]

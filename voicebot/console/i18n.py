@@ -28,6 +28,8 @@ _ZH = {
     "Reconnecting…": "正在重新连接…",
     "Waiting for a call.": "等待来电。",
     "Incoming call": "来电",
+    "Calling back": "客户回电",
+    "Last call with the robot": "上次与机器人的通话",
     "Say first": "开场白",
     "Lead": "客户",
     "Name": "姓名",

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicebot.dialog.flow import NO_AGENT, Flow, Say, load_flow
+from voicebot.dialog.flow import INBOUND, NO_AGENT, Flow, Say, load_flow
 from voicebot.dialog.intents import NluData, load_nlu, nlu_files
 from voicebot.errors import ScriptError
 
@@ -195,8 +195,9 @@ class _Checker:
             edges[name] |= set(node.next.values()) | {b.then for b in node.branches} | anywhere
             edges[name] |= {r.then for r in (node.no_match, node.no_input) if r is not None}
         transfers = [name for name, node in flow.nodes.items() if node.transfer is not None]
-        # a callee no agent takes comes back from the queue to NO_AGENT: a second entry
-        seen, todo = set(), [flow.start, *([NO_AGENT] if transfers else [])]
+        # a callee no agent takes comes back from the queue to NO_AGENT, a callee calling back
+        # outside the agents' hours starts at INBOUND: more entries
+        seen, todo = set(), [flow.start, INBOUND, *([NO_AGENT] if transfers else [])]
         if transfers and NO_AGENT not in flow.nodes:
             self.warn(
                 ("nodes", transfers[0]),

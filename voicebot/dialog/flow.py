@@ -36,6 +36,9 @@ from voicebot.dialog.yamlfile import load_model
 
 #: The node a callee comes back to when no agent took the transfer in time (an entry, like start).
 NO_AGENT = "no_agent"
+#: The node the bot starts at when a callee calls back outside the agents' hours (an entry too;
+#: without it the bot answers from NO_AGENT).
+INBOUND = "inbound"
 
 
 class _Model(BaseModel):

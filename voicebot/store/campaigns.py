@@ -25,6 +25,7 @@ from voicebot.store.adhoc import AdhocCalls
 from voicebot.store.audit import AuditEntry, AuditTrail, _audit
 from voicebot.store.dialing import Claim, Dialing, InFlight, LeadInfo, _lead
 from voicebot.store.dnc import GLOBAL, DncEntry, DoNotCallLists, _chunks
+from voicebot.store.inbound import CallersBack
 from voicebot.store.models import AttemptRow, Call, CampaignRow, LeadRow
 from voicebot.store.models import aware as _aware
 from voicebot.store.workers import WorkerBeats
@@ -67,9 +68,9 @@ def _campaign(row: CampaignRow) -> CampaignInfo:
     )
 
 
-class CampaignRepo(Dialing, DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls):
+class CampaignRepo(Dialing, DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls, CallersBack):
     """Campaigns and leads; the claims and attempts, the do-not-call lists, the audit, the workers'
-    heartbeats and the rule check of calls outside campaigns are its parts."""
+    heartbeats, the rule check of calls outside campaigns and the leads who call back are its parts."""
 
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions

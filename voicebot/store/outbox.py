@@ -68,6 +68,13 @@ def _apply_cancel_claim(
     store.campaigns.cancel(call_id, lead_id, reason, LeadStatus(status), **kw)
 
 
+def _apply_called_back(
+    store: Store, lead_id: int, call_id: str, nxt: dict[str, Any] | None, **kw: Any
+) -> None:
+    step = Next(LeadStatus(nxt["status"]), nxt["at"], nxt["reason"]) if nxt is not None else None
+    store.campaigns.called_back(lead_id, call_id, nxt=step, **kw)
+
+
 #: Every kind of write the outbox carries, by name (the name is what the file keeps).
 WRITES: dict[str, Callable[..., None]] = {
     "create_call": _apply_create_call,
@@ -76,6 +83,7 @@ WRITES: dict[str, Callable[..., None]] = {
     "dnc_add": _apply_dnc_add,
     "finish_attempt": _apply_finish_attempt,
     "cancel_claim": _apply_cancel_claim,
+    "called_back": _apply_called_back,
 }
 
 

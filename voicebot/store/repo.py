@@ -286,6 +286,19 @@ class Store:
             return [_record(r) for r in rows]
 
     @_storage_error
+    def last_conversation_sync(self, lead_id: str, before: datetime) -> CallRecord | None:
+        """The lead's last call with a transcript before ``before`` (what the robot and the lead
+        said: shown to the agent who takes the lead's call back)."""
+        with self._sessions() as session:
+            row = session.scalars(
+                select(Call)
+                .where(Call.lead_id == lead_id, Call.created_at < before, Call.transcript.is_not(None))
+                .order_by(Call.created_at.desc())
+                .limit(1)
+            ).first()
+            return _record(row) if row is not None else None
+
+    @_storage_error
     def incomplete_calls_sync(self) -> list[CallRecord]:
         with self._sessions() as session:
             rows = session.scalars(select(Call).where(Call.completed_at.is_(None)))

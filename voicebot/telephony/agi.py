@@ -35,6 +35,10 @@ MACHINE_ROUTE = "machine"
 WHISPER_ROUTE = "whisper"
 #: AGI(agi://HOST:PORT/back,CALL_ID,QUEUESTATUS): no agent took the call in time, the bot takes it back.
 BACK_ROUTE = "back"
+#: AGI(agi://HOST:PORT/inbound,LINKEDID,CALLERID,EXTEN): a callee calls the number the robot showed.
+INBOUND_ROUTE = "inbound"
+#: AGI arguments read (Asterisk passes at most 127; voicebot's routes use 3).
+MAX_ARGS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class AgiCall:
     lead_id: str
     campaign_id: str
     request: Request
+    #: agi_arg_1..: every argument, stripped (call_id, lead_id and campaign_id are the first three)
+    args: tuple[str, ...] = ()
 
     @classmethod
     def from_request(cls, request: Request) -> AgiCall:
@@ -60,6 +66,7 @@ class AgiCall:
             lead_id=h.get("agi_arg_2", "").strip(),
             campaign_id=h.get("agi_arg_3", "").strip(),
             request=request,
+            args=tuple(h.get(f"agi_arg_{i}", "").strip() for i in range(1, MAX_ARGS + 1)),
         )
 
     async def command(self, command: str, *, timeout: float = COMMAND_TIMEOUT) -> dict[str, Any]:

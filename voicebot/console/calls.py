@@ -1,0 +1,139 @@
+"""The console's call pages: a call's page, the agent's screen-pop and the wrap-up form (a part of
+:class:`voicebot.console.web.Console`). An agent opens only the calls handed to them; every view
+is audited."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from voicebot.calls.live import is_call_id
+from voicebot.config import ConsoleSettings
+from voicebot.console import auth, i18n, wrapup
+from voicebot.console.auth import Role, User
+from voicebot.console.desk import Desk
+from voicebot.errors import ConsoleError
+from voicebot.store import CallRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+class CallPages:
+    store: Store
+    desk: Desk
+    settings: ConsoleSettings
+
+    if TYPE_CHECKING:
+
+        async def _require(self, request: Request, *roles: Role) -> tuple[User, str]: ...
+
+        async def _form(self, request: Request, csrf: str) -> dict[str, str]: ...
+
+        def _render(
+            self, request: Request, name: str, user: User | None, status: int = 200, **context: Any
+        ) -> Response: ...
+
+    # -- calls ---------------------------------------------------------------------------
+    async def _call_for(self, request: Request, user: User) -> CallRecord:
+        """The call, if this user may see it (audited either way)."""
+        call_id = request.path_params["call_id"]
+        if not is_call_id(call_id):  # a UUID, or an inbound call's Asterisk linkedid
+            raise HTTPException(404)
+        allowed = user.role in auth.SEES_ALL_CALLS or await self.store.run(
+            self.store.console.handed_to, call_id, user.id
+        )
+        await self.store.run(self.store.console.viewed, user.username, call_id, allowed=allowed)
+        if not allowed:
+            raise HTTPException(403, detail="Not allowed.")
+        record = await self.store.get_call(call_id)
+        if record is None:
+            raise HTTPException(404)
+        return record
+
+    async def _call_context(self, user: User, record: CallRecord) -> dict[str, Any]:
+        lead = None
+        if record.lead_id and record.lead_id.isdigit():
+            lead = await self.store.run(self.store.campaigns.lead, int(record.lead_id))
+        handoffs = await self.store.run(self.store.console.handoffs, record.id)
+        mine = [h for h in handoffs if h.user_id == user.id]
+        earlier = None  # a lead calling back: what they and the robot said last time
+        if record.direction == "inbound" and record.lead_id and not record.transcript:
+            last = self.store.last_conversation_sync
+            earlier = await self.store.run(last, record.lead_id, record.created_at)
+        return {
+            "call": record,
+            "earlier": earlier,
+            "lead": lead,
+            "handoffs": handoffs,
+            "handoff": mine[-1] if mine else None,
+            "grades": wrapup.GRADES,
+            "dispositions": [d.value for d in wrapup.AgentDisposition],
+            "introduction": i18n.introduction(
+                user.language, self.settings.company or "voicebot", user.department, user.name
+            ),
+        }
+
+    async def call_page(self, request: Request) -> Response:
+        user, csrf = await self._require(request)
+        record = await self._call_for(request, user)
+        return self._render(request, "call.html", user, csrf=csrf, **await self._call_context(user, record))
+
+    async def call_pop(self, request: Request) -> Response:
+        user, csrf = await self._require(request, Role.AGENT)
+        record = await self._call_for(request, user)
+        return self._render(request, "pop.html", user, csrf=csrf, **await self._call_context(user, record))
+
+    async def call_wrapup(self, request: Request) -> Response:
+        user, csrf = await self._require(request, Role.AGENT)
+        form = await self._form(request, csrf)
+        record = await self._call_for(request, user)
+        context = await self._call_context(user, record)
+        handoff, lead = context["handoff"], context["lead"]
+        if handoff is None:
+            raise HTTPException(403, detail="Not allowed.")
+        try:
+            filed = wrapup.parse(
+                form,
+                robot_grade=record.grade,
+                zone=(lead.timezone if lead and lead.timezone else "UTC"),
+                now=self.store.now(),
+            )
+        except ConsoleError as e:
+            return self._render(
+                request, "call.html", user, status=400, csrf=csrf, error=e.message, field=e.hint, **context
+            )
+        change = wrapup.lead_change(filed)
+        if change.do_not_call and lead is not None:
+            await self.store.run(
+                self.store.campaigns.dnc_add,
+                [lead.phone],
+                reason="asked the agent not to be called",
+                actor=user.username,
+                call_id=record.id,
+            )
+        await self.store.run(
+            self.store.console.wrap_up,
+            handoff.id,
+            user_id=user.id,
+            username=user.username,
+            disposition=filed.disposition.value,
+            grade=filed.grade,
+            fields=filed.fields,
+            notes=filed.notes,
+            callback_at=filed.callback_at,
+            callback_user_id=user.id if filed.callback_mine else None,
+            lead_id=lead.id if lead else None,
+            lead_status=change.status.value,
+            lead_next_at=change.next_at,
+            lead_reason=change.reason,
+        )
+        if form.get("ready") == "on":
+            try:
+                await self.desk.set_state(user, "ready")
+            except ConsoleError as e:
+                log.warning("agent %s: not ready after wrap-up: %s", user.username, e)
+        return RedirectResponse("/agent?m=saved", status_code=303)
