@@ -199,8 +199,11 @@ class Handoffs:
                 f"EXEC AudioSocket {live.media_id},{self._audiosocket_address()}",
                 timeout=self._max_call_seconds + 60,
             )
-        except AgiError as e:
-            log.error("the bot could not take the call back: %s", e.message, extra={"call_id": call.call_id})
+        except AgiError as e:  # once the media ran, AudioSocket "fails" when the callee hangs up
+            if not live.media_started:
+                log.error(
+                    "the bot could not take the call back: %s", e.message, extra={"call_id": call.call_id}
+                )
         if live.media_started:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(live.session_done.wait(), 5.0)
