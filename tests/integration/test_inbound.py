@@ -197,3 +197,25 @@ async def test_outside_the_agents_hours_the_bot_answers_and_the_callback_lands_o
     assert after.next_at >= datetime.now(UTC) + timedelta(hours=20), local
     assert local.weekday() < 5 and 9 <= local.hour < 18, local
     assert (lab.monitor / f"voicebot/{record.id}.wav").exists()  # recorded like every call
+
+
+async def test_a_forged_inbound_request_is_hung_up_and_leaves_no_record(lab, settings_for):
+    """Only a call id Asterisk could have given (a linkedid) is routed; anything else is hung up."""
+    settings = inbound_settings(settings_for, on_duty=True)
+    async with App(settings) as app:
+        assert app.agi is not None
+        for call_id in ("../../etc/passwd", "1733212345.67;x", "$(id)", "1" * 40):
+            reader, writer = await asyncio.open_connection("127.0.0.1", app.agi.port)
+            lines = [
+                "agi_network: yes",
+                "agi_network_script: inbound",
+                "agi_channel: PJSIP/evil-00000001",
+                "agi_uniqueid: 1733212345.66",
+                f"agi_arg_1: {call_id}",
+                'agi_arg_2: "><script>',
+                "agi_arg_3: 4000",
+            ]
+            writer.write(("\n".join(lines) + "\n\n").encode())
+            assert await asyncio.wait_for(reader.readline(), 5) == b"HANGUP\n", call_id
+            writer.close()
+        assert await app.store.recent_calls(5) == []
