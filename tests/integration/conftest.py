@@ -18,6 +18,7 @@ from voicebot.app import App
 from voicebot.config import Settings, load_settings
 from voicebot.media import audio
 from voicebot.media.wavfile import write_call_audio
+from voicebot.store import Store
 
 
 @pytest.fixture
@@ -187,3 +188,12 @@ def empty_desk(lab) -> None:
     shown = lab.cli("queue show voicebot-lab-desk")
     for interface in set(re.findall(r"((?:Local|PJSIP)/[^\s)]+)", shown)):
         lab.cli(f"queue remove member {interface} from voicebot-lab-desk")
+
+
+@pytest.fixture
+def store(db_url, clock):
+    """A migrated store on each database (SQLite, PostgreSQL), on the test module's ``clock``."""
+    s = Store(db_url, clock=clock)
+    s.migrate()
+    yield s
+    s.close()

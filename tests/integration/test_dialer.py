@@ -97,14 +97,6 @@ def clock():
     return Clock(MONDAY_10)
 
 
-@pytest.fixture
-def store(db_url, clock):
-    s = Store(db_url, clock=clock)
-    s.migrate()
-    yield s
-    s.close()
-
-
 def make_campaign(store: Store, leads: list[ImportedLead], campaign_id: str = "c1", **definition) -> Campaign:
     campaign = Campaign(id=campaign_id, **definition)
     repo = store.campaigns

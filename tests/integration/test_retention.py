@@ -34,14 +34,6 @@ def clock():
     return Clock(NOW)
 
 
-@pytest.fixture
-def store(db_url, clock):
-    s = Store(db_url, clock=clock)
-    s.migrate()
-    yield s
-    s.close()
-
-
 def settings(tmp_path: Path, **retention) -> Settings:
     return Settings(data_dir=tmp_path / "data", pbx_root=tmp_path / "pbx", retention=retention)
 
