@@ -465,8 +465,9 @@ def nlu_export_rasa(directory: Path, out: Path) -> None:
 def _register() -> None:
     from voicebot.cli_campaign import audit, campaign, dnc, leads
     from voicebot.cli_console import console, users
+    from voicebot.cli_qa import qa
 
-    for command in (campaign, leads, dnc, audit, users, console):
+    for command in (campaign, leads, dnc, audit, users, console, qa):
         main.add_command(command)
 
 

@@ -7,6 +7,7 @@ the call's media time) for the call record.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,13 @@ class TurnRecord:
     text: str
     start: float
     end: float
+    #: The bot's turn: the prompt's name (the script's node or global), and whether the callee
+    #: cut it short (barge-in) or hung up during it.
+    node: str | None = None
+    cut: bool = False
+    #: The callee's turn: what the script understood (intent, its confidence).
+    intent: str | None = None
+    confidence: float | None = None
 
 
 class CallContext:
@@ -80,7 +88,16 @@ class CallContext:
             self.ears.arm_barge_in(None)
         played = time.monotonic() - wall
         self.bot_audio_seconds += min(played, audio.duration(pcm))
-        self.turns.append(TurnRecord("bot", text or name, round(started, 3), round(self._stream.now(), 3)))
+        self.turns.append(
+            TurnRecord(
+                "bot",
+                text or name,
+                round(started, 3),
+                round(self._stream.now(), 3),
+                node=name,
+                cut=result is not PlayResult.COMPLETED,
+            )
+        )
         extra = {}
         if caught:
             self.barge_ins.append(caught[0])
@@ -101,6 +118,15 @@ class CallContext:
             **extra,
         )
         return result
+
+    def understood(self, intent: str | None, confidence: float) -> None:
+        """What the script made of the callee's last turn, kept on the turn."""
+        for i in range(len(self.turns) - 1, -1, -1):
+            if self.turns[i].speaker == "callee":
+                self.turns[i] = dataclasses.replace(
+                    self.turns[i], intent=intent, confidence=round(confidence, 3)
+                )
+                return
 
     async def hear(self, phrases: Sequence[str] | None = None) -> Heard:
         """The callee's next turn: its transcript (if a recognizer is set), timing, and why it ended."""

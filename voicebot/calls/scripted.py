@@ -178,6 +178,7 @@ class ScriptedCall:
             return Understood(None, "", 0.0, {}, at=call.now())
         # a thread: the built-in model takes ~1 ms, a Rasa server a network round trip
         prediction, event = await asyncio.to_thread(self._loaded.understand, heard.text, call.now())
+        call.understood(prediction.intent, prediction.confidence)
         await call.note(
             "understood",
             intent=prediction.intent,

@@ -1,0 +1,1 @@
+"""Quality inspection: rubrics, and every call scored by them."""
