@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import uuid
@@ -30,6 +31,7 @@ from voicebot.campaign.wayout import lead_target
 from voicebot.config import Settings
 from voicebot.errors import ConfigError, DialRefused
 from voicebot.media.stream import MediaStream
+from voicebot.qa.inspect import CallView, inspect
 from voicebot.speech import models
 from voicebot.speech.asr import SpeechRecognizer
 from voicebot.speech.capacity import capacity
@@ -225,6 +227,7 @@ class App(PeopleSide):
             router=self._route_inbound if self.inbound_router is not None else None,
             inbound=self._inbound_behaviour,
             on_inbound_end=self._inbound_ended,
+            inspector=self._inspect,
         )
         pbx = settings.pbx.addresses, settings.ami.host
         self.audiosocket = AudioSocketServer(
@@ -273,6 +276,35 @@ class App(PeopleSide):
         if call_id in self._lead_calls:
             return self._lead_calls[call_id]
         return self.script, {}
+
+    async def _inspect(self, record: CallRecord, bot_waited: bool) -> None:
+        """Score a call the bot talked on by its script's rubric when it ends (through the
+        outbox: a database that is away gets it later); a failed call is flagged for inspectors."""
+        script, _ = self._script_of(record.id)
+        if script is None or script.rubric is None or not record.transcript:
+            return
+        view = CallView.of(record, variables={"company": script.flow.company}, bot_waited=bot_waited)
+        result = inspect(script.rubric, view)
+        await self.outbox.write(
+            "qa_result",
+            call_id=record.id,
+            campaign_id=record.campaign_id,
+            rubric=result.rubric,
+            score=result.score,
+            total=result.total,
+            passed=result.passed,
+            findings=[dataclasses.asdict(f) for f in result.findings],
+            scored_at=self.clock(),
+        )
+        if not result.passed:
+            why = ", ".join(result.failed_rules)
+            log.warning(
+                "call failed inspection (%g/%g): %s",
+                result.score,
+                result.total,
+                why,
+                extra={"call_id": record.id},
+            )
 
     def ears(self, stream: MediaStream) -> Ears:
         """A call's ears: its own VAD and recognizer stream over the shared model."""

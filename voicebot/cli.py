@@ -204,8 +204,9 @@ def calls_show(settings: Settings, call_id: str) -> None:
             sys.exit(1)
         record = found[0]
         events = store.events_sync(record.id)
+        inspections = store.quality.results(record.id)
     recording = settings.recording_path(record.recording) if record.recording else None
-    click.echo(describe(record, events, recording))
+    click.echo(describe(record, events, recording, inspections))
 
 
 @main.command()

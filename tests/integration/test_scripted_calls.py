@@ -80,11 +80,27 @@ async def test_opt_out_ends_politely_and_is_on_the_record(lab, settings_for):
             lab, "script-optout", [opening + 1.0, "Please take me off your list.", 6.0]
         )
         outcome = await asyncio.wait_for(app.call(destination), 60)
+        (inspection,) = await app.store.run(app.store.quality.results, outcome.call_id)
     r = outcome.record
     assert (r.outcome, r.opted_out, r.grade) == ("opted_out", True, "C"), (r.intents, r.transcript)
     bot_lines = [t["text"] for t in r.transcript if t["speaker"] == "bot"]
     assert bot_lines[-1].startswith("I'm sorry to have bothered you")
     assert r.end_reason == "bot-hangup"
+    # the turns keep what the bot said (its prompts) and what it understood
+    assert [(t["speaker"], t.get("node") or t.get("intent")) for t in r.transcript] == [
+        ("bot", "opening"),
+        ("callee", "opt_out"),
+        ("bot", "opt_out"),
+    ]
+    # scored by the script's rubric when it ended: the opening named the company and said it is
+    # automated, played in full; the opt-out honoured at once; the bot waited for the hang-up
+    met = {f["rule"]: f["met"] for f in inspection.findings}
+    assert inspection.rubric == "broadband-en robot calls" and (inspection.score, inspection.passed) == (
+        10,
+        True,
+    )
+    assert met["opening_identifies"] and met["disclosure_in_full"] and met["opt_out_honoured"], met
+    assert met["waited_for_callee"] and met["tone_and_clarity"] is None, met
 
 
 async def test_silent_callee_gets_a_reprompt_then_a_polite_end(lab, settings_for):

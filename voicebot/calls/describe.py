@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from voicebot.store import CallRecord, EventRecord
 
@@ -19,7 +20,9 @@ def transcript_lines(record: CallRecord) -> list[str]:
     return lines
 
 
-def describe(record: CallRecord, events: Sequence[EventRecord], recording: Path | None) -> str:
+def describe(
+    record: CallRecord, events: Sequence[EventRecord], recording: Path | None, inspections: Sequence[Any] = ()
+) -> str:
     r = record
     rows: list[tuple[str, object]] = [
         ("destination", r.destination),
@@ -53,6 +56,14 @@ def describe(record: CallRecord, events: Sequence[EventRecord], recording: Path 
     ]
     lines = [f"call {r.id}"]
     lines += [f"  {name:<12} {value}" for name, value in rows if value not in (None, "")]
+    for q in inspections:  # voicebot.store.quality.QaResult
+        lines.append(f"inspection ({q.rubric}): {q.score:g}/{q.total:g} {'pass' if q.passed else 'FAIL'}")
+        for f in q.findings:
+            if f.get("met") is False:
+                lost = "fatal" if f.get("fatal") else f"-{f.get('points_lost', 0):g}"
+                lines.append(
+                    f"  {lost:>6} {f.get('title')}: {'; '.join(f.get('evidence') or [])}".rstrip(": ")
+                )
     if r.transcript:
         lines += ["transcript (media seconds)", *transcript_lines(r)]
     if events:

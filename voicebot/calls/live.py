@@ -43,6 +43,8 @@ class Live:
     back: bool = False
     #: A callee calling back the number the robot showed (voicebot-inbound), not a call we placed.
     inbound: bool = False
+    #: The bot waited for the callee to hang up first (its hangup grace), for inspection.
+    bot_waited: bool = False
 
 
 #: An Asterisk channel's uniqueid or linkedid ("1733212345.67", "pbx1-1733212345.67" with a systemname):

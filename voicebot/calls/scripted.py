@@ -36,6 +36,8 @@ from voicebot.dialog.script import (
 )
 from voicebot.errors import ScriptError
 from voicebot.media.stream import PlayResult
+from voicebot.qa.check import check_rubric
+from voicebot.qa.rubric import RUBRIC_FILE, Rubric, load_rubric
 from voicebot.speech.prompts import Prompt, PromptCache
 from voicebot.speech.turns import EndReason
 
@@ -49,6 +51,8 @@ class LoadedScript:
     nlu: NluData
     classifier: Classifier
     voice: str
+    #: The quality rubric beside the script (qa.yml): every call of it is scored when it ends.
+    rubric: Rubric | None = None
 
     @classmethod
     def load(cls, directory: Path, default_voice: str, *, rasa_url: str | None = None) -> LoadedScript:
@@ -67,10 +71,23 @@ class LoadedScript:
                 line=first.line,
                 hint=f"run: voicebot script check {directory}",
             )
+        # so is a rubric that fails `voicebot qa check` (a rule that could never fire)
+        rubric = None
+        if (directory / RUBRIC_FILE).exists():
+            problems = [f for f in check_rubric(directory) if f.severity == "error"]
+            if problems:
+                first = problems[0]
+                raise ScriptError(
+                    first.message,
+                    file=first.file,
+                    line=first.line,
+                    hint=f"run: voicebot qa check {directory}",
+                )
+            rubric = load_rubric(directory)
         flow, _lines = load_flow(directory / "flow.yml")
         nlu = load_nlu(files)
         classifier: Classifier = RasaClassifier(rasa_url) if rasa_url else IntentClassifier.train(nlu)
-        return cls(directory, flow, nlu, classifier, flow.voice or default_voice)
+        return cls(directory, flow, nlu, classifier, flow.voice or default_voice, rubric)
 
     def prompt(self, name: str, say: Say, variant: int = 0) -> Prompt:
         if say.recording and not inside(self.directory, say.recording):

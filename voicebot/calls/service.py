@@ -43,6 +43,9 @@ from voicebot.telephony.pbxlog import why_refused
 
 log = logging.getLogger(__name__)
 
+#: (the completed record, whether the bot waited for the callee to hang up): scores the call.
+Inspector = Callable[[CallRecord, bool], Awaitable[None]]
+
 #: How long a settled call may wait for its media session to finish writing.
 SESSION_DRAIN_TIMEOUT = 10.0
 
@@ -85,7 +88,10 @@ class CallService(Survivors, Handoffs, Inbound):
         router: Router | None = None,
         inbound: Callable[[str], Behaviour] | None = None,
         on_inbound_end: InboundEnded | None = None,
+        inspector: Inspector | None = None,
     ) -> None:
+        #: Scores each completed call (quality inspection); never holds up the call's end.
+        self._inspector = inspector
         #: Callees calling back (voicebot-inbound): where they go, what the bot does, what follows.
         self._router = router
         self._inbound_behaviour = inbound
@@ -258,6 +264,11 @@ class CallService(Survivors, Handoffs, Inbound):
                 fields["error"] = f"opt-out not on the do-not-call list: {failed}"
         record = await self._update(live, **fields)
         self._event(live.call_id, "completed", {"disposition": disposition.value})
+        if self._inspector is not None:
+            try:
+                await self._inspector(record, live.bot_waited)
+            except VoicebotError as e:
+                log.error("call not inspected: %s", e.message, extra={"call_id": live.call_id})
         self._live.pop(live.call_id, None)
         self._by_media.pop(live.media_id or "", None)
         self._pbx.forget(live.call_id)
@@ -389,6 +400,8 @@ class CallService(Survivors, Handoffs, Inbound):
         async def journal(kind: str, **data: Any) -> None:
             if kind == "opt_out":
                 await self._block_opted_out(call_id)
+            elif kind == "hangup_grace" and call_id in self._live:
+                self._live[call_id].bot_waited = True
             self._event(call_id, kind, data)
 
         return journal

@@ -45,9 +45,15 @@ class CallView:
 
     @classmethod
     def of(
-        cls, record: Any, events: Sequence[Any] = (), variables: Mapping[str, str] | None = None
+        cls,
+        record: Any,
+        events: Sequence[Any] = (),
+        variables: Mapping[str, str] | None = None,
+        *,
+        bot_waited: bool | None = None,
     ) -> CallView:
-        """A stored call (a CallRecord and its events) as inspection reads it."""
+        """A stored call (a CallRecord and its events, or whether the bot waited for the
+        callee's hangup) as inspection reads it."""
         turns = tuple(
             Turn(
                 t.get("speaker", ""),
@@ -65,7 +71,7 @@ class CallView:
             turns,
             float(record.talk_seconds or 0.0),
             ended_by,
-            bot_waited=any(e.kind == "hangup_grace" for e in events),
+            bot_waited=any(e.kind == "hangup_grace" for e in events) if bot_waited is None else bot_waited,
             variables=dict(variables or {}),
         )
 

@@ -281,3 +281,21 @@ class HandoffRow(Base):
     #: Whose callback it is: the agent's own, or None for any agent of the campaign.
     callback_user_id: Mapped[int | None] = mapped_column(Integer)
     wrapped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QaResultRow(Base):
+    """A call scored by a rubric when it ended (the automatic inspection)."""
+
+    __tablename__ = "qa_results"
+    __table_args__ = (UniqueConstraint("call_id", "rubric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(36), index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    rubric: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    total: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean, index=True)
+    #: The rules not met: [{"rule", "title", "points_lost", "fatal", "evidence"}]
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

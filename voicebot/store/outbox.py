@@ -75,6 +75,10 @@ def _apply_called_back(
     store.campaigns.called_back(lead_id, call_id, nxt=step, **kw)
 
 
+def _apply_qa_result(store: Store, call_id: str, **kw: Any) -> None:
+    store.quality.add_result(call_id, **kw)
+
+
 #: Every kind of write the outbox carries, by name (the name is what the file keeps).
 WRITES: dict[str, Callable[..., None]] = {
     "create_call": _apply_create_call,
@@ -84,6 +88,7 @@ WRITES: dict[str, Callable[..., None]] = {
     "finish_attempt": _apply_finish_attempt,
     "cancel_claim": _apply_cancel_claim,
     "called_back": _apply_called_back,
+    "qa_result": _apply_qa_result,
 }
 
 

@@ -33,6 +33,7 @@ from voicebot.store.campaigns import CampaignRepo
 from voicebot.store.console import ConsoleRepo
 from voicebot.store.models import Call, CallEventRow
 from voicebot.store.models import aware as _aware
+from voicebot.store.quality import QualityRepo
 from voicebot.store.retention import RetentionRepo
 
 P = ParamSpec("P")
@@ -157,6 +158,7 @@ class Store:
         self.retention = RetentionRepo(self._sessions, clock)
         #: Console users, logins, agents' states, hand-offs (sync; ``await store.run(...)``).
         self.console = ConsoleRepo(self._sessions, clock)
+        self.quality = QualityRepo(self._sessions, clock)
         #: The supervisor's wall-board (sync; ``await store.run(...)``).
         self.board = BoardRepo(self._sessions, clock)
 
