@@ -172,3 +172,34 @@ def test_an_agent_s_follow_ups_are_her_callbacks_anyone_s_and_her_open_a_b_leads
     assert "lead 0" in page and "lead 1" in page and "lead 3" in page and "lead 2" not in page
     ups = store.console.follow_ups(alice.id)
     assert [(f.name, f.mine) for f in ups] == [("lead 0", True), ("lead 1", False), ("lead 3", False)]
+
+
+def test_a_call_page_shows_an_inbound_call_and_its_inspection(client):
+    from voicebot.store import CallRecord
+
+    call_id = "1733212345.67"  # an inbound call's id is its Asterisk linkedid
+    client.store.create_call_sync(CallRecord(id=call_id, destination="+8613800138000", direction="inbound"))
+    failed = {
+        "rule": "opening_identifies",
+        "title": "The opening names the company",
+        "met": False,
+        "points_lost": 2,
+        "fatal": False,
+        "evidence": [],
+    }
+    ok = {
+        **failed,
+        "rule": "within_length",
+        "title": "Within its length limit",
+        "met": True,
+        "points_lost": 0,
+    }
+    client.store.quality.add_result(
+        call_id, campaign_id=None, rubric="r", score=8, total=10, passed=False, findings=[failed, ok]
+    )
+    log_in(client, "sue")
+    page = client.get(f"/calls/{call_id}")
+    assert page.status_code == 200 and "Calling back" in page.text
+    assert "8/10 fail" in page.text and "The opening names the company (-2)" in page.text
+    assert "Within its length limit" not in page.text  # only the rules the call failed
+    assert client.get("/calls/1733212345.67;x").status_code == 404

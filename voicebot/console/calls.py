@@ -64,8 +64,10 @@ class CallPages:
         if record.direction == "inbound" and record.lead_id and not record.transcript:
             last = self.store.last_conversation_sync
             earlier = await self.store.run(last, record.lead_id, record.created_at)
+        inspections = await self.store.run(self.store.quality.results, record.id)
         return {
             "call": record,
+            "inspections": inspections,
             "earlier": earlier,
             "lead": lead,
             "handoffs": handoffs,
