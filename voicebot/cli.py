@@ -467,8 +467,9 @@ def _register() -> None:
     from voicebot.cli_campaign import audit, campaign, dnc, leads
     from voicebot.cli_console import console, users
     from voicebot.cli_qa import qa
+    from voicebot.cli_report import report
 
-    for command in (campaign, leads, dnc, audit, users, console, qa):
+    for command in (campaign, leads, dnc, audit, users, console, qa, report):
         main.add_command(command)
 
 

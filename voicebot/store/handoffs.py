@@ -13,6 +13,7 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.errors import ConsoleError
+from voicebot.reports.tables import taken
 from voicebot.store.audit import _audit
 from voicebot.store.models import Call, CallEventRow, HandoffRow, LeadRow, UserRow
 from voicebot.store.models import aware as _aware
@@ -242,16 +243,9 @@ class HandoffRecords:
                 transferred[call_id] = completed_at is not None
             else:
                 answers.setdefault(call_id, []).append(dict(data or {}))
-        taken = sum(
-            1
-            for call_id in transferred
-            if any(
-                a.get("decision") == "accept" and a.get("waited") is not None and float(a["waited"]) <= limit
-                for a in answers.get(call_id, [])
-            )
-        )
+        took = sum(1 for call_id in transferred if taken(answers.get(call_id, []), limit))
         decided = sum(1 for call_id, ended in transferred.items() if ended or call_id in answers)
-        return TransferCounts(int(conversations), decided, decided - taken, taken)
+        return TransferCounts(int(conversations), decided, decided - took, took)
 
     def follow_ups(self, user_id: int, limit: int = 200) -> list[FollowUp]:
         """This agent's callbacks and any agent's, and the A and B leads handed to them that

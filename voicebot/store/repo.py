@@ -34,6 +34,7 @@ from voicebot.store.console import ConsoleRepo
 from voicebot.store.models import Call, CallEventRow
 from voicebot.store.models import aware as _aware
 from voicebot.store.quality import QualityRepo
+from voicebot.store.reports import ReportReads
 from voicebot.store.retention import RetentionRepo
 
 P = ParamSpec("P")
@@ -159,6 +160,7 @@ class Store:
         #: Console users, logins, agents' states, hand-offs (sync; ``await store.run(...)``).
         self.console = ConsoleRepo(self._sessions, clock)
         self.quality = QualityRepo(self._sessions, clock)
+        self.reports = ReportReads(self._sessions, clock)
         #: The supervisor's wall-board (sync; ``await store.run(...)``).
         self.board = BoardRepo(self._sessions, clock)
 

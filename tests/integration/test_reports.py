@@ -1,0 +1,148 @@
+"""Reports from a real database (SQLite and PostgreSQL): calls, transfers taken and abandoned,
+agents' wrap-ups and inspection scores become rows per campaign and period, the script funnel
+and the agents' table; `voicebot report` prints them and writes CSV and Excel files."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.support import Clock
+from voicebot.reports.tables import agent_rows, campaign_rows, funnel
+from voicebot.store import CallRecord, Store
+
+SH = ZoneInfo("Asia/Shanghai")
+#: Monday 1 December 2026, 10:00 in Shanghai.
+MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=SH)
+
+
+@pytest.fixture
+def clock():
+    return Clock(MONDAY)
+
+
+def a_call(store: Store, call_id: str, at: datetime, **fields) -> None:
+    store.create_call_sync(
+        CallRecord(id=call_id, destination="+8613800138000", campaign_id="c1", created_at=at)
+    )
+    if fields:
+        store.update_call_sync(call_id, fields)
+
+
+def fill(store: Store) -> None:
+    """Four calls on Monday, one on Tuesday (Shanghai days), one of another campaign."""
+    answered = {"disposition": "answered", "completed_at": MONDAY}
+    a_call(store, "m1", MONDAY, talk_seconds=25, grade="A", outcome="transferred",
+           node_path=["opening", "offer", "transfer"], **answered)  # fmt: skip
+    a_call(store, "m2", MONDAY + timedelta(minutes=1), talk_seconds=75, grade="B", outcome="transferred",
+           node_path=["opening", "offer", "transfer"], end_reason="callee-hangup", **answered)  # fmt: skip
+    a_call(store, "m3", MONDAY + timedelta(minutes=2), talk_seconds=200, grade="C", outcome="opted_out",
+           opted_out=True, node_path=["opening", "opt_out"], **answered)  # fmt: skip
+    a_call(store, "m4", MONDAY + timedelta(minutes=3), disposition="busy", completed_at=MONDAY)
+    # 23:30 UTC Monday is 07:30 Tuesday in Shanghai
+    a_call(store, "t1", datetime(2026, 11, 30, 23, 30, tzinfo=UTC), talk_seconds=40, grade="D",
+           outcome="completed", node_path=["opening", "goodbye"], end_reason="callee-hangup",
+           **answered)  # fmt: skip
+    store.create_call_sync(
+        CallRecord(id="x1", destination="+8613800138001", campaign_id="c2", created_at=MONDAY)
+    )
+    # m1: an agent took it 1.2 s after the bridging line; m2: the first agent declined, the second
+    # picked up after 9 s: abandoned (the limit is 2 s)
+    for call_id, whispers in (("m1", [("accept", 1.2)]), ("m2", [("decline", 1.0), ("accept", 9.0)])):
+        store.add_event_sync(call_id, "transfer", {"queue": "q"}, MONDAY)
+        for decision, waited in whispers:
+            store.add_event_sync(call_id, "whisper", {"decision": decision, "waited": waited}, MONDAY)
+    alice = store.console.add_user("alice", role="agent", password_hash="x", interface="PJSIP/a", actor="t")
+    h = store.console.offered("m1", interface="PJSIP/a", queue="q", wait_seconds=1.2)
+    store.console.answered("m1", interface="PJSIP/a", wait_seconds=1.2, ring_seconds=1.0)
+    store.console.completed("m1", interface="PJSIP/a", talk_seconds=60)
+    store.console.wrap_up(
+        h.id, user_id=alice.id, username="alice", disposition="sale", grade="A", fields={}, notes="",
+        callback_at=None, callback_user_id=None, lead_id=None, lead_status="done", lead_next_at=None,
+        lead_reason="sale",
+    )  # fmt: skip
+    for call_id, score, passed in (("m1", 10.0, True), ("m2", 9.0, True), ("m3", 6.0, False)):
+        store.quality.add_result(
+            call_id, campaign_id="c1", rubric="r", score=score, total=10, passed=passed, findings=[]
+        )
+
+
+def test_calls_become_rows_by_campaign_and_day(store):
+    fill(store)
+    facts, ended_by = store.reports.call_facts(MONDAY - timedelta(days=1), MONDAY + timedelta(days=7))
+    assert {f.call_id: f.transfer_taken for f in facts if f.transfer_taken is not None} == {
+        "m1": True,
+        "m2": False,
+    }
+    monday, other, tuesday = campaign_rows(facts, "day", SH)  # by period, then campaign
+    assert (monday.period, monday.campaign_id, tuesday.period, other.campaign_id) == (
+        "2026-11-30", "c1", "2026-12-01", "c2",
+    )  # fmt: skip
+    assert (monday.attempts, monday.answered, monday.connect_rate) == (4, 3, 0.75)
+    assert monday.talk_buckets() == {"<30s": 1, "30-60s": 0, "1-3m": 1, "3m+": 1}
+    assert dict(monday.grades) == {"A": 1, "B": 1, "C": 1}
+    assert (monday.transfers, monday.abandoned, monday.abandon_rate) == (2, 1, 0.5)
+    assert (monday.agent_calls, monday.sales, monday.conversion) == (1, 1, 1.0)
+    assert (monday.opted_out, monday.inspected, monday.qa_passed) == (1, 3, 2)
+    assert monday.qa_average == pytest.approx(25 / 3)
+    (week,) = [r for r in campaign_rows(facts, "week", SH) if r.campaign_id == "c1"]
+    assert (week.period, week.attempts) == ("2026-W49", 5)
+    steps = {s.node: (s.reached, s.left, s.ended_by_callee) for s in funnel(facts, ended_by)}
+    assert steps == {
+        "opening": (4, 0, 0),
+        "offer": (2, 0, 0),
+        "transfer": (2, 2, 1),
+        "opt_out": (1, 1, 0),
+        "goodbye": (1, 1, 1),
+    }
+    (alice,) = agent_rows(
+        store.reports.agent_facts(MONDAY - timedelta(days=1), MONDAY + timedelta(days=1)), "day", SH
+    )
+    assert (alice.agent, alice.offered, alice.answered, alice.talk, alice.conversion) == (
+        "alice",
+        1,
+        1,
+        60,
+        1.0,
+    )
+
+
+def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock):
+    store = Store(db_url, clock=clock)
+    store.migrate()
+    try:
+        fill(store)
+    finally:
+        store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
+    env.update(VOICEBOT_DATA_DIR=str(tmp_path / "data"), VOICEBOT_DATABASE_URL=db_url)
+    out = subprocess.run(
+        [sys.executable, "-m", "voicebot", "report", "--since", "2026-11-30", "--until", "2026-12-06",
+         "--by", "week", "--funnel", "--agents",
+         "--csv", str(tmp_path / "r.csv"), "--xlsx", str(tmp_path / "r.xlsx")],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "2026-W49   c1" in out.stdout and "opening" in out.stdout and "alice" in out.stdout, out.stdout
+    with open(tmp_path / "r.csv", encoding="utf-8") as f:
+        rows = {r["campaign"]: r for r in csv.DictReader(f)}
+    assert (rows["c1"]["attempts"], rows["c1"]["abandoned"], rows["c1"]["grade_A"]) == ("5", "1", "1")
+    book = load_workbook(tmp_path / "r.xlsx", read_only=True)
+    assert book.sheetnames == ["campaigns", "funnel", "agents"]
+    funnel_rows = list(book["funnel"].iter_rows(values_only=True))
+    assert funnel_rows[0] == ("node", "reached", "ended_here", "callee_hung_up") and funnel_rows[1][:2] == (
+        "opening",
+        4,
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "voicebot", "report", "--since", "30/11/2026"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr

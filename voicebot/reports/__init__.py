@@ -1,0 +1,1 @@
+"""Reports for managers: calls, transfers, agents, inspection, the script funnel."""

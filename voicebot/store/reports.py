@@ -1,0 +1,123 @@
+"""The facts reports are made of (:mod:`voicebot.reports.tables`): campaign calls in a period,
+with their transfers, the agents' wrap-ups and the inspection scores."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from voicebot.reports.tables import AgentFact, CallFact, taken
+from voicebot.store.models import Call, CallEventRow, CampaignRow, HandoffRow, QaResultRow, UserRow
+from voicebot.store.models import aware as _aware
+
+#: Calls read at most per report (a month of a busy campaign; narrow the period beyond).
+MAX_CALLS = 500_000
+
+
+class ReportReads:
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._now = now
+
+    def call_facts(
+        self, since: datetime, until: datetime, campaign_id: str | None = None
+    ) -> tuple[list[CallFact], dict[str, str | None]]:
+        """Campaign calls created in [since, until), and how each ended (end_reason)."""
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+        with self._sessions() as s:
+            query = select(Call).where(
+                Call.created_at >= since, Call.created_at < until, Call.campaign_id.is_not(None)
+            )
+            if campaign_id is not None:
+                query = query.where(Call.campaign_id == campaign_id)
+            calls = list(s.scalars(query.order_by(Call.created_at).limit(MAX_CALLS)))
+            ids = [c.id for c in calls]
+            limits = _abandon_limits(s)
+            answers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            transferred: set[str] = set()
+            dispositions: dict[str, list[str]] = defaultdict(list)
+            scores: dict[str, tuple[float, bool]] = {}
+            for chunk in _chunks(ids):
+                events = select(CallEventRow.call_id, CallEventRow.kind, CallEventRow.data).where(
+                    CallEventRow.call_id.in_(chunk), CallEventRow.kind.in_(["transfer", "whisper"])
+                )
+                for call_id, kind, data in s.execute(events):
+                    if kind == "transfer":
+                        transferred.add(call_id)
+                    else:
+                        answers[call_id].append(dict(data or {}))
+                wrapped = select(HandoffRow.call_id, HandoffRow.disposition).where(
+                    HandoffRow.call_id.in_(chunk), HandoffRow.disposition.is_not(None)
+                )
+                for call_id, disposition in s.execute(wrapped):
+                    dispositions[call_id].append(disposition or "")
+                inspected = select(QaResultRow.call_id, QaResultRow.score, QaResultRow.passed).where(
+                    QaResultRow.call_id.in_(chunk)
+                )
+                for call_id, score, passed in s.execute(inspected):
+                    scores.setdefault(call_id, (score, passed))
+        facts = []
+        for c in calls:
+            campaign = c.campaign_id or ""
+            transfer: bool | None = None
+            if c.id in transferred and (c.completed_at is not None or answers.get(c.id)):
+                transfer = taken(answers.get(c.id, []), limits.get(campaign, 2.0))
+            qa = scores.get(c.id)
+            facts.append(
+                CallFact(
+                    c.id,
+                    campaign,
+                    _aware(c.created_at),
+                    c.direction,
+                    c.disposition,
+                    c.talk_seconds,
+                    c.grade,
+                    c.outcome,
+                    bool(c.opted_out),
+                    tuple(c.node_path or ()),
+                    transfer,
+                    tuple(dispositions.get(c.id, ())),
+                    qa[0] if qa else None,
+                    qa[1] if qa else None,
+                )
+            )
+        return facts, {c.id: c.end_reason for c in calls}
+
+    def agent_facts(self, since: datetime, until: datetime) -> list[AgentFact]:
+        """Offers of calls to agents in [since, until), by agent (username, else the phone)."""
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+        with self._sessions() as s:
+            rows = s.execute(
+                select(HandoffRow, UserRow.username)
+                .outerjoin(UserRow, UserRow.id == HandoffRow.user_id)
+                .where(HandoffRow.offered_at >= since, HandoffRow.offered_at < until)
+                .order_by(HandoffRow.offered_at)
+                .limit(MAX_CALLS)
+            ).all()
+            return [
+                AgentFact(
+                    username or h.interface,
+                    _aware(h.offered_at),
+                    h.answered_at is not None,
+                    h.talk_seconds,
+                    h.disposition,
+                )
+                for h, username in rows
+            ]
+
+
+def _abandon_limits(s: Session) -> Mapping[str, float]:
+    limits = {}
+    for campaign_id, definition in s.execute(select(CampaignRow.id, CampaignRow.definition)):
+        pacing = (definition or {}).get("pacing") or {}
+        limits[campaign_id] = float(pacing.get("abandon_after", 2.0))
+    return limits
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
