@@ -203,3 +203,51 @@ def test_a_call_page_shows_an_inbound_call_and_its_inspection(client):
     assert "8/10 fail" in page.text and "The opening names the company (-2)" in page.text
     assert "Within its length limit" not in page.text  # only the rules the call failed
     assert client.get("/calls/1733212345.67;x").status_code == 404
+
+
+def test_a_recording_plays_and_downloads_for_those_who_may_see_the_call_audited(tmp_path):
+    from voicebot.media.wavfile import write_call_audio
+    from voicebot.store import CallRecord
+
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    for name, role in (("alice", "agent"), ("sue", "supervisor")):
+        store.console.add_user(
+            name, role=role, password_hash=auth.hash_password(PASSWORD), interface=None, queues=(), actor="t"
+        )
+    settings = load_settings(None, data_dir=tmp_path / "data", pbx_root=tmp_path / "pbx")
+    call_id, forged = "3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4e", "1733212345.67"
+    pcm = bytes(range(256)) * 64
+    write_call_audio(settings.recording_path(f"voicebot/{call_id}.wav"), pcm)
+    store.create_call_sync(
+        CallRecord(id=call_id, destination="+8613800138000", recording=f"voicebot/{call_id}.wav")
+    )
+    store.create_call_sync(
+        CallRecord(id=forged, destination="+8613800138000", recording="../../../etc/passwd")
+    )
+    console = Console(store, Desk(store, FakeMembers()), settings)  # type: ignore[arg-type]
+    with TestClient(console.app, follow_redirects=False) as client:
+        log_in(client, "sue")
+        page = client.get(f"/calls/{call_id}")
+        assert f'<audio controls preload="none" src="/calls/{call_id}/recording">' in page.text
+        played = client.get(f"/calls/{call_id}/recording")
+        assert played.status_code == 200 and played.headers["content-type"] == "audio/wav"
+        assert played.content == settings.recording_path(f"voicebot/{call_id}.wav").read_bytes()
+        more = client.get(f"/calls/{call_id}/recording", headers={"range": "bytes=1000-"})
+        assert more.status_code == 206 and more.content == played.content[1000:]
+        saved = client.get(f"/calls/{call_id}/recording?download=1")
+        assert (
+            saved.headers["content-disposition"].startswith("attachment") and saved.content == played.content
+        )
+        assert client.get(f"/calls/{forged}/recording").status_code == 404  # outside the monitor directory
+        client.post("/logout", data={"csrf": csrf_of(page.text)})
+        log_in(client, "alice")  # an agent the call was not handed to
+        assert client.get(f"/calls/{call_id}/recording").status_code == 403
+    actions = [(e.actor, e.action) for e in store.campaigns.audit() if e.call_id == call_id]
+    assert sorted(actions) == [
+        ("alice", "recording_play_denied"),
+        ("sue", "call_view"),
+        ("sue", "recording_download"),
+        ("sue", "recording_play"),  # once: the player's further ranges are the same play
+    ]
+    store.close()

@@ -5,14 +5,15 @@ is audited."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from voicebot.calls.live import is_call_id
-from voicebot.config import ConsoleSettings
+from voicebot.config import ConsoleSettings, Settings
 from voicebot.console import auth, i18n, wrapup
 from voicebot.console.auth import Role, User
 from voicebot.console.desk import Desk
@@ -26,6 +27,7 @@ class CallPages:
     store: Store
     desk: Desk
     settings: ConsoleSettings
+    all_settings: Settings
 
     if TYPE_CHECKING:
 
@@ -38,15 +40,19 @@ class CallPages:
         ) -> Response: ...
 
     # -- calls ---------------------------------------------------------------------------
-    async def _call_for(self, request: Request, user: User) -> CallRecord:
-        """The call, if this user may see it (audited either way)."""
+    async def _call_for(self, request: Request, user: User, action: str | None = "call_view") -> CallRecord:
+        """The call, if this user may see it (audited as ``action``; a refusal always is)."""
         call_id = request.path_params["call_id"]
         if not is_call_id(call_id):  # a UUID, or an inbound call's Asterisk linkedid
             raise HTTPException(404)
         allowed = user.role in auth.SEES_ALL_CALLS or await self.store.run(
             self.store.console.handed_to, call_id, user.id
         )
-        await self.store.run(self.store.console.viewed, user.username, call_id, allowed=allowed)
+        if action is not None or not allowed:
+            viewed = self.store.console.viewed
+            await self.store.run(
+                viewed, user.username, call_id, allowed=allowed, action=action or "recording_play"
+            )
         if not allowed:
             raise HTTPException(403, detail="Not allowed.")
         record = await self.store.get_call(call_id)
@@ -78,6 +84,32 @@ class CallPages:
                 user.language, self.settings.company or "voicebot", user.department, user.name
             ),
         }
+
+    async def call_recording(self, request: Request) -> Response:
+        """The call's recording, to play (``?download=1``: to save), for whoever may see the call;
+        each play (its first byte range) and each download is audited."""
+        user, _ = await self._require(request)
+        download = request.query_params.get("download") == "1"
+        first = request.headers.get("range", "bytes=0-").replace(" ", "").startswith("bytes=0-")
+        action = "recording_download" if download else "recording_play" if first else None
+        # (no action: the player asking for more of a recording it is playing, not audited again)
+        record = await self._call_for(request, user, action)
+        path = self._recording_file(record)
+        if path is None:
+            raise HTTPException(
+                404, detail="No recording (none was made, or it was removed after its retention)."
+            )
+        media = "audio/ogg" if path.suffix in (".ogg", ".opus") else "audio/wav"
+        name = f"call-{record.id}{path.suffix}" if download else None
+        return FileResponse(path, media_type=media, filename=name, headers={"Cache-Control": "no-store"})
+
+    def _recording_file(self, record: CallRecord) -> Path | None:
+        """The recording on this host, only inside the PBX's monitor directory."""
+        if not record.recording:
+            return None
+        monitor = self.all_settings.recording_path("").resolve()
+        path = self.all_settings.recording_path(record.recording).resolve()
+        return path if path.is_relative_to(monitor) and path.is_file() else None
 
     async def call_page(self, request: Request) -> Response:
         user, csrf = await self._require(request)

@@ -30,6 +30,7 @@ _ZH = {
     "Incoming call": "来电",
     "Calling back": "客户回电",
     "Inspection": "质检",
+    "Download the recording": "下载录音",
     "pass": "合格",
     "fail": "不合格",
     "fatal": "一票否决",

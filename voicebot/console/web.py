@@ -125,6 +125,7 @@ class Console(CallPages):
                 Route("/agent/events", self.agent_events),
                 Route("/calls/{call_id}", self.call_page),
                 Route("/calls/{call_id}/pop", self.call_pop),
+                Route("/calls/{call_id}/recording", self.call_recording),
                 Route("/calls/{call_id}/wrapup", self.call_wrapup, methods=["POST"]),
                 Route("/leads/{lead_id:int}/call", self.lead_call, methods=["POST"]),
                 Route("/supervisor", self.supervisor_page),

@@ -229,7 +229,8 @@ class ConsoleRepo(HandoffRecords):
             row.call_id,
         )
 
-    def viewed(self, username: str, call_id: str, *, allowed: bool) -> None:
-        """Every view of a call is audited, and every refusal."""
+    def viewed(self, username: str, call_id: str, *, allowed: bool, action: str = "call_view") -> None:
+        """Every view of a call (``action``: call_view, recording_play, recording_download) is
+        audited, and every refusal (``ACTION_denied``)."""
         with self._sessions.begin() as s:
-            _audit(s, self._now(), username, "call_view" if allowed else "call_view_denied", call_id=call_id)
+            _audit(s, self._now(), username, action if allowed else f"{action}_denied", call_id=call_id)
