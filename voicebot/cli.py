@@ -225,12 +225,14 @@ def doctor(settings: Settings) -> None:
 def retention(settings: Settings, dry_run: bool) -> None:
     """Remove personal data past its age ([retention]): recordings, transcripts, call records
     (anonymized), untouched leads, phone numbers in old audit entries. Do-not-call lists stay;
-    the removal is audited. `voicebot serve` does this every hour by itself."""
+    the removal is audited. Recordings of ended calls are kept as Ogg Opus. `voicebot serve`
+    does this every hour by itself."""
     from voicebot import privacy
 
     with open_store(settings) as store:
         try:
             done = privacy.apply(store, settings, actor=operator(), dry_run=dry_run)
+            packed = None if dry_run else privacy.compress_recordings(store, settings, limit=100_000)
         except VoicebotError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(1)
@@ -240,6 +242,8 @@ def retention(settings: Settings, dry_run: bool) -> None:
         f"calls {r.calls_days} d, leads {r.leads_days} d, audit {r.audit_days} d (0: forever)"
     )
     click.echo(("due: " if dry_run else "removed: ") + privacy.describe(done))
+    if packed is not None:
+        click.echo("recordings: " + privacy.describe_compressed(packed))
 
 
 @main.group()

@@ -204,6 +204,9 @@ class RetentionSettings(_Section):
     calls_days: int = Field(365, ge=0)  # call records anonymized: number, channel, transcript
     leads_days: int = Field(365, ge=0)  # leads not touched for this long are deleted
     audit_days: int = Field(1095, ge=0)  # phone numbers in older audit entries are masked
+    #: Keep recordings as Ogg Opus (about an eighth of the WAV) once their call ended this long ago.
+    compress_recordings: bool = True
+    compress_after_minutes: float = Field(5.0, ge=1)
     every_minutes: int = Field(60, ge=1)
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ audited, and a second run finds nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -205,3 +206,54 @@ def test_the_retention_command(tmp_path):
     )
     assert bad.returncode != 0 and "recordings_days must be between 1 and calls_days (5)" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+async def test_recordings_of_ended_calls_are_kept_as_opus_and_still_heard(store, clock, tmp_path):
+    from tests.integration.test_whisper import MODEL, words
+    from voicebot.media import archive
+    from voicebot.media.wavfile import write_call_audio
+    from voicebot.speech.tts import Synthesizer
+    from voicebot.speech.whisper import WhisperRecognizer
+
+    config = settings(tmp_path)
+    synth = Synthesizer()
+    try:  # a callee's words as the PBX records them: 8 kHz mono, with a pause around them
+        said = await synth.render("Please take me off your list, I am not interested.", "en-us", 150)
+    finally:
+        synth.close()
+    pcm = bytes(8000) + said + bytes(8000)
+    for call_id, minutes_ago, content in (("old", 10, pcm), ("new", 1, pcm), ("broken", 10, None)):
+        relative = f"voicebot/{call_id}.wav"
+        path = config.recording_path(relative)
+        if content is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"RIFF....WAVE")  # no audio in it
+        else:
+            write_call_audio(path, content)
+        path.chmod(0o640)
+        store.create_call_sync(CallRecord(id=call_id, destination="+8613800138000", recording=relative))
+        store.update_call_sync(call_id, {"completed_at": NOW - timedelta(minutes=minutes_ago)})
+    wav = config.recording_path("voicebot/old.wav")
+    wav_size = wav.stat().st_size
+    done = privacy.compress_recordings(store, config)
+    assert (done.recordings, done.failed, done.wav_bytes) == (1, 1, wav_size)
+    # the call points at the Opus file; the WAV is gone; the call still up a minute ago is not touched yet
+    assert store.get_call_sync("old").recording == "voicebot/old.opus"
+    opus = config.recording_path("voicebot/old.opus")
+    assert not wav.exists() and opus.stat().st_mode & 0o777 == 0o640
+    assert opus.stat().st_size == done.opus_bytes and done.opus_bytes * 5 < wav_size, (
+        done.opus_bytes,
+        wav_size,
+    )
+    assert store.get_call_sync("new").recording == "voicebot/new.wav" and store.get_call_sync(
+        "broken"
+    ).recording.endswith(".wav")
+    # as long as before, and the words are all there
+    assert abs(archive.duration(opus) - len(pcm) / 16000) < 0.1
+    recognizer = WhisperRecognizer(MODEL, threads=2)
+    try:
+        text, *_ = await asyncio.to_thread(recognizer.transcribe, archive.decode(opus, 8000), None)
+    finally:
+        recognizer.close()
+    assert {"take", "off", "list", "interested"} <= words(text), text
+    assert privacy.compress_recordings(store, config).recordings == 0  # nothing left to do

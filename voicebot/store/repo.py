@@ -303,6 +303,18 @@ class Store:
             return _record(row) if row is not None else None
 
     @_storage_error
+    def wav_recordings_sync(self, ended_before: datetime, limit: int = 200) -> list[tuple[str, str]]:
+        """Calls completed before ``ended_before`` whose recording is still a WAV: (id, recording)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Call.id, Call.recording)
+                .where(Call.recording.like("%.wav"), Call.completed_at < ended_before.astimezone(UTC))
+                .order_by(Call.completed_at)
+                .limit(limit)
+            ).all()
+            return [(call_id, recording or "") for call_id, recording in rows]
+
+    @_storage_error
     def incomplete_calls_sync(self) -> list[CallRecord]:
         with self._sessions() as session:
             rows = session.scalars(select(Call).where(Call.completed_at.is_(None)))
