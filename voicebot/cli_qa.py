@@ -82,3 +82,61 @@ def qa_score(settings: Settings, call_id: str, rubric_path: Path | None) -> None
         click.echo(f"  {mark:>6}  {f.rule}: {f.title}")
         for line in f.evidence if f.met is False else ():
             click.echo(f"          {line}")
+
+
+@qa.command("sample")
+@click.option("--campaign", "campaign_id", required=True)
+@click.option("--week", default=None, metavar="2026-W49", help="the ISO week (default: this week)")
+@click.option("--per-week", type=int, default=25, show_default=True)
+@click.option("--per-month", type=int, default=100, show_default=True)
+@click.pass_obj
+def qa_sample(settings: Settings, campaign_id: str, week: str | None, per_week: int, per_month: int) -> None:
+    """Fill the inspectors' queue for a campaign's week: every call that failed its automatic
+    inspection, every sign-up, then a sample spread over grades and outcomes up to the quota."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from voicebot.cli_support import operator
+    from voicebot.qa.sampling import SamplingPolicy, sample
+
+    with open_store(settings) as store:
+        try:
+            info = store.campaigns.campaign(campaign_id)
+        except VoicebotError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        zone = ZoneInfo(str(info.definition.get("timezone") or "Asia/Shanghai"))
+        today = datetime.now(zone).date()
+        try:
+            year, number = (int(x) for x in week.split("-W")) if week else today.isocalendar()[:2]
+            monday = date.fromisocalendar(year, number, 1)
+        except ValueError:
+            click.echo(f"error: {week!r} is not an ISO week (write it like 2026-W49)", err=True)
+            sys.exit(2)
+        start = datetime.combine(monday, datetime.min.time(), zone)
+        candidates, queued = store.inspections.candidates(campaign_id, start, start + timedelta(days=7))
+        chosen = sample(candidates, SamplingPolicy(per_week=per_week, per_month=per_month), queued=queued)
+        label = f"{year}-W{number:02d}"
+        added = store.inspections.enqueue(campaign_id, label, chosen, actor=operator())
+    reasons = {r: sum(1 for _, why in chosen if why == r) for r in ("flagged", "signup", "sample")}
+    click.echo(
+        f"{campaign_id} {label}: {len(candidates)} answered calls, {len(queued)} queued before, "
+        f"{added} queued now ({reasons['flagged']} flagged, {reasons['signup']} sign-ups, "
+        f"{reasons['sample']} sampled)"
+    )
+
+
+@qa.command("queue")
+@click.option("--campaign", "campaign_id", default=None)
+@click.option("--state", type=click.Choice(["queued", "scored", "disputed", "settled"]), default=None)
+@click.pass_obj
+def qa_queue(settings: Settings, campaign_id: str | None, state: str | None) -> None:
+    """The inspectors' queue: each call, why it is there, and where its inspection stands."""
+    with open_store(settings, upgrade=False) as store:
+        rows = store.inspections.queue(campaign_id=campaign_id, state=state)
+    for r in rows:
+        result = "" if r.score is None else f"{r.score:g} {'pass' if r.passed else 'fail'} by {r.inspector}"
+        click.echo(
+            f"{r.id:>6}  {r.week}  {r.campaign_id or '-':16} {r.reason:8} {r.state:9} {r.call_id}  {result}"
+        )
+    click.echo(f"{len(rows)} inspection(s)")

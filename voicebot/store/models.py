@@ -299,3 +299,29 @@ class QaResultRow(Base):
     #: The rules not met: [{"rule", "title", "points_lost", "fatal", "evidence"}]
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class InspectionRow(Base):
+    """A call in the inspectors' queue, and what became of it: scored, disputed, settled."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(36), unique=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)  # 2026-W49
+    reason: Mapped[str] = mapped_column(String(16))  # flagged, signup, sample
+    #: queued, scored, disputed, settled
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    inspector: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    #: rule id -> points lost (the automatic ones pre-filled, the manual ones by the inspector)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disputed_by: Mapped[str | None] = mapped_column(String(64))
+    dispute: Mapped[str] = mapped_column(Text, default="")
+    settled_by: Mapped[str | None] = mapped_column(String(64))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -31,6 +31,7 @@ from voicebot.errors import StoreError, StoreUnavailable
 from voicebot.store.board import BoardRepo
 from voicebot.store.campaigns import CampaignRepo
 from voicebot.store.console import ConsoleRepo
+from voicebot.store.inspections import InspectionQueue
 from voicebot.store.models import Call, CallEventRow
 from voicebot.store.models import aware as _aware
 from voicebot.store.quality import QualityRepo
@@ -160,6 +161,7 @@ class Store:
         #: Console users, logins, agents' states, hand-offs (sync; ``await store.run(...)``).
         self.console = ConsoleRepo(self._sessions, clock)
         self.quality = QualityRepo(self._sessions, clock)
+        self.inspections = InspectionQueue(self._sessions, clock)
         self.reports = ReportReads(self._sessions, clock)
         #: The supervisor's wall-board (sync; ``await store.run(...)``).
         self.board = BoardRepo(self._sessions, clock)

@@ -1,4 +1,5 @@
-"""qa_results: every call scored by its script's rubric when it ended
+"""qa_results: every call scored by its script's rubric when it ended; inspections: the
+inspectors' queue
 
 Revision ID: 0009
 Revises: 0008
@@ -36,6 +37,33 @@ def upgrade() -> None:
     op.create_index(op.f("ix_qa_results_passed"), "qa_results", ["passed"])
     op.create_index(op.f("ix_qa_results_scored_at"), "qa_results", ["scored_at"])
 
+    op.create_table(
+        "inspections",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("call_id", sa.String(length=36), nullable=False),
+        sa.Column("campaign_id", sa.String(length=64), nullable=True),
+        sa.Column("week", sa.String(length=8), nullable=False),
+        sa.Column("reason", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("inspector", sa.String(length=64), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("passed", sa.Boolean(), nullable=True),
+        sa.Column("items", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("scored_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("disputed_by", sa.String(length=64), nullable=True),
+        sa.Column("dispute", sa.Text(), nullable=False),
+        sa.Column("settled_by", sa.String(length=64), nullable=True),
+        sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inspections")),
+        sa.UniqueConstraint("call_id", name=op.f("uq_inspections_call_id")),
+    )
+    op.create_index(op.f("ix_inspections_campaign_id"), "inspections", ["campaign_id"])
+    op.create_index(op.f("ix_inspections_week"), "inspections", ["week"])
+    op.create_index(op.f("ix_inspections_state"), "inspections", ["state"])
+
 
 def downgrade() -> None:
+    op.drop_table("inspections")
     op.drop_table("qa_results")

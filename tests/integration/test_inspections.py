@@ -1,0 +1,121 @@
+"""The inspectors' queue on a real database (SQLite and PostgreSQL): a week of a campaign's calls
+sampled by the policy (flagged, sign-ups, the stratified rest), scored, disputed and settled,
+every step audited; `voicebot qa sample` and `voicebot qa queue`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.test_dialer import MONDAY_10
+from tests.support import Clock
+from voicebot.campaign.definition import Campaign
+from voicebot.errors import ConsoleError
+from voicebot.qa.sampling import SamplingPolicy, sample
+from voicebot.store import CallRecord, Store
+
+TURN = [{"speaker": "bot", "text": "Hello", "start": 0.0, "end": 1.0}]
+
+
+@pytest.fixture
+def clock():
+    return Clock(MONDAY_10)
+
+
+def week_of_calls(store: Store) -> None:
+    """40 answered calls of campaign c1 on Monday 23 November 2026 (week 48), and one the week after."""
+    store.campaigns.save_campaign("c1", "c1", Campaign(id="c1").to_json(), "t")
+    for i in range(40):
+        grade, outcome = (
+            ("A", "transferred") if i < 8 else ("C", "completed") if i < 30 else ("E", "no_answer")
+        )
+        call_id = f"w48-{i:02d}"
+        store.create_call_sync(
+            CallRecord(id=call_id, destination="+8613800138000", campaign_id="c1", created_at=MONDAY_10)
+        )
+        store.update_call_sync(
+            call_id, {"disposition": "answered", "grade": grade, "outcome": outcome, "transcript": TURN}
+        )
+    store.quality.add_result(
+        "w48-31", campaign_id="c1", rubric="r", score=5, total=10, passed=False, findings=[]
+    )
+    later = MONDAY_10 + timedelta(days=7)
+    store.create_call_sync(
+        CallRecord(id="w49-00", destination="+8613800138000", campaign_id="c1", created_at=later)
+    )
+    store.update_call_sync("w49-00", {"disposition": "answered", "transcript": TURN})
+
+
+def test_a_week_is_sampled_scored_disputed_and_settled(store):
+    week_of_calls(store)
+    queue = store.inspections
+    start = MONDAY_10.replace(hour=0)
+    candidates, queued = queue.candidates("c1", start, start + timedelta(days=7))
+    assert len(candidates) == 40 and queued == []  # the next week's call is not this week's
+    chosen = sample(candidates, SamplingPolicy())
+    assert queue.enqueue("c1", "2026-W48", chosen, actor="qa1") == 25
+    assert queue.enqueue("c1", "2026-W48", chosen, actor="qa1") == 0  # queued once
+    rows = queue.queue(campaign_id="c1")
+    assert len(rows) == 25 and {r.reason for r in rows if r.call_id == "w48-31"} == {"flagged"}
+    first = rows[0]
+    with pytest.raises(ConsoleError, match="cannot be settled"):
+        queue.settle(first.id, by="lead", passed=True, comment="")
+    scored = queue.score(
+        first.id, inspector="qa1", score=8.5, passed=False, items={"tone_and_clarity": 1}, comment="rushed"
+    )
+    assert (scored.state, scored.score, scored.passed) == ("scored", 8.5, False)
+    with pytest.raises(ConsoleError, match="say why"):
+        queue.dispute(first.id, by="writer", reason=" ")
+    queue.dispute(first.id, by="writer", reason="the callee talked over the bot, the bot was fine")
+    with pytest.raises(ConsoleError, match="someone other than the inspector"):
+        queue.settle(first.id, by="qa1", passed=True, comment="")
+    settled = queue.settle(first.id, by="qa-lead", passed=True, comment="agreed with the writer")
+    assert (settled.state, settled.passed, settled.settled_by) == ("settled", True, "qa-lead")
+    assert settled.comment == "rushed\nagreed with the writer"
+    with pytest.raises(ConsoleError, match="settled cannot be scored"):
+        queue.score(first.id, inspector="qa1", score=10, passed=True, items={}, comment="")
+    actions = [(a.actor, a.action) for a in store.campaigns.audit() if a.action.startswith("inspection")]
+    assert sorted(actions) == sorted(
+        [
+            ("qa1", "inspection_sampled"),
+            ("qa1", "inspection_sampled"),
+            ("qa1", "inspection_scored"),
+            ("writer", "inspection_disputed"),
+            ("qa-lead", "inspection_settled"),
+        ]
+    )
+
+
+def test_voicebot_qa_sample_and_queue(tmp_path, db_url, clock):
+    store = Store(db_url, clock=clock)
+    store.migrate()
+    try:
+        week_of_calls(store)
+    finally:
+        store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
+    env.update(VOICEBOT_DATA_DIR=str(tmp_path / "data"), VOICEBOT_DATABASE_URL=db_url)
+
+    def qa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "voicebot", "qa", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+
+    out = qa("sample", "--campaign", "c1", "--week", "2026-W48")
+    assert out.returncode == 0, out.stderr
+    assert (
+        "2026-W48: 40 answered calls, 0 queued before, 25 queued now (1 flagged, 0 sign-ups, 24 sampled)"
+        in out.stdout
+    )
+    listed = qa("queue", "--campaign", "c1", "--state", "queued")
+    assert "25 inspection(s)" in listed.stdout and "flagged" in listed.stdout
+    bad = qa("sample", "--campaign", "c1", "--week", "48")
+    assert bad.returncode == 2 and "not an ISO week" in bad.stderr and "Traceback" not in bad.stderr
