@@ -97,3 +97,19 @@ def matches_by_second(recording: bytes, reference: bytes, rate: int = 8000) -> l
     speech in the same voice stays under 0.4."""
     step = rate * 2
     return [best_match(recording, reference[i : i + step]) for i in range(0, len(reference) - step + 1, step)]
+
+
+def voicebot_on(db_url: str, data_dir: Any) -> Any:
+    """``voicebot ARGS...`` as a separate process on this database and data directory, with none
+    of the developer's VOICEBOT_* settings: a function of the arguments, the finished process."""
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
+    env.update(VOICEBOT_DATA_DIR=str(data_dir), VOICEBOT_DATABASE_URL=db_url)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "voicebot", *args], capture_output=True, text=True, timeout=60, env=env
+        )
+
+    return run

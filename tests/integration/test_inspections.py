@@ -4,15 +4,13 @@ every step audited; `voicebot qa sample` and `voicebot qa queue`."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 
 from tests.integration.test_dialer import MONDAY_10
-from tests.support import Clock
+from tests.support import Clock, voicebot_on
 from voicebot.campaign.definition import Campaign
 from voicebot.errors import ConsoleError
 from voicebot.qa.sampling import SamplingPolicy, sample
@@ -97,17 +95,10 @@ def test_voicebot_qa_sample_and_queue(tmp_path, db_url, clock):
         week_of_calls(store)
     finally:
         store.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
-    env.update(VOICEBOT_DATA_DIR=str(tmp_path / "data"), VOICEBOT_DATABASE_URL=db_url)
+    voicebot = voicebot_on(db_url, tmp_path / "data")
 
     def qa(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "voicebot", "qa", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        return voicebot("qa", *args)
 
     out = qa("sample", "--campaign", "c1", "--week", "2026-W48")
     assert out.returncode == 0, out.stderr

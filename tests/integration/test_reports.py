@@ -5,16 +5,13 @@ and the agents' table; `voicebot report` prints them and writes CSV and Excel fi
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.support import Clock
+from tests.support import Clock, voicebot_on
 from voicebot.reports.tables import agent_rows, campaign_rows, funnel
 from voicebot.store import CallRecord, Store
 
@@ -121,13 +118,10 @@ def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock
         fill(store)
     finally:
         store.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
-    env.update(VOICEBOT_DATA_DIR=str(tmp_path / "data"), VOICEBOT_DATABASE_URL=db_url)
-    out = subprocess.run(
-        [sys.executable, "-m", "voicebot", "report", "--since", "2026-11-30", "--until", "2026-12-06",
-         "--by", "week", "--funnel", "--agents",
-         "--csv", str(tmp_path / "r.csv"), "--xlsx", str(tmp_path / "r.xlsx")],
-        capture_output=True, text=True, timeout=60, env=env,
+    voicebot = voicebot_on(db_url, tmp_path / "data")
+    out = voicebot(
+        "report", "--since", "2026-11-30", "--until", "2026-12-06", "--by", "week", "--funnel", "--agents",
+        "--csv", str(tmp_path / "r.csv"), "--xlsx", str(tmp_path / "r.xlsx"),
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "2026-W49   c1" in out.stdout and "opening" in out.stdout and "alice" in out.stdout, out.stdout
@@ -141,8 +135,5 @@ def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock
         "opening",
         4,
     )
-    bad = subprocess.run(
-        [sys.executable, "-m", "voicebot", "report", "--since", "30/11/2026"],
-        capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+    bad = voicebot("report", "--since", "30/11/2026")
     assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr
