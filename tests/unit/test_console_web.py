@@ -251,3 +251,98 @@ def test_a_recording_plays_and_downloads_for_those_who_may_see_the_call_audited(
         ("sue", "recording_play"),  # once: the player's further ranges are the same play
     ]
     store.close()
+
+
+def test_an_inspector_scores_an_agent_disputes_and_another_inspector_signs_off(tmp_path):
+    from voicebot.store import CallRecord
+
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    users = {}
+    for name, role in (("qa1", "qa"), ("qa2", "qa"), ("alice", "agent"), ("bob", "agent")):
+        users[name] = store.console.add_user(
+            name, role=role, password_hash=auth.hash_password(PASSWORD),
+            interface=f"PJSIP/{name}" if role == "agent" else None, queues=(), actor="t",
+        )  # fmt: skip
+    call_id = "3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4e"
+    store.create_call_sync(CallRecord(id=call_id, destination="+8613800138000", campaign_id="c1"))
+    store.console.offered(call_id, interface="PJSIP/alice", queue="q", wait_seconds=1.0)  # handed to alice
+    findings = [
+        {
+            "rule": "opening_identifies",
+            "title": "Opening",
+            "met": False,
+            "points_lost": 2,
+            "points": 2,
+            "fatal": False,
+        },
+        {
+            "rule": "opt_out_honoured",
+            "title": "Opt-out",
+            "met": True,
+            "points_lost": 0,
+            "points": 0,
+            "fatal": True,
+        },
+        {
+            "rule": "tone_and_clarity",
+            "title": "Tone",
+            "met": None,
+            "points_lost": 0,
+            "points": 1,
+            "fatal": False,
+        },
+    ]
+    store.quality.add_result(
+        call_id, campaign_id="c1", rubric="r", score=8, total=10, passed=False, findings=findings
+    )
+    store.inspections.enqueue("c1", "2026-W49", [(call_id, "flagged")], actor="t")
+    (queued,) = store.inspections.queue()
+    settings = load_settings(None, data_dir=tmp_path / "data")
+    console = Console(store, Desk(store, FakeMembers()), settings)  # type: ignore[arg-type]
+
+    def as_(client, name):
+        client.cookies.clear()
+        log_in(client, name)
+        page = client.get(f"/qa/{queued.id}")
+        return page, csrf_of(page.text) if page.status_code == 200 else None
+
+    with TestClient(console.app, follow_redirects=False) as client:
+        page, csrf = as_(client, "qa1")
+        assert client.get("/").headers["location"] == "/qa"
+        assert f'href="/qa/{queued.id}"' in client.get("/qa").text
+        assert 'name="lost_opening_identifies" value="2"' in page.text  # the automatic item pre-filled
+        url = f"/qa/{queued.id}/score"
+        too_much = client.post(url, data={"csrf": csrf, "lost_tone_and_clarity": "3", "verdict": "fail"})
+        assert too_much.status_code == 400 and "between 0 and 1 points" in too_much.text
+        no_verdict = client.post(url, data={"csrf": csrf, "lost_opening_identifies": "2"})
+        assert no_verdict.status_code == 400 and "pass or fail" in no_verdict.text
+        form = {"csrf": csrf, "lost_opening_identifies": "2", "lost_tone_and_clarity": "1", "verdict": "fail"}
+        assert client.post(url, data={**form, "comment": "no company name"}).status_code == 303
+        scored = store.inspections.get(queued.id)
+        assert (scored.state, scored.score, scored.passed, scored.inspector) == ("scored", 7, False, "qa1")
+        page, _ = as_(client, "bob")  # not his call
+        assert page.status_code == 403
+        page, csrf = as_(client, "alice")  # her call: she may dispute, not score
+        assert 'id="dispute-form"' in page.text and 'id="score-form"' not in page.text
+        assert client.post(url, data={**form, "csrf": csrf}).status_code == 403
+        disputed = client.post(
+            f"/qa/{queued.id}/dispute", data={"csrf": csrf, "reason": "I named the company"}
+        )
+        assert disputed.status_code == 303
+        page, csrf = as_(client, "qa1")
+        refused = client.post(f"/qa/{queued.id}/settle", data={"csrf": csrf, "verdict": "pass"})
+        assert refused.status_code == 400 and "someone other than the inspector" in refused.text
+        page, csrf = as_(client, "qa2")
+        settle = {"csrf": csrf, "verdict": "pass", "comment": "the recording has it"}
+        assert client.post(f"/qa/{queued.id}/settle", data=settle).status_code == 303
+    done = store.inspections.get(queued.id)
+    assert (done.state, done.passed, done.settled_by) == ("settled", True, "qa2")
+    actions = [(a.actor, a.action) for a in store.campaigns.audit() if a.call_id == call_id]
+    assert ("bob", "call_view_denied") in actions
+    assert [a for a in actions if a[1].startswith("inspection_") and a[1] != "inspection_sampled"] == [
+        ("qa1", "inspection_scored"),
+        ("alice", "inspection_disputed"),
+        ("qa2", "inspection_settled"),
+    ]
+    store.close()

@@ -38,6 +38,7 @@ from voicebot.console.auth import Role, User
 from voicebot.console.calls import CallPages
 from voicebot.console.desk import Desk
 from voicebot.console.preview import PreviewCalls
+from voicebot.console.quality import QualityPages
 from voicebot.errors import ConsoleError, VoicebotError
 from voicebot.store import Store
 from voicebot.store.console import UserInfo
@@ -93,7 +94,7 @@ class _Headers(BaseHTTPMiddleware):
         return response
 
 
-class Console(CallPages):
+class Console(CallPages, QualityPages):
     """The routes, over the store and the agents' desk (the call pages: :mod:`.calls`)."""
 
     def __init__(
@@ -128,6 +129,9 @@ class Console(CallPages):
                 Route("/calls/{call_id}/recording", self.call_recording),
                 Route("/calls/{call_id}/wrapup", self.call_wrapup, methods=["POST"]),
                 Route("/leads/{lead_id:int}/call", self.lead_call, methods=["POST"]),
+                Route("/qa", self.qa_queue),
+                Route("/qa/{inspection_id:int}", self.inspection_page),
+                Route("/qa/{inspection_id:int}/{action}", self.inspection_action, methods=["POST"]),
                 Route("/supervisor", self.supervisor_page),
                 Route("/supervisor/events", self.supervisor_events),
                 Route("/campaigns/{campaign_id}/state", self.campaign_state, methods=["POST"]),
@@ -187,7 +191,8 @@ class Console(CallPages):
     # -- login ---------------------------------------------------------------------------
     async def home(self, request: Request) -> Response:
         user, _ = await self._require(request)
-        return RedirectResponse("/agent" if user.is_agent else "/supervisor", status_code=303)
+        page = "/agent" if user.is_agent else "/qa" if user.role is Role.QA else "/supervisor"
+        return RedirectResponse(page, status_code=303)
 
     async def login_page(self, request: Request, error: str | None = None, status: int = 200) -> Response:
         token = auth.new_token()

@@ -93,6 +93,7 @@ class Finding:
     points_lost: float
     fatal: bool
     evidence: tuple[str, ...] = ()
+    points: float = 0.0  # what the rule can cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +119,13 @@ def inspect(rubric: Rubric, call: CallView) -> Inspection:
 
 def _finding(rule: Rule, call: CallView) -> Finding:
     if rule.manual:
-        return Finding(rule.id, rule.title, None, 0.0, rule.fatal)
+        return Finding(rule.id, rule.title, None, 0.0, rule.fatal, points=rule.points)
     condition = rule.must if rule.must is not None else rule.must_not
     assert condition is not None
     hits = hits_of(condition, call)
     met = bool(hits) if rule.must is not None else not hits
     evidence = tuple(f"{h.at:.1f}s {h.evidence}" for h in hits[:3])
-    return Finding(rule.id, rule.title, met, 0.0 if met else rule.points, rule.fatal, evidence)
+    return Finding(rule.id, rule.title, met, 0.0 if met else rule.points, rule.fatal, evidence, rule.points)
 
 
 def hits_of(c: Condition, call: CallView) -> list[Hit]:
