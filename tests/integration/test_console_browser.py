@@ -332,3 +332,100 @@ async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(lab, settings_
     dialed = [(e.actor, e.phone) for e in store.campaigns.audit(action="dialed")]
     assert dialed == [("alice", leads["lead 0"].phone), ("alice", leads["lead 1"].phone)]
     store.close()
+
+
+async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_browser(
+    lab, settings_for, browser
+):
+    """The inspector's page in chromium: the queue, the call's Opus recording loaded by the
+    browser's own player (audited), the score form with the automatic items pre-filled."""
+    import uuid
+
+    from voicebot.console.auth import hash_password as hashed
+    from voicebot.media import archive
+    from voicebot.media.wavfile import write_call_audio
+    from voicebot.speech.tts import Synthesizer
+    from voicebot.store import CallRecord, Store
+    from voicebot.telephony.ami import AmiClient
+
+    settings = settings_for(console={"port": 0})
+    store = Store(settings.db_url)
+    await asyncio.to_thread(store.migrate)
+    call_id = str(uuid.uuid4())
+    synth = Synthesizer()
+    try:
+        said = await synth.render(
+            "Hello, this is Acme Broadband. We have a fibre offer for you.", "en-us", 150
+        )
+    finally:
+        synth.close()
+    wav = settings.recording_path(f"voicebot/{call_id}.wav")
+    write_call_audio(wav, said)
+    opus = archive.compress(wav)  # kept as the retention round keeps it
+    seconds = archive.duration(opus)
+    s = settings.ami
+    ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
+    await ami.connect()
+    server = ConsoleServer(store, ami, settings)
+    await server.start()
+    driver = browser()
+    try:
+        store.console.add_user("qa1", role="qa", name="Quinn", password_hash=hashed(PASSWORD), actor="t")
+        store.create_call_sync(
+            CallRecord(
+                id=call_id,
+                destination="+8613800138000",
+                campaign_id="c1",
+                recording=f"voicebot/{call_id}.opus",
+            )
+        )
+        findings = [
+            {"rule": "opening_identifies", "title": "Opening", "met": False, "points_lost": 2, "points": 2},
+            {"rule": "tone_and_clarity", "title": "Tone", "met": None, "points_lost": 0, "points": 1},
+        ]
+        store.quality.add_result(
+            call_id, campaign_id="c1", rubric="r", score=8, total=10, passed=False, findings=findings
+        )
+        store.inspections.enqueue("c1", "2026-W49", [(call_id, "flagged")], actor="t")
+        await asyncio.to_thread(log_in, driver, server.url, "qa1")
+        await asyncio.to_thread(wait_for, driver, lambda d: d.current_url.endswith("/qa"))
+        await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, "#queue a").click())
+        await asyncio.to_thread(wait_for, driver, lambda d: d.find_elements(By.ID, "score-form"))
+        # the browser's own player fetches the recording (byte ranges) and knows its length
+        await asyncio.to_thread(
+            driver.execute_script,
+            "const a = document.querySelector('#recording audio'); a.preload = 'metadata'; a.load();",
+        )
+        loaded = await asyncio.to_thread(
+            wait_for,
+            driver,
+            lambda d: d.execute_script(
+                "const a = document.querySelector('#recording audio');"
+                "return a.readyState >= 1 && isFinite(a.duration) ? a.duration : null;"
+            ),
+        )
+        assert abs(float(loaded) - seconds) < 0.2, (loaded, seconds)
+        assert driver.find_element(By.NAME, "lost_opening_identifies").get_attribute("value") == "2"
+
+        def score() -> None:
+            tone = driver.find_element(By.NAME, "lost_tone_and_clarity")
+            tone.clear()
+            tone.send_keys("1")
+            driver.find_element(By.CSS_SELECTOR, "input[name=verdict][value=fail]").click()
+            driver.find_element(By.NAME, "comment").send_keys("no company name at first")
+            driver.find_element(By.ID, "score").click()
+
+        await asyncio.to_thread(score)
+        await asyncio.to_thread(
+            wait_for,
+            driver,
+            lambda d: d.find_element(By.ID, "inspection").get_attribute("data-state") == "scored",
+        )
+        (inspection,) = store.inspections.queue()
+        assert (inspection.score, inspection.passed, inspection.inspector) == (7, False, "qa1")
+        actions = {a.action for a in store.campaigns.audit() if a.call_id == call_id}
+        assert {"call_view", "recording_play", "inspection_scored"} <= actions, actions
+    finally:
+        await server.close()
+        await ami.close()
+        await asyncio.to_thread(store.close)
