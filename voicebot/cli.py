@@ -469,11 +469,12 @@ def nlu_export_rasa(directory: Path, out: Path) -> None:
 
 def _register() -> None:
     from voicebot.cli_campaign import audit, campaign, dnc, leads
+    from voicebot.cli_complaints import complaints
     from voicebot.cli_console import console, users
     from voicebot.cli_qa import qa
     from voicebot.cli_report import report
 
-    for command in (campaign, leads, dnc, audit, users, console, qa, report):
+    for command in (campaign, leads, dnc, audit, users, console, qa, report, complaints):
         main.add_command(command)
 
 

@@ -257,6 +257,19 @@ class InboundSettings(_Section):
         return value
 
 
+class ComplaintSettings(_Section):
+    #: Hours to close a complaint in, by severity (low, medium, high, critical); past it, overdue.
+    due_hours: dict[str, float] = {"low": 72, "medium": 48, "high": 24, "critical": 4}
+
+    @field_validator("due_hours")
+    @classmethod
+    def _every_severity(cls, value: dict[str, float]) -> dict[str, float]:
+        wanted = {"low", "medium", "high", "critical"}
+        if set(value) != wanted or any(not 0 < hours <= 24 * 90 for hours in value.values()):
+            raise ValueError("give hours (up to 90 days) for each of low, medium, high and critical")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICEBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -279,6 +292,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     console: ConsoleSettings = ConsoleSettings()
     inbound: InboundSettings = InboundSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

@@ -23,6 +23,7 @@ from voicebot.campaign.retry import LeadStatus
 from voicebot.errors import CampaignError
 from voicebot.store.adhoc import AdhocCalls
 from voicebot.store.audit import AuditEntry, AuditTrail, _audit
+from voicebot.store.complaints import ComplaintBook
 from voicebot.store.dialing import Claim, Dialing, InFlight, LeadInfo, _lead
 from voicebot.store.dnc import GLOBAL, DncEntry, DoNotCallLists, _chunks
 from voicebot.store.inbound import CallersBack
@@ -68,9 +69,10 @@ def _campaign(row: CampaignRow) -> CampaignInfo:
     )
 
 
-class CampaignRepo(Dialing, DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls, CallersBack):
+class CampaignRepo(Dialing, DoNotCallLists, AuditTrail, WorkerBeats, AdhocCalls, CallersBack, ComplaintBook):
     """Campaigns and leads; the claims and attempts, the do-not-call lists, the audit, the workers'
-    heartbeats, the rule check of calls outside campaigns and the leads who call back are its parts."""
+    heartbeats, the rule check of calls outside campaigns, the leads who call back and the
+    complaints are its parts."""
 
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions

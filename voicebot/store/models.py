@@ -325,3 +325,32 @@ class InspectionRow(Base):
     dispute: Mapped[str] = mapped_column(Text, default="")
     settled_by: Mapped[str | None] = mapped_column(String(64))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintRow(Base):
+    """A complaint against a call, a number or an agent, and its handling."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: received, investigating, answered, closed
+    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    handler: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    #: Whether the number went on the do-not-call list (the default), or why not.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=True)
+    keep_calling_reason: Mapped[str] = mapped_column(Text, default="")
