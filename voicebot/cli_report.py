@@ -57,7 +57,7 @@ def report(
     xlsx_path: Path | None,
 ) -> None:
     """Attempts, connect rate, talk time, grades A-F, transfers and abandoned transfers, agents'
-    conversion, opt-outs and inspection scores, per campaign and period."""
+    conversion, opt-outs, complaints and inspection scores, per campaign and period."""
     from voicebot.reports.render import (
         agent_records,
         agent_text,
@@ -78,9 +78,10 @@ def report(
     end = _day(until, zone, today) + timedelta(days=1)
     with open_store(settings, upgrade=False) as store:
         facts, ended_by = store.reports.call_facts(start, end, campaign_id)
+        complaints = store.reports.complaint_facts(start, end, campaign_id)
         offers = store.reports.agent_facts(start, end) if agents or xlsx_path else []
     period = cast("Period", by)
-    rows = campaign_rows(facts, period, zone)
+    rows = campaign_rows(facts, period, zone, complaints)
     click.echo(
         f"{start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d} ({zone_name}), by {by}: {len(facts)} calls"
     )

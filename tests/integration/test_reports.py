@@ -65,6 +65,10 @@ def fill(store: Store) -> None:
         callback_at=None, callback_user_id=None, lead_id=None, lead_status="done", lead_next_at=None,
         lead_reason="sale",
     )  # fmt: skip
+    store.campaigns.complaint_add(
+        channel="phone", category="harassment", severity="low", phone="+8613800138000", call_id="m3",
+        campaign_id="c1", description="too many calls", actor="t",
+    )  # fmt: skip
     for call_id, score, passed in (("m1", 10.0, True), ("m2", 9.0, True), ("m3", 6.0, False)):
         store.quality.add_result(
             call_id, campaign_id="c1", rubric="r", score=score, total=10, passed=passed, findings=[]
@@ -78,7 +82,9 @@ def test_calls_become_rows_by_campaign_and_day(store):
         "m1": True,
         "m2": False,
     }
-    monday, other, tuesday = campaign_rows(facts, "day", SH)  # by period, then campaign
+    complaints = store.reports.complaint_facts(MONDAY - timedelta(days=1), MONDAY + timedelta(days=7))
+    monday, other, tuesday = campaign_rows(facts, "day", SH, complaints)  # by period, then campaign
+    assert (monday.complaints, monday.complaint_rate) == (1, 1 / 3)
     assert (monday.period, monday.campaign_id, tuesday.period, other.campaign_id) == (
         "2026-11-30", "c1", "2026-12-01", "c2",
     )  # fmt: skip
@@ -128,6 +134,7 @@ def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock
     with open(tmp_path / "r.csv", encoding="utf-8") as f:
         rows = {r["campaign"]: r for r in csv.DictReader(f)}
     assert (rows["c1"]["attempts"], rows["c1"]["abandoned"], rows["c1"]["grade_A"]) == ("5", "1", "1")
+    assert rows["c1"]["complaints"] == "1"
     book = load_workbook(tmp_path / "r.xlsx", read_only=True)
     assert book.sheetnames == ["campaigns", "funnel", "agents"]
     funnel_rows = list(book["funnel"].iter_rows(values_only=True))

@@ -39,6 +39,8 @@ def campaign_records(rows: Sequence[Row]) -> list[dict[str, Any]]:
             "agent_conversion": r.conversion,
             "opted_out": r.opted_out,
             "opt_out_rate": r.opt_out_rate,
+            "complaints": r.complaints,
+            "complaint_rate": r.complaint_rate,
             "inspected": r.inspected,
             "qa_pass_rate": r.qa_pass_rate,
             "qa_average": r.qa_average,
@@ -50,7 +52,8 @@ def campaign_records(rows: Sequence[Row]) -> list[dict[str, Any]]:
 def campaign_text(rows: Sequence[Row]) -> list[str]:
     header = (
         f"{'period':10} {'campaign':16} {'calls':>6} {'conn':>6} {'talk':>6} "
-        f"{'grades A-F':>22} {'xfer':>6} {'aband':>6} {'conv':>6} {'optout':>6} {'QA pass':>7} {'QA avg':>6}"
+        f"{'grades A-F':>22} {'xfer':>6} {'aband':>6} {'conv':>6} {'optout':>6} {'compl':>6} "
+        f"{'QA pass':>7} {'QA avg':>6}"
     )
     lines = [header]
     for r in rows:
@@ -59,7 +62,7 @@ def campaign_text(rows: Sequence[Row]) -> list[str]:
             f"{r.period:10} {r.campaign_id[:16]:16} {r.attempts:>6} {_pct(r.connect_rate):>6} "
             f"{_num(r.talk_average, '.0f'):>6} {grades:>22} {_pct(r.transfer_rate):>6} "
             f"{_pct(r.abandon_rate):>6} {_pct(r.conversion):>6} {_pct(r.opt_out_rate):>6} "
-            f"{_pct(r.qa_pass_rate):>7} {_num(r.qa_average):>6}"
+            f"{_pct(r.complaint_rate):>6} {_pct(r.qa_pass_rate):>7} {_num(r.qa_average):>6}"
         )
     return lines
 

@@ -65,6 +65,12 @@ class Row:
     inspected: int = 0
     qa_passed: int = 0
     qa_scores: list[float] = field(default_factory=list)
+    complaints: int = 0
+
+    @property
+    def complaint_rate(self) -> float | None:
+        """Complaints received in the period per answered call."""
+        return self.complaints / self.answered if self.answered else None
 
     @property
     def connect_rate(self) -> float | None:
@@ -112,9 +118,18 @@ def period_of(at: datetime, by: Period, zone: ZoneInfo) -> str:
     return local.strftime("%Y-%m")
 
 
-def campaign_rows(calls: Iterable[CallFact], by: Period, zone: ZoneInfo) -> list[Row]:
-    """One row per campaign and period, in period then campaign order."""
+def campaign_rows(
+    calls: Iterable[CallFact],
+    by: Period,
+    zone: ZoneInfo,
+    complaints: Iterable[tuple[str, datetime]] = (),
+) -> list[Row]:
+    """One row per campaign and period, in period then campaign order; ``complaints`` are
+    (campaign id, received at)."""
     rows: dict[tuple[str, str], Row] = {}
+    for campaign_id, received_at in complaints:
+        key = (period_of(received_at, by, zone), campaign_id)
+        (rows.get(key) or rows.setdefault(key, Row(*key))).complaints += 1
     for c in calls:
         key = (period_of(c.created_at, by, zone), c.campaign_id)
         row = rows.get(key) or rows.setdefault(key, Row(*key))

@@ -12,7 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.reports.tables import AgentFact, CallFact, taken
-from voicebot.store.models import Call, CallEventRow, CampaignRow, HandoffRow, QaResultRow, UserRow
+from voicebot.store.models import (
+    Call,
+    CallEventRow,
+    CampaignRow,
+    ComplaintRow,
+    HandoffRow,
+    QaResultRow,
+    UserRow,
+)
 from voicebot.store.models import aware as _aware
 
 #: Calls read at most per report (a month of a busy campaign; narrow the period beyond).
@@ -87,6 +95,21 @@ class ReportReads:
                 )
             )
         return facts, {c.id: c.end_reason for c in calls}
+
+    def complaint_facts(
+        self, since: datetime, until: datetime, campaign_id: str | None = None
+    ) -> list[tuple[str, datetime]]:
+        """(campaign id, received at) of the complaints about campaign calls in [since, until)."""
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+        with self._sessions() as s:
+            query = select(ComplaintRow.campaign_id, ComplaintRow.received_at).where(
+                ComplaintRow.received_at >= since,
+                ComplaintRow.received_at < until,
+                ComplaintRow.campaign_id.is_not(None),
+            )
+            if campaign_id is not None:
+                query = query.where(ComplaintRow.campaign_id == campaign_id)
+            return [(c or "", _aware(at)) for c, at in s.execute(query)]
 
     def agent_facts(self, since: datetime, until: datetime) -> list[AgentFact]:
         """Offers of calls to agents in [since, until), by agent (username, else the phone)."""
