@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -64,8 +65,9 @@ def report(
         campaign_records,
         campaign_text,
         funnel_text,
+        scorecard_text,
     )
-    from voicebot.reports.tables import agent_rows, campaign_rows
+    from voicebot.reports.tables import agent_rows, campaign_rows, scorecards
     from voicebot.reports.tables import funnel as script_funnel
 
     try:
@@ -80,6 +82,7 @@ def report(
         facts, ended_by = store.reports.call_facts(start, end, campaign_id)
         complaints = store.reports.complaint_facts(start, end, campaign_id)
         offers = store.reports.agent_facts(start, end) if agents or xlsx_path else []
+        inspected, against = store.reports.agent_quality(start, end) if agents or xlsx_path else ({}, {})
     period = cast("Period", by)
     rows = campaign_rows(facts, period, zone, complaints)
     click.echo(
@@ -94,9 +97,14 @@ def report(
         for line in funnel_text(steps):
             click.echo(line)
     people = agent_rows(offers, period, zone)
+    cards = scorecards(people, inspected, against)
     if agents:
         click.echo("")
         for line in agent_text(people):
+            click.echo(line)
+        click.echo("")
+        click.echo("scorecards (volume 30%, results 30%, quality 20%, customer feedback 20%)")
+        for line in scorecard_text(cards):
             click.echo(line)
     sheets: dict[str, list[dict[str, Any]]] = {
         "campaigns": campaign_records(rows),
@@ -105,6 +113,7 @@ def report(
             for s in steps
         ],
         "agents": agent_records(people),
+        "scorecards": [dataclasses.asdict(c) for c in cards],
     }
     if csv_path is not None:
         _write_csv(csv_path, sheets["campaigns"])

@@ -105,6 +105,16 @@ def test_calls_become_rows_by_campaign_and_day(store):
         "opt_out": (1, 1, 0),
         "goodbye": (1, 1, 1),
     }
+    inspected = store.inspections
+    inspected.enqueue("c1", "2026-W49", [("m1", "signup")], actor="t")
+    inspected.score(inspected.queue()[0].id, inspector="qa1", score=8, passed=False, items={}, comment="")
+    store.campaigns.complaint_add(
+        channel="phone", category="rude", severity="medium", agent="alice", description="rude", actor="t"
+    )
+    assert store.reports.agent_quality(MONDAY - timedelta(days=1), MONDAY + timedelta(days=1)) == (
+        {"alice": [8.0]},
+        {"alice": 1},
+    )
     (alice,) = agent_rows(
         store.reports.agent_facts(MONDAY - timedelta(days=1), MONDAY + timedelta(days=1)), "day", SH
     )
@@ -131,12 +141,13 @@ def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "2026-W49   c1" in out.stdout and "opening" in out.stdout and "alice" in out.stdout, out.stdout
+    assert "scorecards (volume 30%" in out.stdout
     with open(tmp_path / "r.csv", encoding="utf-8") as f:
         rows = {r["campaign"]: r for r in csv.DictReader(f)}
     assert (rows["c1"]["attempts"], rows["c1"]["abandoned"], rows["c1"]["grade_A"]) == ("5", "1", "1")
     assert rows["c1"]["complaints"] == "1"
     book = load_workbook(tmp_path / "r.xlsx", read_only=True)
-    assert book.sheetnames == ["campaigns", "funnel", "agents"]
+    assert book.sheetnames == ["campaigns", "funnel", "agents", "scorecards"]
     funnel_rows = list(book["funnel"].iter_rows(values_only=True))
     assert funnel_rows[0] == ("node", "reached", "ended_here", "callee_hung_up") and funnel_rows[1][:2] == (
         "opening",

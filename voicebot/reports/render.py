@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from voicebot.reports.tables import GRADES, AgentRow, FunnelStep, Row
+from voicebot.reports.tables import GRADES, AgentRow, FunnelStep, Row, Scorecard
 
 
 def _pct(value: float | None) -> str:
@@ -102,4 +102,12 @@ def agent_text(rows: Sequence[AgentRow]) -> list[str]:
             f"{r.period:10} {r.agent[:16]:16} {r.offered:>7} {r.answered:>6} {r.talk:>7.0f} "
             f"{_pct(r.conversion):>6}  {said}"
         )
+    return lines
+
+
+def scorecard_text(cards: Sequence[Scorecard]) -> list[str]:
+    lines = [f"{'agent':16} {'volume':>7} {'results':>8} {'quality':>8} {'feedback':>9} {'score':>6}"]
+    for c in cards:
+        parts = f"{c.volume:>7.0f} {c.results:>8.0f} {c.quality:>8.0f} {c.feedback:>9.0f}"
+        lines.append(f"{c.agent[:16]:16} {parts} {c.total:>6.1f}")
     return lines

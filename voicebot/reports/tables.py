@@ -232,3 +232,54 @@ def taken(answers: Iterable[dict[str, object]], limit: float) -> bool:
         if a.get("decision") == "accept" and isinstance(waited, int | float) and float(waited) <= limit:
             return True
     return False
+
+
+#: The outbound rulebook's weights for an agent's scorecard: call volume, results, quality and
+#: customer feedback.
+SCORECARD_WEIGHTS = {"volume": 0.3, "results": 0.3, "quality": 0.2, "feedback": 0.2}
+#: Points of feedback a complaint against the agent costs (of 100).
+COMPLAINT_COST = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    agent: str
+    volume: float  # 0-100: calls taken against the busiest agent's
+    results: float  # 0-100: conversion against the best agent's
+    quality: float  # 0-100: the average human inspection score of the agent's calls (100: none yet)
+    feedback: float  # 0-100: less COMPLAINT_COST per complaint against the agent
+    total: float
+
+
+def scorecards(
+    agents: Sequence[AgentRow],
+    inspections: dict[str, list[float]],
+    complaints: dict[str, int],
+    weights: dict[str, float] = SCORECARD_WEIGHTS,
+) -> list[Scorecard]:
+    """One scorecard per agent over the period (their rows summed), best first. ``inspections``:
+    agent -> inspection scores out of 10; ``complaints``: agent -> complaints against them."""
+    taken: dict[str, int] = Counter()
+    sold: dict[str, int] = Counter()
+    wrapped: dict[str, int] = Counter()
+    for r in agents:
+        taken[r.agent] += r.answered
+        sold[r.agent] += r.dispositions.get("sale", 0)
+        wrapped[r.agent] += sum(r.dispositions.values())
+    busiest = max(taken.values(), default=0) or 1
+    rate = {a: sold[a] / wrapped[a] if wrapped[a] else 0.0 for a in taken}
+    best = max(rate.values(), default=0.0) or 1.0
+    cards = []
+    for agent in taken:
+        scores = inspections.get(agent, [])
+        parts = {
+            "volume": 100 * taken[agent] / busiest,
+            "results": 100 * rate[agent] / best,
+            "quality": 10 * sum(scores) / len(scores) if scores else 100.0,
+            "feedback": max(0.0, 100 - COMPLAINT_COST * complaints.get(agent, 0)),
+        }
+        total = sum(weights[k] * v for k, v in parts.items())
+        p = {k: round(v, 1) for k, v in parts.items()}
+        card = Scorecard(agent, p["volume"], p["results"], p["quality"], p["feedback"], round(total, 1))
+        cards.append(card)
+    return sorted(cards, key=lambda c: (-c.total, c.agent))

@@ -18,6 +18,7 @@ from voicebot.store.models import (
     CampaignRow,
     ComplaintRow,
     HandoffRow,
+    InspectionRow,
     QaResultRow,
     UserRow,
 )
@@ -110,6 +111,39 @@ class ReportReads:
             if campaign_id is not None:
                 query = query.where(ComplaintRow.campaign_id == campaign_id)
             return [(c or "", _aware(at)) for c, at in s.execute(query)]
+
+    def agent_quality(
+        self, since: datetime, until: datetime
+    ) -> tuple[dict[str, list[float]], dict[str, int]]:
+        """By agent (username): the human inspection scores of the calls they took, and the
+        complaints against them, in [since, until)."""
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+        with self._sessions() as s:
+            scored = s.execute(
+                select(UserRow.username, InspectionRow.score)
+                .join(HandoffRow, HandoffRow.call_id == InspectionRow.call_id)
+                .join(UserRow, UserRow.id == HandoffRow.user_id)
+                .where(
+                    InspectionRow.score.is_not(None),
+                    HandoffRow.answered_at.is_not(None),
+                    InspectionRow.scored_at >= since,
+                    InspectionRow.scored_at < until,
+                )
+            ).all()
+            against = s.execute(
+                select(ComplaintRow.agent).where(
+                    ComplaintRow.agent.is_not(None),
+                    ComplaintRow.received_at >= since,
+                    ComplaintRow.received_at < until,
+                )
+            ).all()
+        scores: dict[str, list[float]] = defaultdict(list)
+        for username, score in scored:
+            scores[username].append(float(score or 0.0))
+        complaints: dict[str, int] = defaultdict(int)
+        for (agent,) in against:
+            complaints[agent or ""] += 1
+        return dict(scores), dict(complaints)
 
     def agent_facts(self, since: datetime, until: datetime) -> list[AgentFact]:
         """Offers of calls to agents in [since, until), by agent (username, else the phone)."""
