@@ -377,6 +377,10 @@ async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_brows
                 destination="+8613800138000",
                 campaign_id="c1",
                 recording=f"voicebot/{call_id}.opus",
+                transcript=[
+                    {"speaker": "bot", "text": "Hello, this is Acme Broadband.", "start": 0.0, "end": 1.4},
+                    {"speaker": "callee", "text": "who is this", "start": 1.5, "end": 2.0},
+                ],
             )
         )
         findings = [
@@ -405,6 +409,19 @@ async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_brows
             ),
         )
         assert abs(float(loaded) - seconds) < 0.2, (loaded, seconds)
+        # click-to-seek: a turn of the transcript moves the player to it
+        await asyncio.to_thread(
+            lambda: driver.find_element(By.CSS_SELECTOR, "#transcript .turn.callee").click()
+        )
+        at = await asyncio.to_thread(
+            wait_for,
+            driver,
+            lambda d: d.execute_script(
+                "const t = document.querySelector('#recording audio').currentTime;"
+                "return t >= 1.45 ? t : null;"
+            ),
+        )
+        assert 1.45 <= float(at) < 2.5, at
         assert driver.find_element(By.NAME, "lost_opening_identifies").get_attribute("value") == "2"
 
         def score() -> None:

@@ -45,6 +45,15 @@ function wallBoard(root) {
   });
 }
 
+// Click-to-seek: a transcript turn starts the call's recording at that turn (media seconds).
+document.addEventListener("click", (e) => {
+  const turn = e.target.closest ? e.target.closest(".turn[data-start]") : null;
+  const player = document.querySelector("#recording audio");
+  if (!turn || !player) return;
+  player.currentTime = parseFloat(turn.dataset.start) || 0;
+  player.play().catch(() => {});  // a browser that refuses to play still shows the position
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("agent");
   if (root) agentScreen(root);
