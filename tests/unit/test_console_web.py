@@ -346,3 +346,52 @@ def test_an_inspector_scores_an_agent_disputes_and_another_inspector_signs_off(t
         ("qa2", "inspection_settled"),
     ]
     store.close()
+
+
+def test_compliance_staff_record_complaints_and_handle_them_to_closure(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support import Clock
+
+    clock = Clock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}", clock=clock)
+    store.migrate()
+    for name, role in (("cora", "compliance"), ("alice", "agent")):
+        store.console.add_user(
+            name, role=role, password_hash=auth.hash_password(PASSWORD), interface=None, queues=(), actor="t"
+        )
+    console = Console(store, Desk(store, FakeMembers()), load_settings(None, data_dir=tmp_path / "data"))  # type: ignore[arg-type]
+    with TestClient(console.app, follow_redirects=False) as client:
+        log_in(client, "alice")
+        assert client.get("/complaints").status_code == 403
+        client.cookies.clear()
+        log_in(client, "cora")
+        csrf = csrf_of(client.get("/complaints").text)
+        form = {"csrf": csrf, "channel": "regulator", "category": "calling_hours", "severity": "critical",
+                "description": "called at 22:30", "phone": "138 0013 8000"}  # fmt: skip
+        bad = client.post("/complaints", data={**form, "phone": "12345"})
+        assert bad.status_code == 400 and "not a valid CN number" in bad.text
+        assert client.post("/complaints", data=form).status_code == 303
+        (complaint,) = store.campaigns.complaints()
+        assert (complaint.phone, complaint.blocked, complaint.escalated) == ("+8613800138000", True, True)
+        assert [e.reason for e in store.campaigns.dnc_check("+8613800138000")] == [
+            "complaint 1: calling_hours"
+        ]
+        clock.now += timedelta(hours=5)  # a critical complaint is due in 4 hours
+        client.cookies.clear()
+        log_in(client, "cora")  # (her login had expired: 30 minutes idle)
+        page = client.get("/complaints")
+        csrf = csrf_of(page.text)
+        assert f'id="complaint-{complaint.id}" class="red-row"' in page.text and "overdue" in page.text
+        move = f"/complaints/{complaint.id}"
+        no_answer = client.post(move, data={"csrf": csrf, "state": "closed"})
+        assert no_answer.status_code == 400 and "write the answer" in no_answer.text
+        assert (
+            client.post(move, data={"csrf": csrf, "state": "closed", "answer": "apologized"}).status_code
+            == 303
+        )
+        assert client.post(move, data={"csrf": csrf, "satisfaction": "4"}).status_code == 303
+    (done,) = store.campaigns.complaints()
+    assert (done.state, done.satisfaction, done.handler) == ("closed", 4, "cora")
+    assert not done.overdue(clock.now)
+    store.close()

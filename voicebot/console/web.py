@@ -36,6 +36,7 @@ from voicebot.config import Settings
 from voicebot.console import auth, i18n, supervisor, wallboard
 from voicebot.console.auth import Role, User
 from voicebot.console.calls import CallPages
+from voicebot.console.complaints import ComplaintPages
 from voicebot.console.desk import Desk
 from voicebot.console.preview import PreviewCalls
 from voicebot.console.quality import QualityPages
@@ -94,7 +95,7 @@ class _Headers(BaseHTTPMiddleware):
         return response
 
 
-class Console(CallPages, QualityPages):
+class Console(CallPages, QualityPages, ComplaintPages):
     """The routes, over the store and the agents' desk (the call pages: :mod:`.calls`)."""
 
     def __init__(
@@ -129,6 +130,9 @@ class Console(CallPages, QualityPages):
                 Route("/calls/{call_id}/recording", self.call_recording),
                 Route("/calls/{call_id}/wrapup", self.call_wrapup, methods=["POST"]),
                 Route("/leads/{lead_id:int}/call", self.lead_call, methods=["POST"]),
+                Route("/complaints", self.complaints_page),
+                Route("/complaints", self.complaint_add, methods=["POST"]),
+                Route("/complaints/{complaint_id:int}", self.complaint_move, methods=["POST"]),
                 Route("/qa", self.qa_queue),
                 Route("/qa/{inspection_id:int}", self.inspection_page),
                 Route("/qa/{inspection_id:int}/{action}", self.inspection_action, methods=["POST"]),
@@ -191,7 +195,9 @@ class Console(CallPages, QualityPages):
     # -- login ---------------------------------------------------------------------------
     async def home(self, request: Request) -> Response:
         user, _ = await self._require(request)
-        page = "/agent" if user.is_agent else "/qa" if user.role is Role.QA else "/supervisor"
+        page = {Role.AGENT: "/agent", Role.QA: "/qa", Role.COMPLIANCE: "/complaints"}.get(
+            user.role, "/supervisor"
+        )
         return RedirectResponse(page, status_code=303)
 
     async def login_page(self, request: Request, error: str | None = None, status: int = 200) -> Response:
