@@ -6,39 +6,23 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from voicebot.calls.live import is_call_id
-from voicebot.config import ConsoleSettings, Settings
 from voicebot.console import auth, i18n, wrapup
 from voicebot.console.auth import Role, User
-from voicebot.console.desk import Desk
+from voicebot.console.part import ConsolePart
 from voicebot.errors import ConsoleError
-from voicebot.store import CallRecord, Store
+from voicebot.store import CallRecord
 
 log = logging.getLogger(__name__)
 
 
-class CallPages:
-    store: Store
-    desk: Desk
-    settings: ConsoleSettings
-    all_settings: Settings
-
-    if TYPE_CHECKING:
-
-        async def _require(self, request: Request, *roles: Role) -> tuple[User, str]: ...
-
-        async def _form(self, request: Request, csrf: str) -> dict[str, str]: ...
-
-        def _render(
-            self, request: Request, name: str, user: User | None, status: int = 200, **context: Any
-        ) -> Response: ...
-
+class CallPages(ConsolePart):
     # -- calls ---------------------------------------------------------------------------
     async def _call_for(self, request: Request, user: User, action: str | None = "call_view") -> CallRecord:
         """The call, if this user may see it (audited as ``action``; a refusal always is)."""

@@ -4,35 +4,21 @@ supervisors and admins; every step is audited by the store."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from voicebot.campaign.leads import normalize_number
-from voicebot.config import Settings
 from voicebot.console.auth import Role, User
+from voicebot.console.part import ConsolePart
 from voicebot.errors import ConsoleError
 from voicebot.qa import complaints as rules
-from voicebot.store import Store
 
 HANDLERS = (Role.COMPLIANCE, Role.SUPERVISOR, Role.ADMIN)
 
 
-class ComplaintPages:
-    store: Store
-    all_settings: Settings
-
-    if TYPE_CHECKING:
-
-        async def _require(self, request: Request, *roles: Role) -> tuple[User, str]: ...
-
-        async def _form(self, request: Request, csrf: str) -> dict[str, str]: ...
-
-        def _render(
-            self, request: Request, name: str, user: User | None, status: int = 200, **context: Any
-        ) -> Response: ...
-
+class ComplaintPages(ConsolePart):
     async def _complaints_page(self, request: Request, user: User, csrf: str, **extra: Any) -> Response:
         rows = await self.store.run(self.store.campaigns.complaints)
         now = self.store.now()

@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from voicebot.console.auth import Role, User
+from voicebot.console.part import ConsolePart
 from voicebot.errors import ConsoleError
-from voicebot.store import CallRecord, Store
+from voicebot.store import CallRecord
 from voicebot.store.inspections import Inspection
 
 INSPECTORS = (Role.QA, Role.SUPERVISOR, Role.ADMIN, Role.COMPLIANCE)
@@ -47,18 +48,8 @@ def score_form(
     return (0.0 if fatal else max(0.0, round(total - sum(items.values()), 2))), items
 
 
-class QualityPages:
-    store: Store
-
+class QualityPages(ConsolePart):
     if TYPE_CHECKING:
-
-        async def _require(self, request: Request, *roles: Role) -> tuple[User, str]: ...
-
-        async def _form(self, request: Request, csrf: str) -> dict[str, str]: ...
-
-        def _render(
-            self, request: Request, name: str, user: User | None, status: int = 200, **context: Any
-        ) -> Response: ...
 
         async def _call_context(self, user: User, record: CallRecord) -> dict[str, Any]: ...
 
