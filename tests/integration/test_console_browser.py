@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -76,9 +76,14 @@ def log_in(driver, url: str, username: str) -> None:
 
 def wait_for(driver, condition: Callable[[object], object], seconds: float = 30) -> object:
     # a page being replaced (a form posted) leaves stale elements for a moment: look again
-    return WebDriverWait(
-        driver, seconds, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
-    ).until(condition)
+    try:
+        return WebDriverWait(
+            driver, seconds, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
+        ).until(condition)
+    except TimeoutException:  # say what the page showed instead
+        shown = driver.execute_script("return document.body ? document.body.innerText.slice(0, 1500) : ''")
+        where = driver.current_url
+        raise AssertionError(f"waited {seconds:g} s at {where}; the page shows:\n{shown}") from None
 
 
 async def test_an_agent_takes_a_warm_lead_in_the_browser_and_files_a_callback(lab, console_settings, browser):
