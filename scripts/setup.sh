@@ -14,8 +14,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # -- system packages -----------------------------------------------------------------
 need=()
-# sip-tester (SIPp): the lab's SIP carrier, a real SIP user agent behind a PJSIP trunk
-for pkg in espeak-ng libespeak-ng1 sox sip-tester python3-venv ca-certificates; do
+# sip-tester (SIPp): the lab's SIP carrier, a real SIP user agent behind a PJSIP trunk;
+# fonts-wqy-microhei: Chinese (and Latin) text in PDF reports
+for pkg in espeak-ng libespeak-ng1 sox sip-tester python3-venv ca-certificates fonts-wqy-microhei; do
     installed "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,9 +1,10 @@
-"""``voicebot report``: campaigns by day, week or month, the script funnel, the agents."""
+"""``voicebot report``: campaigns by day, week or month, the script funnel, the agents and their
+scorecards; on the terminal and as CSV, Excel and PDF. ``voicebot report daily|weekly|monthly``
+covers the last whole day, week or month for operators to schedule (docs/operations.md)."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,23 +17,28 @@ from voicebot.cli_support import open_store
 from voicebot.config import Settings
 
 if TYPE_CHECKING:
+    from voicebot.reports.periods import Schedule
+    from voicebot.reports.report import Report
     from voicebot.reports.tables import Period
 
 
-def _day(text: str | None, zone: ZoneInfo, default: date) -> datetime:
+def _day(text: str | None, default: date) -> date:
     try:
-        day = date.fromisoformat(text) if text else default
+        return date.fromisoformat(text) if text else default
     except ValueError:
         click.echo(f"error: {text!r} is not a date (write it like 2026-12-01)", err=True)
         sys.exit(2)
-    return datetime.combine(day, datetime.min.time(), zone)
 
 
 @click.command()
+@click.argument("schedule", required=False, type=click.Choice(["daily", "weekly", "monthly"]))
 @click.option("--campaign", "campaign_id", default=None, help="one campaign (default: all)")
-@click.option("--by", "by", type=click.Choice(["day", "week", "month"]), default="day")
+@click.option(
+    "--by", "by", type=click.Choice(["day", "week", "month"]), default=None, help="rows per (default: day)"
+)
 @click.option("--since", default=None, metavar="DATE", help="first day (default: 30 days ago)")
 @click.option("--until", default=None, metavar="DATE", help="last day, included (default: today)")
+@click.option("--today", default=None, metavar="DATE", help="run a scheduled report as if on this day")
 @click.option("--timezone", "zone_name", default="Asia/Shanghai", help="the zone days start in")
 @click.option(
     "--funnel", is_flag=True, help="also the script funnel: calls reaching each node, where they ended"
@@ -44,83 +50,112 @@ def _day(text: str | None, zone: ZoneInfo, default: date) -> datetime:
 @click.option(
     "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="write an Excel workbook"
 )
+@click.option("--pdf", "pdf_path", type=click.Path(path_type=Path), default=None, help="write a PDF")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="write PDF, Excel and CSV into this directory, named by the report and its days",
+)
 @click.pass_obj
 def report(
     settings: Settings,
+    schedule: str | None,
     campaign_id: str | None,
-    by: str,
+    by: str | None,
     since: str | None,
     until: str | None,
+    today: str | None,
     zone_name: str,
     funnel: bool,
     agents: bool,
     csv_path: Path | None,
     xlsx_path: Path | None,
+    pdf_path: Path | None,
+    out_dir: Path | None,
 ) -> None:
     """Attempts, connect rate, talk time, grades A-F, transfers and abandoned transfers, agents'
-    conversion, opt-outs, complaints and inspection scores, per campaign and period."""
-    from voicebot.reports.render import (
-        agent_records,
-        agent_text,
-        campaign_records,
-        campaign_text,
-        funnel_text,
-        scorecard_text,
-    )
-    from voicebot.reports.tables import agent_rows, campaign_rows, scorecards
-    from voicebot.reports.tables import funnel as script_funnel
+    conversion, opt-outs, complaints and inspection scores, per campaign and period.
+
+    SCHEDULE (daily, weekly or monthly) reports the last whole day, seven days or month, with the
+    funnel and the agents."""
+    from voicebot.reports.periods import days_label, window
+    from voicebot.reports.render import agent_text, campaign_text, funnel_text, scorecard_text
+    from voicebot.reports.report import build
 
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         click.echo(f"error: {zone_name!r} is not a time zone (write it like Asia/Shanghai)", err=True)
         sys.exit(2)
-    today = datetime.now(zone).date()
-    start = _day(since, zone, today - timedelta(days=30))
-    end = _day(until, zone, today) + timedelta(days=1)
+    now = _day(today, datetime.now(zone).date())
+    if schedule is not None:
+        if since or until:
+            click.echo("error: a scheduled report sets its own days: leave out --since and --until", err=True)
+            sys.exit(2)
+        span = window(cast("Schedule", schedule), now)
+        first, last, period = span.first, span.last, cast("Period", by or span.by)
+        funnel = agents = True
+    else:
+        first, last = _day(since, now - timedelta(days=30)), _day(until, now)
+        period = cast("Period", by or "day")
+    if last < first:
+        click.echo(f"error: the last day {last} is before the first {first}", err=True)
+        sys.exit(2)
+    start = datetime.combine(first, datetime.min.time(), zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+    wants_agents = agents or xlsx_path is not None or pdf_path is not None or out_dir is not None
     with open_store(settings, upgrade=False) as store:
-        facts, ended_by = store.reports.call_facts(start, end, campaign_id)
-        complaints = store.reports.complaint_facts(start, end, campaign_id)
-        offers = store.reports.agent_facts(start, end) if agents or xlsx_path else []
-        inspected, against = store.reports.agent_quality(start, end) if agents or xlsx_path else ({}, {})
-    period = cast("Period", by)
-    rows = campaign_rows(facts, period, zone, complaints)
-    click.echo(
-        f"{start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d} ({zone_name}), by {by}: {len(facts)} calls"
-    )
-    for line in campaign_text(rows):
+        facts = store.reports.facts(start, end, campaign_id, agents=wants_agents)
+    result = build(facts, first=first, last=last, zone=zone_name, by=period, campaign_id=campaign_id)
+    click.echo(f"{result.title}: {result.calls} calls")
+    for line in campaign_text(result.rows):
         click.echo(line)
-    steps = script_funnel(facts, ended_by)
     if funnel:
         click.echo("")
         click.echo("script funnel (answered calls)")
-        for line in funnel_text(steps):
+        for line in funnel_text(result.funnel):
             click.echo(line)
-    people = agent_rows(offers, period, zone)
-    cards = scorecards(people, inspected, against)
     if agents:
         click.echo("")
-        for line in agent_text(people):
+        for line in agent_text(result.agents):
             click.echo(line)
         click.echo("")
         click.echo("scorecards (volume 30%, results 30%, quality 20%, customer feedback 20%)")
-        for line in scorecard_text(cards):
+        for line in scorecard_text(result.scorecards):
             click.echo(line)
-    sheets: dict[str, list[dict[str, Any]]] = {
-        "campaigns": campaign_records(rows),
-        "funnel": [
-            {"node": s.node, "reached": s.reached, "ended_here": s.left, "callee_hung_up": s.ended_by_callee}
-            for s in steps
-        ],
-        "agents": agent_records(people),
-        "scorecards": [dataclasses.asdict(c) for c in cards],
-    }
-    if csv_path is not None:
-        _write_csv(csv_path, sheets["campaigns"])
-        click.echo(f"wrote {csv_path}")
-    if xlsx_path is not None:
-        _write_xlsx(xlsx_path, sheets)
-        click.echo(f"wrote {xlsx_path}")
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        days = days_label(first, last)
+        stem = out_dir / f"voicebot-{schedule or 'report'}-{campaign_id or 'all'}-{days}"
+        pdf_path = pdf_path or stem.with_suffix(".pdf")
+        xlsx_path = xlsx_path or stem.with_suffix(".xlsx")
+        csv_path = csv_path or stem.with_suffix(".csv")
+    _write(result, csv_path, xlsx_path, pdf_path)
+
+
+def _write(result: Report, csv_path: Path | None, xlsx_path: Path | None, pdf_path: Path | None) -> None:
+    from voicebot.errors import VoicebotError
+    from voicebot.reports.pdf import render_pdf
+
+    sheets = result.sheets()
+    try:
+        if csv_path is not None:
+            _write_csv(csv_path, sheets["campaigns"])
+            click.echo(f"wrote {csv_path}")
+        if xlsx_path is not None:
+            _write_xlsx(xlsx_path, sheets)
+            click.echo(f"wrote {xlsx_path}")
+        if pdf_path is not None:
+            pdf_path.write_bytes(render_pdf(result))
+            click.echo(f"wrote {pdf_path}")
+    except OSError as e:
+        click.echo(f"error: cannot write {e.filename}: {e.strerror}", err=True)
+        sys.exit(1)
+    except VoicebotError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
 
 
 def _columns(records: list[dict[str, Any]]) -> list[str]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tests.support import Clock, voicebot_on
 from voicebot.reports.tables import agent_rows, campaign_rows, funnel
@@ -153,5 +154,22 @@ def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock
         "opening",
         4,
     )
+    # the weekly report for a scheduler, run on Saturday 5 December: the seven days before, in PDF,
+    # Excel and CSV named by its days; the PDF's text reads back
+    weekly = voicebot("report", "weekly", "--today", "2026-12-05", "--out", str(tmp_path / "weekly"))
+    assert weekly.returncode == 0, weekly.stderr
+    assert "2026-11-28 to 2026-12-04 (Asia/Shanghai), by day: all campaigns: 6 calls" in weekly.stdout
+    stem = tmp_path / "weekly/voicebot-weekly-all-2026-11-28_2026-12-04"
+    assert load_workbook(stem.with_suffix(".xlsx"), read_only=True).sheetnames[0] == "campaigns"
+    with open(stem.with_suffix(".csv"), encoding="utf-8") as f:
+        days = [(r["period"], r["campaign"], r["attempts"]) for r in csv.DictReader(f)]
+    assert days == [("2026-11-30", "c1", "4"), ("2026-11-30", "c2", "1"), ("2026-12-01", "c1", "1")]
+    text = " ".join(page.extract_text() for page in PdfReader(stem.with_suffix(".pdf")).pages)
+    assert "2026-11-28 to 2026-12-04" in text and "Script funnel" in text, text
+    assert "2026-11-30" in text and "opt_out" in text and "alice" in text, text
+    assert "66.7%" in text  # c1 on Monday: 2 of 3 answered calls transferred
+    # a scheduled report sets its own days
+    both = voicebot("report", "monthly", "--since", "2026-11-01")
+    assert both.returncode == 2 and "sets its own days" in both.stderr
     bad = voicebot("report", "--since", "30/11/2026")
     assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr

@@ -152,6 +152,26 @@ def test_the_sample_rubric_passes_a_good_call_and_fails_a_bad_one():
     )
     fatal = inspect(rubric, opted_out)
     assert (fatal.score, fatal.passed, fatal.failed_rules) == (0, False, ["opt_out_honoured"])
+    # the classifier missed the opt-out: the callee's words still count
+    missed = call(
+        bot(OPENING, 0, 6, "opening"),
+        callee("stop calling me", 7, 8, None),
+        bot("Sorry, I didn't catch that.", 9, 11, "opening"),
+    )
+    assert inspect(rubric, missed).failed_rules == ["opt_out_honoured"]
+    # an opt-out answer that slips an offer in
+    pitched = call(
+        bot(OPENING, 0, 6, "opening"),
+        callee("take me off your list", 7, 8, "opt_out"),
+        bot("Before you go, it's only 25 dollars a month. Goodbye.", 9, 12, "opt_out"),
+    )
+    assert inspect(rubric, pitched).failed_rules == ["opt_out_honoured"]
+    heeded = call(
+        bot(OPENING, 0, 6, "opening"),
+        callee("stop calling me", 7, 8, "opt_out"),
+        bot("I'm sorry to have bothered you. I've removed your number. Goodbye.", 9, 12, "opt_out"),
+    )
+    assert inspect(rubric, heeded).failed_rules == []
     claims = call(bot(OPENING + " Speeds are guaranteed, no catch.", 0, 8, "opening"))
     assert inspect(rubric, claims).failed_rules == ["no_forbidden_claims"]
 
@@ -222,7 +242,7 @@ def test_a_rubric_naming_what_the_script_does_not_have_is_an_error(tmp_path):
     text = (
         (EN / "qa.yml")
         .read_text()
-        .replace("first: {intent: [opt_out]}", "first: {intent: [opt_outt]}")
+        .replace("- {intent: [opt_out]}", "- {intent: [opt_outt]}")
         .replace("any: [opening]", "any: [openin]")
     )
     (tmp_path / "qa.yml").write_text(text)

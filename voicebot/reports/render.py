@@ -8,11 +8,11 @@ from typing import Any
 from voicebot.reports.tables import GRADES, AgentRow, FunnelStep, Row, Scorecard
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
     return f"{value:.1%}" if value is not None else "-"
 
 
-def _num(value: float | None, fmt: str = ".1f") -> str:
+def num(value: float | None, fmt: str = ".1f") -> str:
     return format(value, fmt) if value is not None else "-"
 
 
@@ -59,10 +59,10 @@ def campaign_text(rows: Sequence[Row]) -> list[str]:
     for r in rows:
         grades = "/".join(str(r.grades.get(g, 0)) for g in GRADES)
         lines.append(
-            f"{r.period:10} {r.campaign_id[:16]:16} {r.attempts:>6} {_pct(r.connect_rate):>6} "
-            f"{_num(r.talk_average, '.0f'):>6} {grades:>22} {_pct(r.transfer_rate):>6} "
-            f"{_pct(r.abandon_rate):>6} {_pct(r.conversion):>6} {_pct(r.opt_out_rate):>6} "
-            f"{_pct(r.complaint_rate):>6} {_pct(r.qa_pass_rate):>7} {_num(r.qa_average):>6}"
+            f"{r.period:10} {r.campaign_id[:16]:16} {r.attempts:>6} {pct(r.connect_rate):>6} "
+            f"{num(r.talk_average, '.0f'):>6} {grades:>22} {pct(r.transfer_rate):>6} "
+            f"{pct(r.abandon_rate):>6} {pct(r.conversion):>6} {pct(r.opt_out_rate):>6} "
+            f"{pct(r.complaint_rate):>6} {pct(r.qa_pass_rate):>7} {num(r.qa_average):>6}"
         )
     return lines
 
@@ -100,7 +100,7 @@ def agent_text(rows: Sequence[AgentRow]) -> list[str]:
         said = ", ".join(f"{k} {v}" for k, v in r.dispositions.most_common())
         lines.append(
             f"{r.period:10} {r.agent[:16]:16} {r.offered:>7} {r.answered:>6} {r.talk:>7.0f} "
-            f"{_pct(r.conversion):>6}  {said}"
+            f"{pct(r.conversion):>6}  {said}"
         )
     return lines
 

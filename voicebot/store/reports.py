@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from voicebot.reports.report import ReportFacts
 from voicebot.reports.tables import AgentFact, CallFact, taken
 from voicebot.store.models import (
     Call,
@@ -32,6 +33,17 @@ class ReportReads:
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._now = now
+
+    def facts(
+        self, since: datetime, until: datetime, campaign_id: str | None = None, *, agents: bool = True
+    ) -> ReportFacts:
+        """Everything a report over [since, until) is made of; the agents' part when ``agents``."""
+        calls, ended_by = self.call_facts(since, until, campaign_id)
+        complaints = self.complaint_facts(since, until, campaign_id)
+        if not agents:
+            return ReportFacts(calls, ended_by, complaints)
+        inspected, against = self.agent_quality(since, until)
+        return ReportFacts(calls, ended_by, complaints, self.agent_facts(since, until), inspected, against)
 
     def call_facts(
         self, since: datetime, until: datetime, campaign_id: str | None = None
