@@ -4,11 +4,11 @@ covers the last whole day, week or month for operators to schedule (docs/operati
 
 from __future__ import annotations
 
-import csv
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -39,7 +39,9 @@ def _day(text: str | None, default: date) -> date:
 @click.option("--since", default=None, metavar="DATE", help="first day (default: 30 days ago)")
 @click.option("--until", default=None, metavar="DATE", help="last day, included (default: today)")
 @click.option("--today", default=None, metavar="DATE", help="run a scheduled report as if on this day")
-@click.option("--timezone", "zone_name", default="Asia/Shanghai", help="the zone days start in")
+@click.option(
+    "--timezone", "zone_name", default=None, help="the zone days start in (default: [reports] timezone)"
+)
 @click.option(
     "--funnel", is_flag=True, help="also the script funnel: calls reaching each node, where they ended"
 )
@@ -67,7 +69,7 @@ def report(
     since: str | None,
     until: str | None,
     today: str | None,
-    zone_name: str,
+    zone_name: str | None,
     funnel: bool,
     agents: bool,
     csv_path: Path | None,
@@ -84,6 +86,7 @@ def report(
     from voicebot.reports.render import agent_text, campaign_text, funnel_text, scorecard_text
     from voicebot.reports.report import build
 
+    zone_name = zone_name or settings.reports.timezone
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -108,7 +111,15 @@ def report(
     wants_agents = agents or xlsx_path is not None or pdf_path is not None or out_dir is not None
     with open_store(settings, upgrade=False) as store:
         facts = store.reports.facts(start, end, campaign_id, agents=wants_agents)
-    result = build(facts, first=first, last=last, zone=zone_name, by=period, campaign_id=campaign_id)
+    result = build(
+        facts,
+        first=first,
+        last=last,
+        zone=zone_name,
+        by=period,
+        campaign_id=campaign_id,
+        weights=settings.reports.scorecard_weights,
+    )
     click.echo(f"{result.title}: {result.calls} calls")
     for line in campaign_text(result.rows):
         click.echo(line)
@@ -122,7 +133,7 @@ def report(
         for line in agent_text(result.agents):
             click.echo(line)
         click.echo("")
-        click.echo("scorecards (volume 30%, results 30%, quality 20%, customer feedback 20%)")
+        click.echo(f"scorecards ({result.weights_text})")
         for line in scorecard_text(result.scorecards):
             click.echo(line)
     if out_dir is not None:
@@ -137,47 +148,23 @@ def report(
 
 def _write(result: Report, csv_path: Path | None, xlsx_path: Path | None, pdf_path: Path | None) -> None:
     from voicebot.errors import VoicebotError
+    from voicebot.reports.files import csv_bytes, xlsx_bytes
     from voicebot.reports.pdf import render_pdf
 
     sheets = result.sheets()
     try:
-        if csv_path is not None:
-            _write_csv(csv_path, sheets["campaigns"])
-            click.echo(f"wrote {csv_path}")
-        if xlsx_path is not None:
-            _write_xlsx(xlsx_path, sheets)
-            click.echo(f"wrote {xlsx_path}")
-        if pdf_path is not None:
-            pdf_path.write_bytes(render_pdf(result))
-            click.echo(f"wrote {pdf_path}")
+        makers: list[tuple[Path | None, Callable[[], bytes]]] = [
+            (csv_path, lambda: csv_bytes(sheets["campaigns"])),
+            (xlsx_path, lambda: xlsx_bytes(sheets)),
+            (pdf_path, lambda: render_pdf(result)),
+        ]
+        for path, make in makers:
+            if path is not None:
+                path.write_bytes(make())
+                click.echo(f"wrote {path}")
     except OSError as e:
         click.echo(f"error: cannot write {e.filename}: {e.strerror}", err=True)
         sys.exit(1)
     except VoicebotError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
-
-
-def _columns(records: list[dict[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(key for record in records for key in record))
-
-
-def _write_csv(path: Path, records: list[dict[str, Any]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=_columns(records) or ["period"])
-        writer.writeheader()
-        writer.writerows(records)
-
-
-def _write_xlsx(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    for name, records in sheets.items():
-        sheet = book.create_sheet(name)
-        columns = _columns(records)
-        sheet.append(columns)
-        for record in records:
-            sheet.append([record.get(c) for c in columns])
-    book.save(path)

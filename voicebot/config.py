@@ -13,10 +13,11 @@ import socket
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -237,6 +238,17 @@ class ConsoleSettings(_Section):
     agent_daily_calls: int = Field(200, ge=0, le=10_000)
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone (write it like Asia/Shanghai)") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+
+
 class InboundSettings(_Section):
     """Callees calling back the number the robot showed (the ``voicebot-inbound`` context)."""
 
@@ -245,16 +257,7 @@ class InboundSettings(_Section):
     #: When agents take them, in ``timezone``: outside these hours, or with no agent logged in to
     #: the queue, the bot answers (the script's ``inbound`` node, else its ``no_agent`` node).
     agent_hours: Hours = Hours(days=(0, 1, 2, 3, 4, 5, 6), ranges=((time(9, 0), time(21, 0)),))
-    timezone: str = "Asia/Shanghai"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone (write it like Asia/Shanghai)") from None
-        return value
+    timezone: TimeZoneName = "Asia/Shanghai"
 
 
 class ComplaintSettings(_Section):
@@ -267,6 +270,24 @@ class ComplaintSettings(_Section):
         wanted = {"low", "medium", "high", "critical"}
         if set(value) != wanted or any(not 0 < hours <= 24 * 90 for hours in value.values()):
             raise ValueError("give hours (up to 90 days) for each of low, medium, high and critical")
+        return value
+
+
+class ReportSettings(_Section):
+    """``voicebot report`` and the console's reports."""
+
+    #: The zone report days start in.
+    timezone: TimeZoneName = "Asia/Shanghai"
+    #: An agent's scorecard: the outbound rulebook's weights (volume, results, quality, feedback).
+    scorecard_weights: dict[str, float] = {"volume": 0.3, "results": 0.3, "quality": 0.2, "feedback": 0.2}
+
+    @field_validator("scorecard_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != {"volume", "results", "quality", "feedback"} or any(w < 0 for w in value.values()):
+            raise ValueError("give a weight (0 to 1) for each of volume, results, quality and feedback")
+        if abs(sum(value.values()) - 1.0) > 1e-6:
+            raise ValueError(f"the weights add up to {sum(value.values()):g}: make them add up to 1")
         return value
 
 
@@ -293,6 +314,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     inbound: InboundSettings = InboundSettings()
     complaints: ComplaintSettings = ComplaintSettings()
+    reports: ReportSettings = ReportSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

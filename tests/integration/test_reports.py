@@ -173,3 +173,77 @@ def test_voicebot_report_prints_and_writes_csv_and_excel(tmp_path, db_url, clock
     assert both.returncode == 2 and "sets its own days" in both.stderr
     bad = voicebot("report", "--since", "30/11/2026")
     assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_console_shows_the_report_with_charts_and_exports_it_audited(tmp_path, db_url, clock):
+    import io
+    import re
+
+    from starlette.testclient import TestClient
+
+    from tests.unit.test_console_logic import FakeMembers
+    from tests.unit.test_console_web import PASSWORD, log_in
+    from voicebot.config import load_settings
+    from voicebot.console import auth
+    from voicebot.console.desk import Desk
+    from voicebot.console.web import Console
+
+    store = Store(db_url, clock=clock)
+    store.migrate()
+    try:
+        fill(store)
+        for name, role in (("sue", "supervisor"), ("cora", "compliance")):
+            store.console.add_user(
+                name, role=role, password_hash=auth.hash_password(PASSWORD), interface=None, actor="t"
+            )
+        store.console.set_password("alice", auth.hash_password(PASSWORD), actor="t")
+        console = Console(store, Desk(store, FakeMembers()), load_settings(None, data_dir=tmp_path / "data"))  # type: ignore[arg-type]
+        with TestClient(console.app, follow_redirects=False) as client:
+            log_in(client, "alice")
+            assert client.get("/reports").status_code == 403  # an agent reads no reports
+            assert 'href="/reports"' not in client.get("/agent").text
+            client.cookies.clear()
+            log_in(client, "sue")
+            page = client.get(
+                "/reports", params={"campaign": "c1", "since": "2026-11-30", "until": "2026-12-01"}
+            )
+            assert page.status_code == 200, page.text
+            assert 'href="/reports" class="here"' in page.text  # the menu
+            rows = re.findall(
+                r'<tr data-period="([^"]+)" data-campaign="([^"]+)">\s*'
+                r"<td>[^<]*</td><td>[^<]*</td><td>(\d+)</td><td>([^<]*)</td>",
+                page.text,
+            )
+            assert rows == [("2026-11-30", "c1", "4", "75.0%"), ("2026-12-01", "c1", "1", "100.0%")], rows
+            # the charts: a bar per grade of Monday's answered calls, the QA pass rate, the funnel
+            assert (
+                "<title>2026-11-30: A 1</title>" in page.text
+                and "<title>2026-11-30: C 1</title>" in page.text
+            )
+            assert "<title>2026-11-30: 67% of 3</title>" in page.text
+            assert re.search(r"<title>opening: 4 · 0 ended here</title>", page.text), page.text
+            assert ">alice</td>" in page.text and "volume 30%" in page.text
+            assert (
+                client.get("/reports", params={"since": "2026-01-01", "until": "2026-12-01"}).status_code
+                == 400
+            )
+            assert client.get("/reports", params={"by": "year"}).status_code == 400
+            link = "/reports/export.{}?by=day&since=2026-11-30&until=2026-12-01&campaign=c1"
+            got = {kind: client.get(link.format(kind)) for kind in ("csv", "xlsx", "pdf")}
+            assert client.get(link.format("exe")).status_code == 404
+        assert all(r.status_code == 200 for r in got.values()), got
+        assert got["csv"].text.splitlines()[1].startswith("2026-11-30,c1,4,3,0.75")
+        assert 'filename="voicebot-c1-2026-11-30_2026-12-01.pdf"' in got["pdf"].headers["content-disposition"]
+        book = load_workbook(io.BytesIO(got["xlsx"].content), read_only=True)
+        assert [row[:3] for row in book["campaigns"].iter_rows(values_only=True)][1] == (
+            "2026-11-30",
+            "c1",
+            4,
+        )
+        pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(got["pdf"].content)).pages)
+        assert "campaign c1" in pdf and "Script funnel" in pdf and "alice" in pdf, pdf
+        exports = store.campaigns.audit(action="report_export")
+        assert sorted(e.reason.split()[0] for e in exports) == ["csv", "pdf", "xlsx"]
+        assert {(e.actor, e.campaign_id) for e in exports} == {("sue", "c1")}
+    finally:
+        store.close()

@@ -40,6 +40,7 @@ from voicebot.console.complaints import ComplaintPages
 from voicebot.console.desk import Desk
 from voicebot.console.preview import PreviewCalls
 from voicebot.console.quality import QualityPages
+from voicebot.console.reports import ReportPages
 from voicebot.errors import ConsoleError, VoicebotError
 from voicebot.store import Store
 from voicebot.store.console import UserInfo
@@ -95,7 +96,7 @@ class _Headers(BaseHTTPMiddleware):
         return response
 
 
-class Console(CallPages, QualityPages, ComplaintPages):
+class Console(CallPages, QualityPages, ComplaintPages, ReportPages):
     """The routes, over the store and the agents' desk (the call pages: :mod:`.calls`)."""
 
     def __init__(
@@ -136,6 +137,8 @@ class Console(CallPages, QualityPages, ComplaintPages):
                 Route("/qa", self.qa_queue),
                 Route("/qa/{inspection_id:int}", self.inspection_page),
                 Route("/qa/{inspection_id:int}/{action}", self.inspection_action, methods=["POST"]),
+                Route("/reports", self.reports_page),
+                Route("/reports/export.{kind}", self.report_export),
                 Route("/supervisor", self.supervisor_page),
                 Route("/supervisor/events", self.supervisor_events),
                 Route("/campaigns/{campaign_id}/state", self.campaign_state, methods=["POST"]),

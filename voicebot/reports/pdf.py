@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voicebot.errors import VoicebotError
+from voicebot.reports.charts import GRADE_COLOURS
 from voicebot.reports.render import num, pct
 from voicebot.reports.report import Report
 from voicebot.reports.tables import GRADES
@@ -25,15 +26,6 @@ FONTS: tuple[tuple[Path, int], ...] = (
     (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
     (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), 0),
 )
-#: Grade colours of the chart (A green to F grey), RGB.
-GRADE_COLOURS = {
-    "A": (46, 125, 50),
-    "B": (124, 179, 66),
-    "C": (253, 216, 53),
-    "D": (251, 140, 0),
-    "E": (229, 57, 53),
-    "F": (158, 158, 158),
-}
 
 
 def font() -> tuple[Path, int]:
@@ -131,7 +123,7 @@ def render_pdf(report: Report) -> bytes:
         ],
         (20, 30, 14, 14, 14, 16, 100),
     )
-    _heading(doc, "Scorecards (volume 30%, results 30%, quality 20%, customer feedback 20%)")
+    _heading(doc, f"Scorecards ({report.weights_text})")
     _table(
         doc,
         ["agent", "volume", "results", "quality", "feedback", "score"],
@@ -192,7 +184,7 @@ def _grade_chart(doc: FPDF, report: Report) -> None:
         for g in GRADES:
             h = height * r.grades.get(g, 0) / most
             if h:
-                doc.set_fill_color(*GRADE_COLOURS[g])
+                doc.set_fill_color(*_rgb(GRADE_COLOURS[g]))
                 doc.rect(x + 1, top - h, width - 2, h, style="F")
                 top -= h
         doc.set_xy(x, y0 + 1)
@@ -201,8 +193,12 @@ def _grade_chart(doc: FPDF, report: Report) -> None:
     doc.set_xy(x0, y0 + 8)
     doc.set_font("body", size=8)
     for g in GRADES:
-        doc.set_fill_color(*GRADE_COLOURS[g])
+        doc.set_fill_color(*_rgb(GRADE_COLOURS[g]))
         doc.rect(doc.get_x(), doc.get_y() + 1, 3, 3, style="F")
         doc.set_x(doc.get_x() + 4)
         doc.cell(8, 5, g)
     doc.ln(6)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)

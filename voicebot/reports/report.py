@@ -56,6 +56,13 @@ class Report:
     funnel: list[FunnelStep]
     agents: list[AgentRow]
     scorecards: list[Scorecard]
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(SCORECARD_WEIGHTS))
+
+    @property
+    def weights_text(self) -> str:
+        """ "volume 30%, results 30%, quality 20%, customer feedback 20%" """
+        names = {"feedback": "customer feedback"}
+        return ", ".join(f"{names.get(k, k)} {w:.0%}" for k, w in self.weights.items())
 
     @property
     def title(self) -> str:
@@ -103,4 +110,5 @@ def build(
         funnel=funnel(facts.calls, dict(facts.ended_by)),
         agents=people,
         scorecards=scorecards(people, dict(facts.inspected), dict(facts.against), dict(weights)),
+        weights=dict(weights),
     )
