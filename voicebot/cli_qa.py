@@ -140,3 +140,21 @@ def qa_queue(settings: Settings, campaign_id: str | None, state: str | None) -> 
             f"{r.id:>6}  {r.week}  {r.campaign_id or '-':16} {r.reason:8} {r.state:9} {r.call_id}  {result}"
         )
     click.echo(f"{len(rows)} inspection(s)")
+
+
+@qa.command("follow-ups")
+@click.option("--kind", type=click.Choice(["script", "agent", "callback"]), default=None)
+@click.option("--done", is_flag=True, help="the finished ones, with what was done")
+@click.pass_obj
+def qa_follow_ups(settings: Settings, kind: str | None, done: bool) -> None:
+    """What failed inspections asked for: script fixes (for the script writers), agents' coaching,
+    callbacks; open ones unless --done."""
+    with open_store(settings, upgrade=False) as store:
+        rows = store.inspections.follow_ups(state="done" if done else "open", limit=1000)
+    rows = [r for r in rows if kind is None or r.kind == kind]
+    for r in rows:
+        who = r.assignee or ("script writers" if r.kind == "script" else "any agent")
+        click.echo(f"{r.id:>6}  {r.opened_at:%Y-%m-%d}  {r.kind:8} {who:16} {r.call_id}  {r.note}")
+        if done:
+            click.echo(f"        done by {r.done_by}: {r.answer}")
+    click.echo(f"{len(rows)} follow-up(s)")

@@ -165,7 +165,7 @@ def test_cli_bad_config_file_stops_with_line(run_cli, tmp_path):
 
 def test_cli_doctor_exit_status(run_cli):
     out = run_cli("db", "upgrade")
-    assert out.returncode == 0 and "schema 0010" in out.stdout
+    assert out.returncode == 0 and "schema 0011" in out.stdout
     out = run_cli("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("ok  ") == 11  # every check of test_doctor_all_green_on_the_lab

@@ -110,3 +110,15 @@ def test_voicebot_qa_sample_and_queue(tmp_path, db_url, clock):
     assert "25 inspection(s)" in listed.stdout and "flagged" in listed.stdout
     bad = qa("sample", "--campaign", "c1", "--week", "48")
     assert bad.returncode == 2 and "not an ISO week" in bad.stderr and "Traceback" not in bad.stderr
+    # a failed call asks the script writers for a fix: they read it on the command line
+    store = Store(db_url, clock=clock)
+    try:
+        first = store.inspections.queue(campaign_id="c1", state="queued")[0]
+        store.inspections.score(first.id, inspector="q", score=6, passed=False, items={}, comment="")
+        store.inspections.open_follow_up(first.id, kind="script", note="shorten the price line", by="q")
+    finally:
+        store.close()
+    asked = qa("follow-ups", "--kind", "script")
+    assert asked.returncode == 0 and "1 follow-up(s)" in asked.stdout, asked.stderr
+    assert "script writers" in asked.stdout and "shorten the price line" in asked.stdout
+    assert "0 follow-up(s)" in qa("follow-ups", "--done").stdout

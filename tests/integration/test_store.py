@@ -67,7 +67,7 @@ def test_migrate_is_idempotent_and_schema_check(db_url):
         store.migrate()
         store.check_schema()
         current, head = store.revision()
-        assert current == head == "0010"
+        assert current == head == "0011"
     finally:
         store.close()
 

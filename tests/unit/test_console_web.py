@@ -4,6 +4,7 @@ headers, bounded requests."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from tests.unit.test_console_logic import FakeMembers
 from voicebot.config import load_settings
 from voicebot.console import auth
 from voicebot.console.desk import Desk
-from voicebot.console.web import Console
+from voicebot.console.web import Console, as_user
 from voicebot.store import Store
 
 PASSWORD = "correct horse battery"
@@ -394,4 +395,115 @@ def test_compliance_staff_record_complaints_and_handle_them_to_closure(tmp_path)
     (done,) = store.campaigns.complaints()
     assert (done.state, done.satisfaction, done.handler) == ("closed", 4, "cora")
     assert not done.overdue(clock.now)
+    store.close()
+
+
+def test_a_failed_call_opens_follow_ups_for_the_script_the_agent_and_a_callback(tmp_path):
+    from voicebot.campaign.leads import ImportedLead
+    from voicebot.console.preview import PreviewCalls
+    from voicebot.errors import ConsoleError
+    from voicebot.store import CallRecord
+
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    for name, role in (("qa1", "qa"), ("alice", "agent"), ("bob", "agent")):
+        store.console.add_user(
+            name, role=role, password_hash=auth.hash_password(PASSWORD),
+            interface=f"PJSIP/{name}" if role == "agent" else None, queues=(), actor="t",
+        )  # fmt: skip
+    store.campaigns.save_campaign("c1", "C1", {"id": "c1"}, "t")
+    store.campaigns.import_leads(
+        "c1",
+        [ImportedLead(line=2, phone="+8613800138000", name="Li Lei", timezone="Asia/Shanghai")],
+        "l",
+        "t",
+    )
+    (lead,) = store.campaigns.leads("c1")
+    calls = {"taken": "3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4e", "robot": "3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4f"}
+    store.create_call_sync(
+        CallRecord(id=calls["taken"], destination=lead.phone, lead_id=str(lead.id), campaign_id="c1")
+    )
+    store.create_call_sync(CallRecord(id=calls["robot"], destination="+8613800138001", campaign_id="c1"))
+    store.console.offered(calls["taken"], interface="PJSIP/alice", queue="q", wait_seconds=1.0)
+    store.console.answered(calls["taken"], interface="PJSIP/alice", wait_seconds=1.0, ring_seconds=1.0)
+    for call_id in calls.values():
+        store.quality.add_result(
+            call_id, campaign_id="c1", rubric="r", score=6, total=10, passed=False, findings=[]
+        )
+    store.inspections.enqueue("c1", "2026-W49", [(c, "flagged") for c in calls.values()], actor="t")
+    ids = {i.call_id: i.id for i in store.inspections.queue()}
+    taken, robot = ids[calls["taken"]], ids[calls["robot"]]
+    console = Console(store, Desk(store, FakeMembers()), load_settings(None, data_dir=tmp_path / "data"))  # type: ignore[arg-type]
+
+    def as_(client, name, page):
+        client.cookies.clear()
+        log_in(client, name)
+        got = client.get(page)
+        return got, csrf_of(got.text)
+
+    with TestClient(console.app, follow_redirects=False) as client:
+        page, csrf = as_(client, "qa1", f"/qa/{taken}")
+        assert 'id="follow-up-form"' not in page.text  # not scored yet
+        for inspection in (taken, robot):
+            form = {"csrf": csrf, "verdict": "fail", "comment": "pushy"}
+            assert client.post(f"/qa/{inspection}/score", data=form).status_code == 303
+        page = client.get(f"/qa/{taken}")
+        assert 'id="follow-up-form"' in page.text
+        opened = [
+            client.post(f"/qa/{taken}/follow-up", data={"csrf": csrf, "kind": kind, "note": note})
+            for kind, note in (("script", "the price line is too long"), ("agent", "confirm the name first"),
+                               ("callback", "apologise for the pressure"))
+        ]  # fmt: skip
+        assert [r.status_code for r in opened] == [303, 303, 303]
+        no_agent = client.post(f"/qa/{robot}/follow-up", data={"csrf": csrf, "kind": "agent", "note": "x"})
+        assert no_agent.status_code == 400 and "no agent took this call" in no_agent.text
+        no_lead = client.post(f"/qa/{robot}/follow-up", data={"csrf": csrf, "kind": "callback", "note": "x"})
+        assert no_lead.status_code == 400 and "no lead to call back" in no_lead.text
+        assert 'data-kind="script"' in client.get("/qa").text  # the open ones, for the script writers too
+
+        page, csrf = as_(client, "bob", "/agent")
+        assert "quality-follow-up-" not in page.text  # not his
+        page, csrf = as_(client, "alice", "/agent")
+        mine = {f.kind: f for f in store.inspections.follow_ups(assignee="alice")}
+        assert set(mine) == {"agent", "callback"}, mine
+        assert f'id="quality-follow-up-{mine["agent"].id}"' in page.text
+        assert f'action="/leads/{lead.id}/call"' in page.text  # the callback is hers to place
+        script = store.inspections.follow_ups(state="open", assignee=None)
+        script_id = next(f.id for f in script if f.kind == "script")
+        refused = client.post(f"/qa/follow-ups/{script_id}/done", data={"csrf": csrf, "answer": "x"})
+        assert "someone" in refused.headers["location"]  # an agent finishes only her own
+        empty = client.post(f"/qa/follow-ups/{mine['agent'].id}/done", data={"csrf": csrf, "answer": " "})
+        assert "say%20what%20was%20done" in empty.headers["location"]
+        done = client.post(
+            f"/qa/follow-ups/{mine['agent'].id}/done", data={"csrf": csrf, "answer": "coached"}
+        )
+        assert done.headers["location"].startswith("/agent?m=follow-up-done")
+        page, csrf = as_(client, "qa1", "/qa")
+        assert (
+            client.post(
+                f"/qa/follow-ups/{script_id}/done", data={"csrf": csrf, "answer": "shortened"}
+            ).status_code
+            == 303
+        )
+
+    # the callback is alice's to place (the agents' page offers it), not bob's
+    settings = load_settings(None, data_dir=tmp_path / "data")
+    preview = PreviewCalls(store, None, settings, Desk(store, FakeMembers()))  # type: ignore[arg-type]
+    with pytest.raises(ConsoleError, match="not one of your follow-ups"):
+        asyncio.run(preview.call(as_user(store.console.user("bob")), lead.id))
+    left = store.inspections.follow_ups(state="open")
+    assert [f.kind for f in left] == ["callback"]
+    finished = store.inspections.follow_ups(state="done")
+    assert {(f.kind, f.done_by, f.answer) for f in finished} == {
+        ("agent", "alice", "coached"),
+        ("script", "qa1", "shortened"),
+    }
+    actions = [
+        (a.actor, a.action, a.reason) for a in store.campaigns.audit() if a.action.startswith("follow_up")
+    ]
+    assert sorted(actions) == sorted([
+        ("qa1", "follow_up_opened", "script"), ("qa1", "follow_up_opened", "agent"),
+        ("qa1", "follow_up_opened", "callback"), ("alice", "follow_up_done", "coached"),
+        ("qa1", "follow_up_done", "shortened"),
+    ])  # fmt: skip
     store.close()

@@ -183,8 +183,27 @@ _ZH = {
     "Talk (avg s)": "平均通话（秒）",
     "Transfers": "转人工",
     "calls": "通电话",
+    # follow-ups of failed inspections
+    "From quality inspection": "质检跟进",
+    "Open follow-ups": "未完成的跟进",
+    "Open a follow-up": "发起跟进",
+    "None open.": "没有未完成的跟进。",
+    "Opened": "发起",
+    "What to do": "跟进内容",
+    "What was done": "处理结果",
+    "Done": "完成",
+    "done": "已完成",
+    "follow_up_script": "话术编写",
+    "follow_up_agent": "坐席辅导",
+    "follow_up_callback": "回访客户",
 }
-_TABLES = {"en": {}, "zh": _ZH}
+#: English words for the keys that are not English (a follow-up's kind).
+_EN = {
+    "follow_up_script": "the script writers",
+    "follow_up_agent": "the agent",
+    "follow_up_callback": "a callback",
+}
+_TABLES = {"en": _EN, "zh": _ZH}
 
 
 def translator(language: str) -> Callable[[str], str]:

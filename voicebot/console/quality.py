@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from voicebot.console.auth import Role, User
 from voicebot.console.part import ConsolePart
 from voicebot.errors import ConsoleError
 from voicebot.store import CallRecord
-from voicebot.store.inspections import Inspection
+from voicebot.store.inspections import FOLLOW_UP_KINDS, Inspection
 
 INSPECTORS = (Role.QA, Role.SUPERVISOR, Role.ADMIN, Role.COMPLIANCE)
 SETTLES = (Role.QA, Role.SUPERVISOR, Role.ADMIN)
@@ -59,7 +60,10 @@ class QualityPages(ConsolePart):
         if state not in (None, *STATES):
             raise HTTPException(404)
         rows = await self.store.run(self.store.inspections.queue, state=state)
-        return self._render(request, "qa.html", user, csrf=csrf, rows=rows, state=state, states=STATES)
+        follow_ups = await self.store.run(self.store.inspections.follow_ups)
+        return self._render(
+            request, "qa.html", user, csrf=csrf, rows=rows, state=state, states=STATES, follow_ups=follow_ups
+        )
 
     async def _inspection(self, request: Request, user: User) -> tuple[Inspection, CallRecord]:
         found = await self.store.run(self.store.inspections.get, request.path_params["inspection_id"])
@@ -82,6 +86,9 @@ class QualityPages(ConsolePart):
     ) -> Response:
         context = await self._call_context(user, record)
         automatic = context["inspections"][0] if context["inspections"] else None
+        follow_ups = await self.store.run(
+            self.store.inspections.follow_ups, state=None, inspection_id=found.id
+        )
         return self._render(
             request,
             "inspection.html",
@@ -92,6 +99,9 @@ class QualityPages(ConsolePart):
             may_score=user.role is Role.QA and found.state in ("queued", "scored"),
             may_dispute=user.role in DISPUTES and found.state == "scored",
             may_settle=user.role in SETTLES and found.state in ("scored", "disputed"),
+            may_follow_up=user.role in SETTLES and found.passed is False,
+            follow_ups=follow_ups,
+            follow_up_kinds=FOLLOW_UP_KINDS,
             **context,
             **extra,
         )
@@ -132,6 +142,16 @@ class QualityPages(ConsolePart):
                 await self.store.run(
                     repo.settle, found.id, by=user.username, passed=passed, comment=form.get("comment", "")
                 )
+            elif action == "follow-up":
+                if user.role not in SETTLES:
+                    raise HTTPException(403, detail="Not allowed.")
+                await self.store.run(
+                    repo.open_follow_up,
+                    found.id,
+                    kind=form.get("kind", ""),
+                    note=form.get("note", ""),
+                    by=user.username,
+                )
             else:
                 raise HTTPException(404)
         except ConsoleError as e:
@@ -139,3 +159,20 @@ class QualityPages(ConsolePart):
                 request, user, csrf, found, record, error=e.message, field=e.hint, status=400
             )
         return RedirectResponse(f"/qa/{found.id}?m={action}", status_code=303)
+
+    async def follow_up_done(self, request: Request) -> Response:
+        """POST /qa/follow-ups/ID/done: an inspector, or the agent it is for, says what was done."""
+        user, csrf = await self._require(request, *INSPECTORS, Role.AGENT)
+        form = await self._form(request, csrf)
+        back = "/agent" if user.role is Role.AGENT else "/qa"
+        try:
+            await self.store.run(
+                self.store.inspections.finish_follow_up,
+                request.path_params["follow_up_id"],
+                by=user.username,
+                answer=form.get("answer", ""),
+                agent=user.role is Role.AGENT,
+            )
+        except ConsoleError as e:
+            return RedirectResponse(f"{back}?error={quote(e.message)}#follow-ups", status_code=303)
+        return RedirectResponse(f"{back}?m=follow-up-done#follow-ups", status_code=303)

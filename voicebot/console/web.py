@@ -137,6 +137,7 @@ class Console(CallPages, QualityPages, ComplaintPages, ReportPages):
                 Route("/qa", self.qa_queue),
                 Route("/qa/{inspection_id:int}", self.inspection_page),
                 Route("/qa/{inspection_id:int}/{action}", self.inspection_action, methods=["POST"]),
+                Route("/qa/follow-ups/{follow_up_id:int}/done", self.follow_up_done, methods=["POST"]),
                 Route("/reports", self.reports_page),
                 Route("/reports/export.{kind}", self.report_export),
                 Route("/supervisor", self.supervisor_page),
@@ -273,6 +274,7 @@ class Console(CallPages, QualityPages, ComplaintPages, ReportPages):
         user, csrf = await self._require(request, Role.AGENT)
         state = await self.store.run(self.store.console.agent_state, user.id)
         follow_ups = await self.store.run(self.store.console.follow_ups, user.id)
+        asked = await self.store.run(self.store.inspections.follow_ups, assignee=user.username)
         return self._render(
             request,
             "agent.html",
@@ -280,6 +282,8 @@ class Console(CallPages, QualityPages, ComplaintPages, ReportPages):
             csrf=csrf,
             state=state,
             follow_ups=follow_ups,
+            quality_follow_ups=asked,
+            error=request.query_params.get("error", "")[:200],
             message=request.query_params.get("m"),
             refused=request.query_params.get("refused", "")[:200],
             local=_local_time,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from voicebot.errors import ConsoleError
 from voicebot.qa.sampling import Candidate
 from voicebot.store.audit import _audit
-from voicebot.store.models import Call, HandoffRow, InspectionRow, QaResultRow
+from voicebot.store.models import Call, FollowUpRow, HandoffRow, InspectionRow, QaResultRow, UserRow
+from voicebot.store.models import aware as _aware
 
 #: state -> the states it may move to
 MOVES = {
@@ -41,6 +42,35 @@ class Inspection:
     dispute: str
     disputed_by: str | None
     settled_by: str | None
+
+
+#: What a failed inspection can ask for: a script fix, the agent's coaching, a callback.
+FOLLOW_UP_KINDS = ("script", "agent", "callback")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    id: int
+    inspection_id: int
+    call_id: str
+    campaign_id: str | None
+    lead_id: int | None
+    kind: str
+    assignee: str | None
+    note: str
+    state: str
+    opened_by: str
+    opened_at: datetime
+    done_by: str | None
+    done_at: datetime | None
+    answer: str
+
+
+def _follow_up(r: FollowUpRow) -> FollowUp:
+    return FollowUp(
+        r.id, r.inspection_id, r.call_id, r.campaign_id, r.lead_id, r.kind, r.assignee, r.note, r.state,
+        r.opened_by, _aware(r.opened_at), r.done_by, _aware(r.done_at) if r.done_at else None, r.answer,
+    )  # fmt: skip
 
 
 def _inspection(r: InspectionRow) -> Inspection:
@@ -167,6 +197,95 @@ class InspectionQueue:
         return self._move(
             inspection_id, "settled", by, "inspection_settled", "pass" if passed else "fail", **fields
         )
+
+    # -- follow-ups -------------------------------------------------------------------------
+    def open_follow_up(self, inspection_id: int, *, kind: str, note: str, by: str) -> FollowUp:
+        """A failed call's follow-up: for the script writers (``script``), the agent who took the
+        call (``agent``), or a callback to the callee (``callback``: the call's agent, else any)."""
+        if kind not in FOLLOW_UP_KINDS:
+            raise ConsoleError(f"a follow-up is one of {', '.join(FOLLOW_UP_KINDS)}", hint="kind")
+        if not note.strip():
+            raise ConsoleError("say what is to be done", hint="note")
+        now = self._now()
+        with self._sessions.begin() as s:
+            row = s.get(InspectionRow, inspection_id)
+            if row is None:
+                raise ConsoleError(f"no inspection {inspection_id}")
+            if row.passed is not False:
+                raise ConsoleError("only a call scored as failed opens a follow-up")
+            call = s.get(Call, row.call_id)
+            agent = s.scalar(
+                select(UserRow.username)
+                .join(HandoffRow, HandoffRow.user_id == UserRow.id)
+                .where(HandoffRow.call_id == row.call_id, HandoffRow.answered_at.is_not(None))
+                .order_by(HandoffRow.id.desc())
+                .limit(1)
+            )
+            lead = call.lead_id if call is not None else None
+            lead_id = int(lead) if lead and lead.isdigit() else None
+            if kind == "agent" and agent is None:
+                raise ConsoleError("no agent took this call: open a follow-up for the script", hint="kind")
+            if kind == "callback" and lead_id is None:
+                raise ConsoleError("the call has no lead to call back", hint="kind")
+            follow = FollowUpRow(
+                inspection_id=row.id, call_id=row.call_id, campaign_id=row.campaign_id, lead_id=lead_id,
+                kind=kind, assignee=None if kind == "script" else agent, note=note[:4000], state="open",
+                opened_by=by, opened_at=now, answer="",
+            )  # fmt: skip
+            s.add(follow)
+            s.flush()
+            detail = {"inspection": row.id, "follow_up": follow.id, "kind": kind, "assignee": follow.assignee}
+            _audit(
+                s, now, by, "follow_up_opened", kind, campaign_id=row.campaign_id, call_id=row.call_id,
+                lead_id=lead_id, detail=detail,
+            )  # fmt: skip
+            return _follow_up(follow)
+
+    def follow_ups(
+        self,
+        *,
+        state: str | None = "open",
+        inspection_id: int | None = None,
+        assignee: str | None = None,
+        limit: int = 200,
+    ) -> list[FollowUp]:
+        """Follow-ups, oldest first; with ``assignee``, that agent's and the callbacks anyone may
+        make."""
+        with self._sessions() as s:
+            query = select(FollowUpRow)
+            if state is not None:
+                query = query.where(FollowUpRow.state == state)
+            if inspection_id is not None:
+                query = query.where(FollowUpRow.inspection_id == inspection_id)
+            if assignee is not None:
+                query = query.where(
+                    (FollowUpRow.assignee == assignee)
+                    | ((FollowUpRow.kind == "callback") & FollowUpRow.assignee.is_(None))
+                )
+            rows = s.scalars(query.order_by(FollowUpRow.id).limit(limit))
+            return [_follow_up(r) for r in rows]
+
+    def finish_follow_up(self, follow_up_id: int, *, by: str, answer: str, agent: bool) -> FollowUp:
+        """Done, with what was done. ``agent``: the one finishing is an agent, who may finish only
+        their own (or a callback anyone may make)."""
+        if not answer.strip():
+            raise ConsoleError("say what was done", hint="answer")
+        now = self._now()
+        with self._sessions.begin() as s:
+            row = s.get(FollowUpRow, follow_up_id, with_for_update=True)
+            if row is None:
+                raise ConsoleError(f"no follow-up {follow_up_id}")
+            if agent and not (row.assignee == by or (row.kind == "callback" and row.assignee is None)):
+                raise ConsoleError("this follow-up is someone else's")
+            if row.state != "open":
+                raise ConsoleError("this follow-up is done already")
+            row.state, row.done_by, row.done_at, row.answer = "done", by, now, answer[:4000]
+            detail = {"inspection": row.inspection_id, "follow_up": row.id, "kind": row.kind}
+            _audit(
+                s, now, by, "follow_up_done", answer[:128], campaign_id=row.campaign_id, call_id=row.call_id,
+                lead_id=row.lead_id, detail=detail,
+            )  # fmt: skip
+            return _follow_up(row)
 
     def _move(
         self, inspection_id: int, state: str, actor: str, action: str, reason: str, **fields: Any

@@ -43,6 +43,8 @@ class Base(DeclarativeBase):
 
 class Call(Base):
     __tablename__ = "calls"
+    #: reports read a campaign's calls over a period
+    __table_args__ = (Index("ix_calls_campaign_created", "campaign_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     direction: Mapped[str] = mapped_column(String(16), default="outbound")
@@ -325,6 +327,29 @@ class InspectionRow(Base):
     dispute: Mapped[str] = mapped_column(Text, default="")
     settled_by: Mapped[str | None] = mapped_column(String(64))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FollowUpRow(Base):
+    """What a failed inspection asks of someone: the script writers (a script fix), the agent who
+    took the call (coaching), or a callback to the callee; open until done, with the answer."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str] = mapped_column(String(36), index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(64))
+    lead_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # script, agent, callback
+    #: the agent it is for (None: the script writers, or any agent for a callback)
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, done
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer: Mapped[str] = mapped_column(Text, default="")
 
 
 class ComplaintRow(Base):
