@@ -162,6 +162,7 @@ async def test_an_agent_takes_a_warm_lead_in_the_browser_and_files_a_callback(la
             await asyncio.to_thread(file_callback)
             await asyncio.wait_for(dialing, 60)
             (handoff,) = await app.store.run(app.store.console.handoffs, call_id)
+            scored = await app.store.run(app.store.quality.results, call_id)
             (the_lead,) = await app.store.run(app.store.campaigns.leads, "desk")
             state = await app.store.run(app.store.console.agent_state, alice.id)
 
@@ -190,6 +191,10 @@ async def test_an_agent_takes_a_warm_lead_in_the_browser_and_files_a_callback(la
         "A",
     )
     assert handoff.notes == "wants fibre 300; call after lunch" and handoff.callback_user_id == alice.id
+    # the agent's part was scored when she filed the wrap-up: she took the call at once, wrote notes
+    (agent_part,) = [r for r in scored if r.rubric == "broadband-en agents"]
+    met = {f["rule"]: f["met"] for f in agent_part.findings}
+    assert met["answered_in_time"] and met["notes_written"] and met["introduced_self"] is None, met
     # the lead waits for alice's callback at 15:30 the callee's time; the robot will not dial it
     assert (the_lead.status, the_lead.next_at) == ("agent", datetime(2026, 11, 24, 15, 30, tzinfo=SH))
     assert the_lead.last_outcome == "agent:callback" and the_lead.grade == "A"

@@ -252,3 +252,43 @@ def test_a_rubric_naming_what_the_script_does_not_have_is_an_error(tmp_path):
         "rule 'opt_out_honoured': the script has no intent 'opt_outt'",
     ]
     assert check_rubric(EN) == []
+
+
+def test_the_agent_part_is_scored_from_the_hand_off_and_the_wrap_up():
+    from voicebot.qa.inspect import AgentView
+
+    rubric = load_rubric(EN).agent
+    assert rubric is not None and rubric.rubric == "broadband-en agents"
+
+    def part(**leg) -> CallView:
+        facts = {"agent": "alice", "wait_seconds": 6.0, "talk_seconds": 95.0, "wrapped_after": 40.0,
+                 "disposition": "sale", "notes": "wants fibre 300"} | leg  # fmt: skip
+        return CallView((), 120.0, "callee-hangup", agent=AgentView(**facts))
+
+    good = inspect(rubric, part())
+    assert (good.score, good.passed, good.failed_rules) == (10, True, [])
+    assert [f.rule for f in good.findings if f.met is None] == [
+        "introduced_self", "confirmed_needs", "accurate_promises", "courteous_close",
+    ]  # fmt: skip
+    slow = inspect(rubric, part(wait_seconds=31.0, wrapped_after=600.0, notes=" ", talk_seconds=9.0))
+    assert set(slow.failed_rules) == {"answered_in_time", "wrapped_up_in_time", "notes_written", "heard_out"}
+    assert (slow.score, slow.passed) == (4, False)
+    evidence = next(f for f in good.findings if f.rule == "answered_in_time").evidence
+    assert "alice: waited 6 s, talked 95 s" in evidence[0]
+    # no agent took the call: nothing of the agent part holds
+    assert set(inspect(rubric, CallView((), 30.0, "callee-hangup")).failed_rules) >= {"answered_in_time"}
+
+
+def test_a_rule_checking_the_other_part_s_facts_is_an_error(tmp_path):
+    text = (EN / "qa.yml").read_text()
+    text = text.replace("must: {agent: {notes: true}}", "must: {keywords: {any: [hello]}}")
+    text = text.replace(
+        "      hangup: {by: bot, waited: false}", "      agent: {answered_within: 5}"
+    )
+    (tmp_path / "qa.yml").write_text(text)
+    errors = [(f.message, f.line) for f in check_rubric(tmp_path / "qa.yml")]
+    assert [m for m, _ in errors] == [
+        "rule 'waited_for_callee' checks agent: put it in the agent section",
+        "agent rule 'notes_written' checks keywords: the agent part has no transcript (check agent:)",
+    ], errors
+    assert all(line for _, line in errors), errors

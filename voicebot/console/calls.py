@@ -4,6 +4,7 @@ is audited."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,56 @@ from voicebot.calls.live import is_call_id
 from voicebot.console import auth, i18n, wrapup
 from voicebot.console.auth import Role, User
 from voicebot.console.part import ConsolePart
-from voicebot.errors import ConsoleError
+from voicebot.errors import ConsoleError, VoicebotError
+from voicebot.qa.inspect import AgentView, CallView, inspect
+from voicebot.qa.rubric import RUBRIC_FILE, Rubric, load_rubric
 from voicebot.store import CallRecord
 
 log = logging.getLogger(__name__)
 
 
 class CallPages(ConsolePart):
+    # -- the agent's part, inspected when the wrap-up is filed ---------------------------------
+    def _rubric_of(self, record: CallRecord) -> Rubric | None:
+        """The rubric of the call's script: its campaign's, else the worker's ``[call] script``."""
+        script = self.all_settings.call.script
+        if record.campaign_id:
+            try:
+                definition = self.store.campaigns.campaign(record.campaign_id).definition
+            except VoicebotError:
+                definition = {}
+            script = Path(definition["script"]) if definition.get("script") else script
+        if script is None or not (Path(script) / RUBRIC_FILE).exists():
+            return None
+        return load_rubric(Path(script))
+
+    async def _inspect_agent_part(self, record: CallRecord, handoff_id: int, agent: str) -> None:
+        """Score the agent's part of the call by its rubric's agent section (the hand-off and the
+        wrap-up just filed); a rubric that cannot be read is logged, the wrap-up stands."""
+        try:
+            rubric = await self.store.run(self._rubric_of, record)
+            if rubric is None or rubric.agent is None:
+                return
+            handoffs = await self.store.run(self.store.console.handoffs, record.id)
+            (handoff,) = [h for h in handoffs if h.id == handoff_id]
+            view = CallView(
+                (), float(record.talk_seconds or 0.0), record.end_reason, agent=AgentView.of(handoff, agent)
+            )
+            result = inspect(rubric.agent, view)
+            await self.store.run(
+                self.store.quality.add_result,
+                record.id,
+                campaign_id=record.campaign_id,
+                rubric=result.rubric,
+                score=result.score,
+                total=result.total,
+                passed=result.passed,
+                findings=[dataclasses.asdict(f) for f in result.findings],
+                part="agent",
+            )
+        except VoicebotError as e:
+            log.error("the agent's part not inspected: %s", e, extra={"call_id": record.id})
+
     # -- calls ---------------------------------------------------------------------------
     async def _call_for(self, request: Request, user: User, action: str | None = "call_view") -> CallRecord:
         """The call, if this user may see it (audited as ``action``; a refusal always is)."""
@@ -149,6 +193,7 @@ class CallPages(ConsolePart):
             lead_next_at=change.next_at,
             lead_reason=change.reason,
         )
+        await self._inspect_agent_part(record, handoff.id, user.username)
         if form.get("ready") == "on":
             try:
                 await self.desk.set_state(user, "ready")

@@ -39,6 +39,7 @@ def check_rubric(path: Path) -> list[Finding]:
         findings.append(
             Finding("warning", str(file), None, "only manual rules: nothing is checked on every call")
         )
+    findings += _parts(rubric, lines, str(file))
     if (directory / "flow.yml").exists() and nlu_files(directory):
         try:
             flow, _ = load_flow(directory / "flow.yml")
@@ -57,6 +58,49 @@ def check_rubric(path: Path) -> list[Finding]:
                         message = f"rule {rule.id!r}: the script has no {what} {name!r}"
                         findings.append(Finding("error", str(file), line, message))
     return sorted(findings, key=lambda f: (f.severity != "error", f.line or 0))
+
+
+def _parts(rubric: Rubric, lines: dict[tuple[str, ...], int], file: str) -> list[Finding]:
+    """The robot's rules read the conversation, the agent part's the hand-off and wrap-up: a rule
+    checking the other part's facts would never fire."""
+    findings = []
+    parts = [("rules", rubric.rules, False)]
+    if rubric.agent is not None:
+        parts.append(("agent", rubric.agent.rules, True))
+        if rubric.agent.agent is not None:
+            findings.append(
+                Finding("error", file, lines.get(("agent", "agent")), "the agent part has no agent part")
+            )
+    for where, rules, agent_part in parts:
+        for i, rule in enumerate(rules):
+            path = ("rules", str(i)) if where == "rules" else ("agent", "rules", str(i))
+            kinds = {k for c in (rule.must, rule.must_not) for k in _kinds(c)}
+            if agent_part and kinds - {"agent", "all", "any", "not_"}:
+                wrong = ", ".join(sorted(k.rstrip("_") for k in kinds - {"agent", "all", "any", "not_"}))
+                message = (
+                    f"agent rule {rule.id!r} checks {wrong}: the agent part has no transcript (check agent:)"
+                )
+                findings.append(Finding("error", file, lines.get(path), message))
+            if not agent_part and "agent" in kinds:
+                message = f"rule {rule.id!r} checks agent: put it in the agent section"
+                findings.append(Finding("error", file, lines.get(path), message))
+    return findings
+
+
+def _kinds(c: Condition | None) -> Iterator[str]:
+    """The kinds of check a condition uses, nested ones too."""
+    if c is None:
+        return
+    for name in type(c).model_fields:
+        if getattr(c, name) is not None:
+            yield name
+    for seq in (c.after, c.before):
+        if seq is not None:
+            yield from _kinds(seq.first)
+            yield from _kinds(seq.then)
+    for part in (*(c.all or ()), *(c.any or ())):
+        yield from _kinds(part)
+    yield from _kinds(c.not_)
 
 
 def _names(c: Condition | None) -> Iterator[tuple[str, str]]:

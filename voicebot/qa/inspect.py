@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicebot.qa.rubric import Condition, Keywords, Regex, Rubric, Rule, Speaker
+from voicebot.qa.rubric import AgentLeg, Condition, Keywords, Regex, Rubric, Rule, Speaker
 from voicebot.qa.rubric import Sequence as Seq
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -33,6 +33,33 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentView:
+    """The agent's part of a transferred call: the hand-off and the wrap-up."""
+
+    agent: str
+    wait_seconds: float | None  # the callee's wait in the queue until the agent answered
+    talk_seconds: float | None
+    wrapped_after: float | None  # seconds from the call's end to the wrap-up
+    disposition: str | None
+    notes: str = ""
+
+    @classmethod
+    def of(cls, handoff: Any, agent: str) -> AgentView:
+        """A stored hand-off (voicebot.store.handoffs.Handoff) as inspection reads it."""
+        wrapped = None
+        if handoff.wrapped_at is not None and handoff.ended_at is not None:
+            wrapped = max(0.0, (handoff.wrapped_at - handoff.ended_at).total_seconds())
+        return cls(
+            agent,
+            handoff.wait_seconds,
+            handoff.talk_seconds,
+            wrapped,
+            handoff.disposition,
+            handoff.notes or "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CallView:
     """What inspection reads of a call: its turns, length, how it ended."""
 
@@ -42,6 +69,8 @@ class CallView:
     ended_by: str | None
     bot_waited: bool = False  # the bot waited for the callee to hang up first
     variables: Mapping[str, str] = field(default_factory=dict)
+    #: The agent's part, for the agent rubric (None: no agent took the call).
+    agent: AgentView | None = None
 
     @classmethod
     def of(
@@ -128,6 +157,29 @@ def _finding(rule: Rule, call: CallView) -> Finding:
     return Finding(rule.id, rule.title, met, 0.0 if met else rule.points, rule.fatal, evidence, rule.points)
 
 
+def _agent(check: AgentLeg, leg: AgentView | None, at: float) -> list[Hit]:
+    """One hit (the agent's part as a whole) when every check given holds."""
+    if leg is None:
+        return []
+    talk = leg.talk_seconds or 0.0
+    holds = [
+        check.answered_within is None
+        or (leg.wait_seconds is not None and leg.wait_seconds <= check.answered_within),
+        check.wrapped_within is None
+        or (leg.wrapped_after is not None and leg.wrapped_after <= check.wrapped_within),
+        check.talk_longer_than is None or talk > check.talk_longer_than,
+        check.talk_shorter_than is None or talk < check.talk_shorter_than,
+        check.disposition is None or leg.disposition in check.disposition,
+        check.notes is None or bool(leg.notes.strip()) == check.notes,
+    ]
+    if not all(holds):
+        return []
+    wait = "-" if leg.wait_seconds is None else f"{leg.wait_seconds:.0f} s"
+    wrapped = "-" if leg.wrapped_after is None else f"{leg.wrapped_after:.0f} s"
+    said = f"{leg.agent}: waited {wait}, talked {talk:.0f} s, wrapped up after {wrapped} ({leg.disposition})"
+    return [Hit(at, None, said)]
+
+
 def hits_of(c: Condition, call: CallView) -> list[Hit]:
     """Where ``c`` holds in the call, in time order (empty: nowhere)."""
     if c.keywords is not None:
@@ -185,6 +237,8 @@ def hits_of(c: Condition, call: CallView) -> list[Hit]:
             for i, t in _turns(call, "bot", "all")
             if (not n.any or t.node in n.any) and t.node not in n.other_than and n.cut in (None, t.cut)
         ]
+    if c.agent is not None:
+        return _agent(c.agent, call.agent, call.seconds)
     if c.after is not None:
         return _after(c.after, call)
     if c.before is not None:

@@ -16,11 +16,14 @@ products::
     duration: {longer_than: 300}
     intent:   [opt_out]                           # the callee's turns understood so
     node:     {any: [offer], other_than: [...], cut: true}   # the bot's prompts (script nodes)
+    agent:    {answered_within: 20, wrapped_within: 120, talk_shorter_than: 10, notes: true}
     after:    {first: COND, then: COND, next: true, at_least: 2}
     before:   {first: COND, then: COND}
     all: [COND, ...]   any: [COND, ...]   not: COND
 
-Texts may say ``{company}``: the script's company.
+Texts may say ``{company}``: the script's company. An ``agent:`` section is a rubric of its own
+for the agents' part of transferred calls (its automatic rules check ``agent:``, the hand-off and
+the wrap-up; its manual ones are scored by ear from the agent's recording).
 """
 
 from __future__ import annotations
@@ -131,6 +134,28 @@ class Nodes(_Model):
     cut: bool | None = None
 
 
+class AgentLeg(_Model):
+    """The agent's part of a transferred call (its hand-off and wrap-up); a hit when every check
+    given holds."""
+
+    #: The callee waited at most this long in the queue for the agent.
+    answered_within: float | None = Field(None, gt=0)
+    #: The agent filed the wrap-up at most this long after the call ended.
+    wrapped_within: float | None = Field(None, gt=0)
+    talk_longer_than: float | None = Field(None, ge=0)
+    talk_shorter_than: float | None = Field(None, gt=0)
+    #: The agent's disposition is one of these.
+    disposition: tuple[str, ...] | None = None
+    #: The agent wrote notes (true) or none (false).
+    notes: bool | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> AgentLeg:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError("give a check: answered_within, wrapped_within, talk_longer_than, ...")
+        return self
+
+
 class Sequence(_Model):
     first: Condition
     then: Condition
@@ -150,6 +175,7 @@ class Condition(_Model):
     duration: Duration | None = None
     intent: tuple[str, ...] | None = None
     node: Nodes | None = None
+    agent: AgentLeg | None = None
     after: Sequence | None = None
     before: Sequence | None = None
     all: tuple[Condition, ...] | None = None
@@ -195,6 +221,9 @@ class Rubric(_Model):
     total: float = Field(10, gt=0)
     pass_mark: float = Field(9, ge=0)
     rules: tuple[Rule, ...] = Field(min_length=1)
+    #: The agents' part of transferred calls, scored when the agent files the wrap-up: its own
+    #: rubric (name, total, pass mark, rules), whose automatic rules check ``agent:``.
+    agent: Rubric | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -210,6 +239,7 @@ class Rubric(_Model):
 
 Sequence.model_rebuild()
 Condition.model_rebuild()
+Rubric.model_rebuild()
 
 RUBRIC_FILE = "qa.yml"
 HINT = "see docs/quality.md for the rubric file"

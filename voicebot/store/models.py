@@ -301,6 +301,8 @@ class QaResultRow(Base):
     #: The rules not met: [{"rule", "title", "points_lost", "fatal", "evidence"}]
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: robot (the conversation, scored when the call ends) or agent (the agent's part, at wrap-up)
+    part: Mapped[str] = mapped_column(String(8), default="robot", server_default="robot")
 
 
 class InspectionRow(Base):

@@ -24,6 +24,7 @@ class QaResult:
     passed: bool
     findings: list[dict[str, Any]]
     scored_at: datetime
+    part: str = "robot"
 
 
 def _result(row: QaResultRow) -> QaResult:
@@ -36,6 +37,7 @@ def _result(row: QaResultRow) -> QaResult:
         row.passed,
         list(row.findings),
         _aware(row.scored_at),
+        row.part,
     )
 
 
@@ -55,6 +57,7 @@ class QualityRepo:
         passed: bool,
         findings: list[dict[str, Any]],
         scored_at: datetime | None = None,
+        part: str = "robot",
     ) -> None:
         """The call's score by ``rubric``; a second one for the same call and rubric (the outbox
         replaying a write, a rescoring) replaces the first."""
@@ -66,7 +69,7 @@ class QualityRepo:
                 row = QaResultRow(call_id=call_id, rubric=rubric)
                 s.add(row)
             row.campaign_id, row.score, row.total, row.passed = campaign_id, score, total, passed
-            row.findings, row.scored_at = findings, scored_at or self._now()
+            row.findings, row.scored_at, row.part = findings, scored_at or self._now(), part
 
     def results(self, call_id: str) -> list[QaResult]:
         with self._sessions() as s:

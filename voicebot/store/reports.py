@@ -93,7 +93,7 @@ class ReportReads:
                 for call_id, disposition in s.execute(wrapped):
                     dispositions[call_id].append(disposition or "")
                 inspected = select(QaResultRow.call_id, QaResultRow.score, QaResultRow.passed).where(
-                    QaResultRow.call_id.in_(chunk)
+                    QaResultRow.call_id.in_(chunk), QaResultRow.part == "robot"
                 )
                 for call_id, score, passed in s.execute(inspected):
                     scores.setdefault(call_id, (score, passed))

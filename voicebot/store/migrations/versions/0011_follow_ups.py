@@ -1,4 +1,4 @@
-"""follow-ups opened by a failed inspection; calls indexed by campaign and time for reports
+"""follow-ups of failed inspections; the agents' part of calls scored; calls indexed for reports
 
 Revision ID: 0011
 Revises: 0010
@@ -46,8 +46,12 @@ def upgrade() -> None:
     for column in ("inspection_id", "call_id", "assignee", "state"):
         op.create_index(op.f(f"ix_follow_ups_{column}"), "follow_ups", [column])
     op.create_index("ix_calls_campaign_created", "calls", ["campaign_id", "created_at"])
+    with op.batch_alter_table("qa_results") as batch:
+        batch.add_column(sa.Column("part", sa.String(length=8), server_default="robot", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("qa_results") as batch:
+        batch.drop_column("part")
     op.drop_index("ix_calls_campaign_created", table_name="calls")
     op.drop_table("follow_ups")
