@@ -25,7 +25,7 @@ def complaints() -> None:
 
 @complaints.command("add")
 @click.option("--channel", type=click.Choice(rules.CHANNELS), required=True)
-@click.option("--category", type=click.Choice(rules.CATEGORIES), required=True)
+@click.option("--category", required=True, help="one of [complaints] categories")
 @click.option("--severity", type=click.Choice(rules.SEVERITIES), required=True)
 @click.option("--description", required=True)
 @click.option("--phone", default=None, help="the complainant's number (E.164)")
@@ -47,6 +47,7 @@ def complaints_add(settings: Settings, /, **fields: str | bool | None) -> None:
             c = store.campaigns.complaint_add(
                 actor=operator(),
                 due_hours=settings.complaints.due_hours,
+                categories=settings.complaints.categories,
                 **fields,  # type: ignore[arg-type]
             )
         except VoicebotError as e:

@@ -35,6 +35,7 @@ from pydantic_settings import (
 
 from voicebot.campaign.definition import Hours
 from voicebot.errors import ConfigError
+from voicebot.qa import complaints as complaint_rules
 
 DEFAULT_CONFIG_FILE = Path("voicebot.toml")
 _ASSETS = Path(__file__).parent / "assets"
@@ -263,6 +264,18 @@ class InboundSettings(_Section):
 class ComplaintSettings(_Section):
     #: Hours to close a complaint in, by severity (low, medium, high, critical); past it, overdue.
     due_hours: dict[str, float] = {"low": 72, "medium": 48, "high": 24, "critical": 4}
+    #: What complaints are about (each center keeps its own list; reports count them by these).
+    categories: tuple[str, ...] = complaint_rules.CATEGORIES
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or len(set(value)) != len(value):
+            raise ValueError("give one or more categories, each once")
+        bad = [c for c in value if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", c)]
+        if bad:
+            raise ValueError(f"{bad[0]!r}: a category is lower-case letters, digits and _ (up to 32)")
+        return value
 
     @field_validator("due_hours")
     @classmethod

@@ -100,3 +100,16 @@ def test_voicebot_complaints(tmp_path, db_url, clock):
     )
     assert voicebot("complaints", "move", "1", "closed", "--answer", "apologized").returncode == 0
     assert voicebot("complaints", "satisfaction", "1", "5").returncode == 0
+    # each center its own categories ([complaints] categories)
+    unknown = voicebot(
+        "complaints", "add", "--channel", "phone", "--category", "billing", "--severity", "low",
+        "--phone", "+8613800001004", "--description", "charged twice",
+    )  # fmt: skip
+    assert unknown.returncode == 1 and "'billing' is no category" in unknown.stderr, unknown.stderr
+    (tmp_path / "center.toml").write_text('[complaints]\ncategories = ["billing", "rude", "other"]\n')
+    ours = voicebot(
+        "--config", str(tmp_path / "center.toml"), "complaints", "add", "--channel", "phone",
+        "--category", "billing", "--severity", "low", "--phone", "+8613800001004",
+        "--description", "charged twice",
+    )  # fmt: skip
+    assert ours.returncode == 0, ours.stderr

@@ -30,7 +30,7 @@ class ComplaintPages(ConsolePart):
             rows=rows,
             overdue={c.id for c in rows if c.overdue(now)},
             channels=rules.CHANNELS,
-            categories=rules.CATEGORIES,
+            categories=self.all_settings.complaints.categories,
             severities=rules.SEVERITIES,
             moves={state: sorted(rules.MOVES[state]) for state in rules.STATES},
             **extra,
@@ -63,6 +63,7 @@ class ComplaintPages(ConsolePart):
                 keep_calling=form.get("keep_calling", ""),
                 actor=user.username,
                 due_hours=self.all_settings.complaints.due_hours,
+                categories=self.all_settings.complaints.categories,
             )
         except ConsoleError as e:
             return await self._complaints_page(request, user, csrf, error=e.message, field=e.hint, status=400)

@@ -3,7 +3,7 @@ the number put on the do-not-call list unless the handler says why not. Every st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -80,12 +80,13 @@ class ComplaintBook:
         urgent: bool = False,
         keep_calling: str = "",
         due_hours: Mapping[str, float] = rules.DUE_HOURS,
+        categories: Sequence[str] = rules.CATEGORIES,
     ) -> Complaint:
         """Record a complaint; its number goes on the global do-not-call list unless
         ``keep_calling`` says why not (both audited)."""
         for value, allowed, what in (
             (channel, rules.CHANNELS, "channel"),
-            (category, rules.CATEGORIES, "category"),
+            (category, tuple(categories), "category"),
             (severity, rules.SEVERITIES, "severity"),
         ):
             if value not in allowed:
