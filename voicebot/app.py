@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import gc
 import logging
 import uuid
@@ -289,12 +288,8 @@ class App(PeopleSide):
             "qa_result",
             call_id=record.id,
             campaign_id=record.campaign_id,
-            rubric=result.rubric,
-            score=result.score,
-            total=result.total,
-            passed=result.passed,
-            findings=[dataclasses.asdict(f) for f in result.findings],
             scored_at=self.clock(),
+            **result.stored(),
         )
         if not result.passed:
             why = ", ".join(result.failed_rules)

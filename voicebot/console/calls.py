@@ -4,7 +4,6 @@ is audited."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -57,12 +56,8 @@ class CallPages(ConsolePart):
                 self.store.quality.add_result,
                 record.id,
                 campaign_id=record.campaign_id,
-                rubric=result.rubric,
-                score=result.score,
-                total=result.total,
-                passed=result.passed,
-                findings=[dataclasses.asdict(f) for f in result.findings],
                 part="agent",
+                **result.stored(),
             )
         except VoicebotError as e:
             log.error("the agent's part not inspected: %s", e, extra={"call_id": record.id})

@@ -8,6 +8,7 @@ points lost, never below 0, and the call passes at the pass mark unless a fatal 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -136,6 +137,12 @@ class Inspection:
     @property
     def failed_rules(self) -> list[str]:
         return [f.rule for f in self.findings if f.met is False]
+
+    def stored(self) -> dict[str, Any]:
+        """The result as ``qa_results`` keeps it (rubric, score, total, passed, findings)."""
+        findings = [dataclasses.asdict(f) for f in self.findings]
+        return {"rubric": self.rubric, "score": self.score, "total": self.total, "passed": self.passed,
+                "findings": findings}  # fmt: skip
 
 
 def inspect(rubric: Rubric, call: CallView) -> Inspection:
