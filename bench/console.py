@@ -108,7 +108,7 @@ async def run(agents: int, calls: int) -> None:
                     start = time.perf_counter()
                     page = await sup.get("/supervisor")
                     loads.append((time.perf_counter() - start) * 1000)
-                    assert page.status_code == 200 and page.text.count("<tr id=\"agent-") == agents
+                    assert page.status_code == 200 and page.text.count('<tr id="agent-') == agents
                 builds, lags = [], []
                 async with sup.stream("GET", "/supervisor/events") as stream:
                     async for line in stream.aiter_lines():
