@@ -106,6 +106,19 @@ def test_queue_events_become_hand_off_news():
     assert (queue_event(done).talk_seconds, queue_event(done).wait_seconds) == (42.0, None)
     assert queue_event({"Event": "Newchannel", "Linkedid": "c1"}) is None
     assert queue_event({"Event": "AgentCalled"}) is None  # no call id
+    # recorded from the lab: the callee hung up as the agent answered; the caller's channel was
+    # gone when Asterisk built the event, so it names the member only
+    bare = {"Event": "AgentComplete", "HoldTime": "8", "Interface": "Local/phone-alice@voicebot-lab-phones/n",
+            "MemberName": "Alice", "Privilege": "agent,all", "Queue": "voicebot-lab-desk", "Reason": "caller",
+            "TalkTime": "0"}  # fmt: skip
+    e = queue_event(bare)
+    assert (e.kind, e.call_id, e.interface, e.talk_seconds) == (
+        "completed",
+        "",
+        "Local/phone-alice@voicebot-lab-phones/n",
+        0.0,
+    )
+    assert queue_event({**bare, "Event": "AgentConnect"}) is None  # the others need the call
 
 
 @pytest.mark.parametrize(
@@ -190,6 +203,39 @@ async def test_a_ready_agent_whose_screen_is_gone_is_paused(tmp_path):
         ]
         with pytest.raises(ConsoleError):
             await desk.set_state(alice, "talking")  # not the agent's to choose
+    finally:
+        await desk.close()
+        store.close()
+
+
+async def test_a_call_whose_end_names_only_the_agent_still_puts_her_in_wrap_up(tmp_path):
+    # the twin on the real queue: tests/integration/test_console_browser.py
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    info = store.console.add_user(
+        "alice",
+        role="agent",
+        password_hash="x",
+        interface="Local/phone-alice@lab/n",
+        queues=("q",),
+        actor="t",
+    )
+    desk = Desk(store, FakeMembers(), grace=5)  # type: ignore[arg-type]
+    await desk.start()
+    try:
+        await desk.set_state(as_user(info), "ready")
+        member = {"Queue": "q", "Interface": "Local/phone-alice@lab/n", "HoldTime": "8"}
+        for event in ("AgentCalled", "AgentConnect"):
+            desk.on_ami_event({**member, "Event": event, "Linkedid": "call-1", "RingTime": "1"})
+        desk.on_ami_event({**member, "Event": "AgentComplete", "TalkTime": "0", "Reason": "caller"})
+        for _ in range(100):
+            state = store.console.agent_state(info.id)
+            if state.state == "wrapup":
+                break
+            await asyncio.sleep(0.02)
+        assert (state.state, state.call_id) == ("wrapup", "call-1"), state
+        (handoff,) = store.console.handoffs("call-1")
+        assert (handoff.result, handoff.talk_seconds) == ("completed", 0.0)
     finally:
         await desk.close()
         store.close()

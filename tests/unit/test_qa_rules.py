@@ -282,9 +282,7 @@ def test_the_agent_part_is_scored_from_the_hand_off_and_the_wrap_up():
 def test_a_rule_checking_the_other_part_s_facts_is_an_error(tmp_path):
     text = (EN / "qa.yml").read_text()
     text = text.replace("must: {agent: {notes: true}}", "must: {keywords: {any: [hello]}}")
-    text = text.replace(
-        "      hangup: {by: bot, waited: false}", "      agent: {answered_within: 5}"
-    )
+    text = text.replace("      hangup: {by: bot, waited: false}", "      agent: {answered_within: 5}")
     (tmp_path / "qa.yml").write_text(text)
     errors = [(f.message, f.line) for f in check_rubric(tmp_path / "qa.yml")]
     assert [m for m, _ in errors] == [

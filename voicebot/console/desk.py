@@ -209,7 +209,7 @@ class Desk:
                 repo.completed, e.call_id, interface=e.interface, talk_seconds=e.talk_seconds
             )
             if ended is not None and ended.user_id is not None and ended.result == "completed":
-                await self._pause_after(ended.user_id, "wrap-up", e.call_id, state="wrapup")
+                await self._pause_after(ended.user_id, "wrap-up", ended.call_id, state="wrapup")
 
     async def _pause_after(self, user_id: int, reason: str, call_id: str, *, state: str = "paused") -> None:
         """After a call (wrap-up) or a ring the agent let go (no answer): off the queue's list

@@ -104,12 +104,14 @@ class HandoffRecords:
             return _handoff(row)
 
     def _ringing(self, s: Session, call_id: str, interface: str) -> HandoffRow | None:
-        return s.scalar(
-            select(HandoffRow)
-            .where(HandoffRow.call_id == call_id, HandoffRow.interface == interface)
-            .order_by(HandoffRow.id.desc())
-            .limit(1)
-        )
+        """The hand-off of this call to this interface; with no call id, the one the interface
+        is talking on (answered, not ended)."""
+        query = select(HandoffRow).where(HandoffRow.interface == interface)
+        if call_id:
+            query = query.where(HandoffRow.call_id == call_id)
+        else:
+            query = query.where(HandoffRow.result == "answered", HandoffRow.ended_at.is_(None))
+        return s.scalar(query.order_by(HandoffRow.id.desc()).limit(1))
 
     def answered(
         self, call_id: str, *, interface: str, wait_seconds: float | None, ring_seconds: float | None

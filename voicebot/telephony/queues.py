@@ -128,7 +128,8 @@ class QueueMembers:
 @dataclass(frozen=True, slots=True)
 class QueueEvent:
     """A queue's news of one call and one agent: ``kind`` is ringing, answered, no_answer or
-    completed (the call's own end with an agent), or abandoned (the callee left the queue)."""
+    completed (the call's own end with an agent), or abandoned (the callee left the queue). A
+    completed call's id may be empty: the agent's call then is the one they are talking on."""
 
     kind: str
     call_id: str
@@ -156,7 +157,11 @@ def queue_event(message: Mapping[str, str]) -> QueueEvent | None:
             return None
         return QueueEvent("declined", call_id, "", interface_of(str(message.get("Channel", ""))))
     kind = _KINDS.get(str(message.get("Event", "")))
-    if kind is None or not call_id:
+    if kind is None:
+        return None
+    # AgentComplete comes without the caller's channel fields when the caller's channel is gone
+    # already (the callee hung up as the agent answered): the member's interface still says who
+    if not call_id and not (kind == "completed" and message.get("Interface")):
         return None
     return QueueEvent(
         kind,
