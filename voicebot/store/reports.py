@@ -66,37 +66,42 @@ class ReportReads:
         since, until = since.astimezone(UTC), until.astimezone(UTC)
         with self._sessions() as s:
             # the columns a report reads (not the transcripts: a month of them is hundreds of MB)
-            query = select(*FACT_COLUMNS).where(
-                Call.created_at >= since, Call.created_at < until, Call.campaign_id.is_not(None)
-            )
+            window = [Call.created_at >= since, Call.created_at < until, Call.campaign_id.is_not(None)]
             if campaign_id is not None:
-                query = query.where(Call.campaign_id == campaign_id)
-            calls = s.execute(query.order_by(Call.created_at).limit(MAX_CALLS)).all()
-            ids = [c.id for c in calls]
+                window.append(Call.campaign_id == campaign_id)
+            query = select(*FACT_COLUMNS).where(*window).order_by(Call.created_at).limit(MAX_CALLS)
+            calls = s.execute(query).all()
             limits = _abandon_limits(s)
             answers: dict[str, list[dict[str, Any]]] = defaultdict(list)
             transferred: set[str] = set()
             dispositions: dict[str, list[str]] = defaultdict(list)
             scores: dict[str, tuple[float, bool]] = {}
-            for chunk in _chunks(ids):
-                events = select(CallEventRow.call_id, CallEventRow.kind, CallEventRow.data).where(
-                    CallEventRow.call_id.in_(chunk), CallEventRow.kind.in_(["transfer", "whisper"])
-                )
-                for call_id, kind, data in s.execute(events):
-                    if kind == "transfer":
-                        transferred.add(call_id)
-                    else:
-                        answers[call_id].append(dict(data or {}))
-                wrapped = select(HandoffRow.call_id, HandoffRow.disposition).where(
-                    HandoffRow.call_id.in_(chunk), HandoffRow.disposition.is_not(None)
-                )
-                for call_id, disposition in s.execute(wrapped):
-                    dispositions[call_id].append(disposition or "")
-                inspected = select(QaResultRow.call_id, QaResultRow.score, QaResultRow.passed).where(
-                    QaResultRow.call_id.in_(chunk), QaResultRow.part == "robot"
-                )
-                for call_id, score, passed in s.execute(inspected):
-                    scores.setdefault(call_id, (score, passed))
+            # what else the report needs of those calls, each in one query over the same window
+            events = (
+                select(CallEventRow.call_id, CallEventRow.kind, CallEventRow.data)
+                .join(Call, Call.id == CallEventRow.call_id)
+                .where(*window, CallEventRow.kind.in_(["transfer", "whisper"]))
+            )
+            for call_id, kind, data in s.execute(events):
+                if kind == "transfer":
+                    transferred.add(call_id)
+                else:
+                    answers[call_id].append(dict(data or {}))
+            wrapped = (
+                select(HandoffRow.call_id, HandoffRow.disposition)
+                .join(Call, Call.id == HandoffRow.call_id)
+                .where(*window, HandoffRow.disposition.is_not(None))
+            )
+            for call_id, disposition in s.execute(wrapped):
+                dispositions[call_id].append(disposition or "")
+            inspected = (
+                select(QaResultRow.call_id, QaResultRow.score, QaResultRow.passed)
+                .join(Call, Call.id == QaResultRow.call_id)
+                .where(*window, QaResultRow.part == "robot")
+                .order_by(QaResultRow.id)
+            )
+            for call_id, score, passed in s.execute(inspected):
+                scores.setdefault(call_id, (score, passed))
         facts = []
         for c in calls:
             campaign = c.campaign_id or ""
@@ -201,7 +206,3 @@ def _abandon_limits(s: Session) -> Mapping[str, float]:
         pacing = (definition or {}).get("pacing") or {}
         limits[campaign_id] = float(pacing.get("abandon_after", 2.0))
     return limits
-
-
-def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
