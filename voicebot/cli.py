@@ -56,7 +56,7 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str | None) ->
 @click.pass_obj
 def serve(settings: Settings, no_dialer: bool) -> None:
     """Run AMI + FastAGI + AudioSocket, and the dialer for running campaigns, until interrupted."""
-    from voicebot import privacy
+    from voicebot import inspection_round, privacy
     from voicebot.app import App
 
     async def run() -> None:
@@ -76,12 +76,19 @@ def serve(settings: Settings, no_dialer: bool) -> None:
             dialer = None if no_dialer else app.dialer()
             dialing = asyncio.create_task(dialer.run(), name="dialer") if dialer else None
             purging = asyncio.create_task(privacy.run_every(app.store, settings, stop), name="retention")
+            sampling = (
+                asyncio.create_task(inspection_round.run_every(app.store, settings, stop), name="sampling")
+                if settings.qa.auto_sample
+                else None
+            )
             await stop.wait()
             click.echo("stopping")
             if dialer is not None and dialing is not None:
                 dialer.stop()  # no new calls; the calls in progress finish
                 await dialing
             await purging
+            if sampling is not None:
+                await sampling
 
     _run(run())
 

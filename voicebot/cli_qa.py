@@ -87,17 +87,21 @@ def qa_score(settings: Settings, call_id: str, rubric_path: Path | None) -> None
 @qa.command("sample")
 @click.option("--campaign", "campaign_id", required=True)
 @click.option("--week", default=None, metavar="2026-W49", help="the ISO week (default: this week)")
-@click.option("--per-week", type=int, default=25, show_default=True)
-@click.option("--per-month", type=int, default=100, show_default=True)
+@click.option("--per-week", type=int, default=None, help="calls a week (default: [qa] per_week, 25)")
+@click.option("--per-month", type=int, default=None, help="calls a month (default: [qa] per_month, 100)")
 @click.pass_obj
-def qa_sample(settings: Settings, campaign_id: str, week: str | None, per_week: int, per_month: int) -> None:
+def qa_sample(
+    settings: Settings, campaign_id: str, week: str | None, per_week: int | None, per_month: int | None
+) -> None:
     """Fill the inspectors' queue for a campaign's week: every call that failed its automatic
-    inspection, every sign-up, then a sample spread over grades and outcomes up to the quota."""
-    from datetime import date, datetime, timedelta
+    inspection, every sign-up, then a sample spread over grades and outcomes up to the quota.
+    (``voicebot serve`` does it by itself: [qa] auto_sample.)"""
+    from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
     from voicebot.cli_support import operator
-    from voicebot.qa.sampling import SamplingPolicy, sample
+    from voicebot.inspection_round import fill_week
+    from voicebot.qa.sampling import SamplingPolicy
 
     with open_store(settings) as store:
         try:
@@ -113,16 +117,15 @@ def qa_sample(settings: Settings, campaign_id: str, week: str | None, per_week: 
         except ValueError:
             click.echo(f"error: {week!r} is not an ISO week (write it like 2026-W49)", err=True)
             sys.exit(2)
-        start = datetime.combine(monday, datetime.min.time(), zone)
-        candidates, queued = store.inspections.candidates(campaign_id, start, start + timedelta(days=7))
-        chosen = sample(candidates, SamplingPolicy(per_week=per_week, per_month=per_month), queued=queued)
-        label = f"{year}-W{number:02d}"
-        added = store.inspections.enqueue(campaign_id, label, chosen, actor=operator())
-    reasons = {r: sum(1 for _, why in chosen if why == r) for r in ("flagged", "signup", "sample")}
+        policy = SamplingPolicy(
+            per_week=per_week if per_week is not None else settings.qa.per_week,
+            per_month=per_month if per_month is not None else settings.qa.per_month,
+            signups=settings.qa.signups,
+        )
+        f = fill_week(store, campaign_id, monday, policy, actor=operator())
     click.echo(
-        f"{campaign_id} {label}: {len(candidates)} answered calls, {len(queued)} queued before, "
-        f"{added} queued now ({reasons['flagged']} flagged, {reasons['signup']} sign-ups, "
-        f"{reasons['sample']} sampled)"
+        f"{campaign_id} {f.week}: {f.answered} answered calls, {f.queued_before} queued before, "
+        f"{f.added} queued now ({f.flagged} flagged, {f.signups} sign-ups, {f.sampled} sampled)"
     )
 
 

@@ -286,6 +286,19 @@ class ComplaintSettings(_Section):
         return value
 
 
+class QaSettings(_Section):
+    """The inspectors' queue: ``voicebot serve`` fills it every ``sample_every_minutes`` (a
+    campaign's failed calls of the week at once, last week's sample when the week is over)."""
+
+    auto_sample: bool = True
+    sample_every_minutes: float = Field(60.0, gt=0)
+    #: The rulebooks' minimums: calls inspected a week and a month, when that many exist.
+    per_week: int = Field(25, ge=0, le=10_000)
+    per_month: int = Field(100, ge=0, le=40_000)
+    #: Every sign-up (an agent's sale) is inspected too.
+    signups: bool = True
+
+
 class ReportSettings(_Section):
     """``voicebot report`` and the console's reports."""
 
@@ -328,6 +341,7 @@ class Settings(BaseSettings):
     inbound: InboundSettings = InboundSettings()
     complaints: ComplaintSettings = ComplaintSettings()
     reports: ReportSettings = ReportSettings()
+    qa: QaSettings = QaSettings()
     #: Named trunks: ``[trunks.carrier-a] channel_template = "PJSIP/{number}@carrier-a"``.
     trunks: dict[str, TrunkSettings] = {}
 

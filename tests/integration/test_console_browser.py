@@ -450,9 +450,109 @@ async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_brows
         )
         (inspection,) = store.inspections.queue()
         assert (inspection.score, inspection.passed, inspection.inspector) == (7, False, "qa1")
-        actions = {a.action for a in store.campaigns.audit() if a.call_id == call_id}
-        assert {"call_view", "recording_play", "inspection_scored"} <= actions, actions
+        page = f"{server.url}qa/{inspection.id}"
+
+        # a supervisor disputes the score; a second inspector signs it off as a pass
+        for name, role in (("sue", "supervisor"), ("qa2", "qa")):
+            store.console.add_user(name, role=role, password_hash=hashed(PASSWORD), actor="t")
+
+        def act(who: str, form: str, fill: Callable[[object], None], state: str) -> object:
+            other = browser()
+            log_in(other, server.url, who)
+            wait_for(other, lambda d: "/login" not in d.current_url)
+            other.get(page)
+            fill(other)
+            other.find_element(By.CSS_SELECTOR, f"#{form} button").click()
+            wait_for(
+                other, lambda d: d.find_element(By.ID, "inspection").get_attribute("data-state") == state
+            )
+            return other
+
+        def dispute(d) -> None:
+            d.find_element(By.NAME, "reason").send_keys("the company is named in the second sentence")
+
+        def settle(d) -> None:
+            d.find_element(By.CSS_SELECTOR, "#settle-form input[name=verdict][value=pass]").click()
+            d.find_element(By.CSS_SELECTOR, "#settle-form textarea[name=comment]").send_keys("agreed")
+
+        await asyncio.to_thread(act, "sue", "dispute-form", dispute, "disputed")
+        signed = await asyncio.to_thread(act, "qa2", "settle-form", settle, "settled")
+        assert "the company is named in the second sentence" in signed.find_element(By.ID, "dispute").text
+        done = store.inspections.get(inspection.id)
+        assert (done.state, done.passed, done.disputed_by, done.settled_by) == ("settled", True, "sue", "qa2")
+        actions = [(a.actor, a.action) for a in store.campaigns.audit() if a.call_id == call_id]
+        assert {("qa1", "call_view"), ("qa1", "recording_play"), ("qa1", "inspection_scored")} <= set(actions)
+        assert ("sue", "inspection_disputed") in actions and ("qa2", "inspection_settled") in actions
     finally:
         await server.close()
         await ami.close()
         await asyncio.to_thread(store.close)
+
+
+async def test_a_complaint_moves_through_its_states_in_the_browser(lab, settings_for, browser):
+    """Compliance staff record a complaint in chromium, move it to closure with the answer and
+    record the complainant's satisfaction; the number is blocked, every step audited."""
+    from voicebot.console.auth import hash_password as hashed
+    from voicebot.store import Store
+    from voicebot.telephony.ami import AmiClient
+
+    settings = settings_for(console={"port": 0})
+    store = Store(settings.db_url)
+    await asyncio.to_thread(store.migrate)
+    s = settings.ami
+    ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
+    await ami.connect()
+    server = ConsoleServer(store, ami, settings)
+    await server.start()
+    driver = browser()
+    try:
+        store.console.add_user("cora", role="compliance", password_hash=hashed(PASSWORD), actor="t")
+        await asyncio.to_thread(log_in, driver, server.url, "cora")
+        await asyncio.to_thread(wait_for, driver, lambda d: d.current_url.endswith("/complaints"))
+
+        def record() -> None:
+            Select(driver.find_element(By.NAME, "channel")).select_by_value("phone")
+            Select(driver.find_element(By.NAME, "category")).select_by_value("calling_hours")
+            Select(driver.find_element(By.NAME, "severity")).select_by_value("high")
+            driver.find_element(By.NAME, "phone").send_keys("138 0013 8000")
+            driver.find_element(By.NAME, "description").send_keys("called at 21:40")
+            driver.find_element(By.ID, "add-complaint").click()
+            wait_for(driver, lambda d: "m=added" in d.current_url)
+
+        await asyncio.to_thread(record)
+        (complaint,) = store.campaigns.complaints()
+        row = f"complaint-{complaint.id}"
+
+        def move(to: str, answer: str = "") -> None:
+            form = driver.find_element(By.CSS_SELECTOR, f"#{row} form")
+            Select(form.find_element(By.NAME, "state")).select_by_value(to)
+            if answer:
+                form.find_element(By.NAME, "answer").send_keys(answer)
+            form.find_element(By.TAG_NAME, "button").click()
+            wait_for(driver, lambda d: d.find_element(By.ID, row).get_attribute("data-state") == to)
+
+        for to, answer in (("investigating", ""), ("answered", "apologised; hours fixed"), ("closed", "")):
+            await asyncio.to_thread(move, to, answer)
+
+        def satisfied() -> None:
+            form = driver.find_element(By.CSS_SELECTOR, f"#{row} form")
+            Select(form.find_element(By.NAME, "satisfaction")).select_by_visible_text("4")
+            form.find_element(By.TAG_NAME, "button").click()
+            wait_for(driver, lambda d: "4/5" in d.find_element(By.ID, row).text)
+
+        await asyncio.to_thread(satisfied)
+    finally:
+        await server.close()
+        await ami.close()
+    (done,) = store.campaigns.complaints()
+    assert (done.state, done.satisfaction, done.answer, done.escalated, done.blocked) == (
+        "closed", 4, "apologised; hours fixed", True, True,
+    )  # fmt: skip
+    assert [e.reason for e in store.campaigns.dnc_check("+8613800138000")] == [
+        f"complaint {done.id}: calling_hours"
+    ]
+    steps = [a.action for a in store.campaigns.audit(limit=100) if a.action.startswith("complaint")]
+    assert {"complaint_received", "complaint_investigating", "complaint_answered", "complaint_closed"} <= set(
+        steps
+    ), steps
+    await asyncio.to_thread(store.close)

@@ -122,3 +122,30 @@ def test_voicebot_qa_sample_and_queue(tmp_path, db_url, clock):
     assert asked.returncode == 0 and "1 follow-up(s)" in asked.stdout, asked.stderr
     assert "script writers" in asked.stdout and "shorten the price line" in asked.stdout
     assert "0 follow-up(s)" in qa("follow-ups", "--done").stdout
+
+
+def test_the_queue_fills_itself_flagged_calls_at_once_the_sample_when_the_week_is_over(store, clock):
+    from voicebot.config import load_settings
+    from voicebot.inspection_round import fill_all
+
+    week_of_calls(store)  # week 48: 40 answered calls, one flagged; week 49: one answered call
+    tuesday = MONDAY_10 + timedelta(days=8)
+    store.create_call_sync(
+        CallRecord(id="w49-01", destination="+8613800138001", campaign_id="c1", created_at=tuesday)
+    )
+    store.update_call_sync("w49-01", {"disposition": "answered", "transcript": TURN})
+    store.quality.add_result(
+        "w49-01", campaign_id="c1", rubric="r", score=4, total=10, passed=False, findings=[]
+    )
+    settings = load_settings(None)
+    clock.now = MONDAY_10 + timedelta(days=9)  # Wednesday of week 49
+    rounds = [fill_all(store, settings) for _ in range(2)]
+    assert [(f.week, f.added, f.flagged, f.sampled) for f in rounds[0]] == [
+        ("2026-W48", 25, 1, 24),  # the week that is over: flagged, then the sample up to 25
+        ("2026-W49", 1, 1, 0),  # this week: the failed call at once, no sample yet
+    ]
+    assert rounds[1] == []  # a second round queues nothing twice
+    queued = {(i.week, i.call_id) for i in store.inspections.queue()}
+    assert ("2026-W49", "w49-01") in queued and ("2026-W49", "w49-00") not in queued
+    assert sum(1 for week, _ in queued if week == "2026-W48") == 25
+    assert {a.actor for a in store.campaigns.audit(action="inspection_sampled")} == {"sampling"}
