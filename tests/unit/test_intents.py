@@ -60,6 +60,35 @@ def test_what_voicebot_does_not_read_is_reported_with_its_line():
     assert (7, "'stories'") in messages
 
 
+#: Rasa 3's long form: examples as a list of entries, each with its own metadata.
+LONG_FORM = """version: "3.1"
+nlu:
+- intent: greet
+  examples:
+  - text: |
+      hi
+    metadata:
+      sentiment: neutral
+  - text: hey there [Sara](name)!
+  - text: ""
+  - text: "  good morning  "
+- intent: bye
+  examples: |
+    - bye
+"""
+
+
+def test_the_long_form_with_per_example_metadata_loads_as_rasa_reads_it():
+    # the twin against Rasa 3.6's own reader: tests/integration/test_rasa.py
+    nlu = parse_nlu(LONG_FORM, "nlu.yml")
+    greet = nlu.intents["greet"]
+    assert [e.text for e in greet] == ["hi", "hey there Sara!", "good morning"]
+    assert [e.where.line for e in greet] == [6, 9, 11]
+    assert greet[1].entities == (Entity("name", "Sara", 10, 14),)
+    assert [e.text for e in nlu.intents["bye"]] == ["bye"]
+    assert [(n.where.line, n.message) for n in nlu.notes] == [(10, "an empty example of 'greet' is skipped")]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
@@ -70,6 +99,11 @@ def test_what_voicebot_does_not_read_is_reported_with_its_line():
         ('nlu:\n- intent: a\n  examples: |\n    - [x]{"value": 1}\n', 4, 'needs an "entity" key'),
         ("nlu:\n  - intent: a\n - oops\n", 3, "not valid YAML"),
         ("nlu: 5\n", 1, "must be a list"),
+        ("nlu:\n- intent: a\n  examples:\n  - hello\n", 4, "a mapping like '- text: hello'"),
+        ("nlu:\n- intent: a\n  examples:\n  -\n", 4, "a mapping like '- text: hello'"),
+        ("nlu:\n- intent: a\n  examples:\n  - metadata: {x: 1}\n", 4, "needs 'text:'"),
+        ("nlu:\n- synonym: a\n  examples:\n  - text: x\n", 4, "block of '- ' lines"),
+        ("nlu:\n- intent: a\n  examples:\n  - text: x\n    source: 12\n", 5, "'source': an example has"),
     ],
 )
 def test_errors_name_file_and_line(text, line, message):

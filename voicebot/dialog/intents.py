@@ -175,10 +175,17 @@ def _entry(node: yaml.Node, file: str, data: NluData) -> None:
         data.notes.append(
             Note(Location(file, _line(fields[extra][0])), f"'{extra}' in {kind} {name!r} is ignored")
         )
-    lines = list(_example_lines(fields["examples"][1], file))
+    examples = fields["examples"][1]
+    if kind == "intent" and isinstance(examples, yaml.SequenceNode):
+        lines = list(_example_entries(examples, file))  # the long form, as Rasa 3 reads it
+    else:
+        lines = list(_example_lines(examples, file))
     if kind == "intent":
         bucket = data.intents.setdefault(name, [])
         for raw, line in lines:
+            if not raw:  # (the long form's ``text: ""``; Rasa trains on it, it teaches nothing)
+                data.notes.append(Note(Location(file, line), f"an empty example of {name!r} is skipped"))
+                continue
             bucket.append(parse_example(raw, Location(file, line)))
     elif kind == "synonym":
         for raw, _ in lines:
@@ -192,6 +199,29 @@ def _entry(node: yaml.Node, file: str, data: NluData) -> None:
             data.regexes.setdefault(name, []).append((raw, Location(file, line)))
     else:
         data.lookups.setdefault(name, []).extend(raw for raw, _ in lines)
+
+
+def _example_entries(node: yaml.SequenceNode, file: str) -> Iterable[tuple[str, int]]:
+    """Rasa's long form: ``examples:`` a list of ``- text: ...`` entries, each with its own
+    ``metadata:`` (read and not used by voicebot's classifier). What Rasa's schema refuses (an
+    entry without text, another key) is a located error here too."""
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode):
+            raise ScriptError(
+                "each example in the list form is a mapping like '- text: hello'", file=file, line=_line(item)
+            )
+        fields = {k.value: (k, v) for k, v in item.value if isinstance(k, yaml.ScalarNode)}
+        for extra in sorted(set(fields) - {"text", "metadata"}):
+            raise ScriptError(
+                f"'{extra}': an example has only text and metadata", file=file, line=_line(fields[extra][0])
+            )
+        if "text" not in fields:
+            raise ScriptError("an example in the list form needs 'text:'", file=file, line=_line(item))
+        text = fields["text"][1]
+        if not isinstance(text, yaml.ScalarNode):
+            raise ScriptError("an example's text must be plain text", file=file, line=_line(text))
+        line = text.start_mark.line + (2 if text.style in ("|", ">") else 1)
+        yield str(text.value).strip("\n\r "), line
 
 
 def _example_lines(node: yaml.Node, file: str) -> Iterable[tuple[str, int]]:
