@@ -321,9 +321,17 @@ def nlu() -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--folds", default=5, show_default=True)
 @click.option("--errors", "show_errors", is_flag=True, help="list every misclassified example")
-def nlu_test(directory: Path, folds: int, show_errors: bool) -> None:
-    """Cross-validate DIRECTORY's intents: precision, recall and F1 per intent, most-confused pairs."""
-    from voicebot.dialog.evaluation import cross_validate
+@click.option(
+    "--heldout",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="test on these sentences (Rasa nlu format, written apart from the training examples)",
+)
+def nlu_test(directory: Path, folds: int, show_errors: bool, heldout: Path | None) -> None:
+    """Cross-validate DIRECTORY's intents (or, with --heldout, test them on sentences written
+    apart): precision, recall and F1 per intent, no-match and wrong-answer rates, polarity flips,
+    most-confused pairs."""
+    from voicebot.dialog.evaluation import cross_validate, held_out
     from voicebot.dialog.intents import load_nlu, nlu_files
 
     files = nlu_files(directory)
@@ -337,12 +345,31 @@ def nlu_test(directory: Path, folds: int, show_errors: bool) -> None:
         sys.exit(2)
     for note in data.notes:
         click.echo(f"note: {note.where}: {note.message}")
-    result = cross_validate(data, folds=folds)
-    click.echo(f"{data.examples} examples, {len(data.intents)} intents, {result.folds}-fold cross-validation")
+    if heldout is not None:
+        try:
+            tests = load_nlu([heldout])
+        except VoicebotError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+        result = held_out(data, tests)
+        click.echo(
+            f"{data.examples} examples, {len(data.intents)} intents; held out: {tests.examples} sentences "
+            f"of {len(tests.intents)} intents in {heldout}"
+        )
+    else:
+        result = cross_validate(data, folds=folds)
+        click.echo(
+            f"{data.examples} examples, {len(data.intents)} intents, {result.folds}-fold cross-validation"
+        )
     click.echo(f"{'intent':24} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}")
     for s in result.scores:
         click.echo(f"{s.intent:24} {s.precision:9.3f} {s.recall:7.3f} {s.f1:6.3f} {s.support:4d}")
-    click.echo(f"accuracy {result.accuracy:.3f}")
+    click.echo(
+        f"accuracy {result.accuracy:.3f}, no match {result.no_match:.3f}, wrong {result.wrong:.3f}, "
+        f"polarity flips {len(result.flips)}"
+    )
+    for text, true, predicted in result.flips:
+        click.echo(f"  flipped: {text!r}: {true} -> {predicted}")
     if result.confused:
         click.echo("most confused (true -> predicted):")
         for true, predicted, count in result.confused:

@@ -63,3 +63,42 @@ def test_cli_reports_per_intent_scores():
     assert out.returncode == 0, out.stderr
     assert "288 examples, 18 intents, 5-fold cross-validation" in out.stdout
     assert "not_interested" in out.stdout and "accuracy 0." in out.stdout
+
+
+def test_held_out_sentences_give_accuracy_no_match_wrong_answers_and_polarity_flips():
+    from voicebot.dialog.evaluation import held_out
+
+    nlu = parse_nlu(
+        nlu_text(
+            {
+                "affirm": ["yes", "yes please", "yeah sure", "that's right", "correct", "yes indeed"],
+                "deny": ["no", "no thanks", "nope", "not at all", "that's wrong", "no way"],
+                "ask_price": ["how much is it", "what's the price", "how much does it cost", "price please"],
+            }
+        ),
+        "n.yml",
+    )
+    tests = parse_nlu(
+        nlu_text({"affirm": ["yes correct", "sure"], "deny": ["yes sure right"], "ask_price": ["the price"]}),
+        "heldout.yml",
+    )
+    result = held_out(nlu, tests)
+    predicted = {text: q for text, _, q in result.mistakes}
+    assert result.folds == 0 and len(result.mistakes) == round((1 - result.accuracy) * 4)
+    assert predicted.get("yes sure right") == "affirm"  # a deny read as affirm: a polarity flip
+    assert ("yes sure right", "deny", "affirm") in result.flips
+    assert result.no_match == sum(q == NO_MATCH for q in predicted.values()) / 4
+    assert result.wrong == round(1 - result.accuracy - result.no_match, 4)
+
+
+def test_cli_tests_on_a_held_out_file():
+    out = subprocess.run(
+        [sys.executable, "-m", "voicebot", "nlu", "test", str(ROOT / "intents/broadband-zh"),
+         "--heldout", str(ROOT / "bench/heldout/zh.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "held out: 95 sentences of 18 intents" in out.stdout, out.stdout
+    assert "no match 0." in out.stdout and "polarity flips" in out.stdout
