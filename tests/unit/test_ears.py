@@ -199,3 +199,64 @@ async def test_a_pause_inside_the_turn_drops_the_speculation_and_keeps_every_fra
     assert len(fed) // 320 == int(heard.text.split()[0])
     await stream.aclose()
     await reader
+
+
+class SaysRecognizer(RecordingRecognizer):
+    """Hears ``text`` in every turn (the words are the test's; the audio, timing and VAD real)."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.text = text
+
+    async def finish(self):
+        await super().finish()
+        return Transcript(self.text, final=True, confidence=0.9)
+
+
+@pytest.fixture(scope="module")
+def uh_huh():
+    """A short real backchannel (espeak-ng "uh-huh", about half a second)."""
+    render = RENDER.replace("Yes, I am interested in that offer.", "uh-huh")
+    return subprocess.run([sys.executable, "-c", render], capture_output=True, check=True, timeout=60).stdout
+
+
+@pytest.mark.parametrize(
+    ("said", "stops"), [("Uh-huh.", False), ("Mm, yeah.", False), ("Wait.", True), ("How much?", True)]
+)
+async def test_short_speech_over_a_prompt_is_decided_by_its_words(uh_huh, said, stops):
+    # the twin through the lab Asterisk and Whisper: tests/integration/test_barge_in.py
+    from voicebot.speech.backchannel import Backchannels
+
+    assert audio.duration(uh_huh) < 0.9
+    rec = SaysRecognizer(said)
+    stream, ctx, reader = setup(rec=rec)
+    stream.say(uh_huh, after=1.0)
+    result = await ctx.play(
+        audio.tone(440, 4.0), name="offer", barge_in=True, words=Backchannels.for_language("en")
+    )
+    if stops:
+        assert result is PlayResult.INTERRUPTED
+        barge = ctx.barge_ins[0]
+        assert barge.speech_start == pytest.approx(1.0, abs=0.25)
+        heard = await ctx.hear()  # the turn that stopped the prompt is the callee's answer
+        assert heard.text == said and heard.barged_in
+    else:
+        assert result is PlayResult.COMPLETED and not ctx.barge_ins
+        assert ctx.ears.backchannels == [said]
+    await stream.aclose()
+    await reader
+
+
+async def test_long_speech_over_a_prompt_stops_it_without_waiting_for_words(speech):
+    from voicebot.speech.backchannel import Backchannels
+
+    rec = SaysRecognizer("Yeah.")  # words that would pass for a backchannel: the length decides
+    stream, ctx, reader = setup(rec=rec)
+    stream.say(speech, after=1.0)
+    words = Backchannels.for_language("en", longest=0.9)
+    result = await ctx.play(audio.tone(440, 5.0), name="offer", barge_in=True, words=words)
+    assert result is PlayResult.INTERRUPTED
+    barge = ctx.barge_ins[0]
+    assert barge.detected - barge.speech_start == pytest.approx(0.9, abs=0.15)
+    await stream.aclose()
+    await reader
