@@ -83,34 +83,3 @@ async def test_prompt_without_barge_in_plays_in_full(lab, settings_for, tmp_path
     prompt = next(e for e in events if e.kind == "prompt")
     assert prompt.data["result"] == "completed"
     assert outcome.record.bot_audio_seconds == pytest.approx(8.0, abs=0.1)
-
-
-async def offer_with_a_word_over_it(lab, settings_for, name: str, word: str):
-    """The English sample script: the callee is interested, says ``word`` 2 s into the offer,
-    then asks to be put through when the offer has ended."""
-    from tests.integration.test_scripted_calls import conversation, prompt_seconds, settings_with_script
-
-    async with App(settings_with_script(settings_for)) as app:
-        opening, offer = await prompt_seconds(app, "opening"), await prompt_seconds(app, "offer")
-        said = [opening + 1.0, "Yes, I am interested, tell me more.", 3.2, word, offer]
-        destination = await conversation(lab, name, [*said, "Yes please, put me through.", 8.0])
-        outcome = await asyncio.wait_for(app.call(destination), 120)
-        events = await app.store.events(outcome.call_id)
-    offers = [e for e in events if e.kind == "prompt" and e.data["name"] == "offer"]
-    return outcome, events, offers
-
-
-async def test_an_uh_huh_over_the_offer_lets_it_play_to_the_end(lab, settings_for):
-    outcome, events, offers = await offer_with_a_word_over_it(lab, settings_for, "backchannel", "uh-huh")
-    assert [e.data["result"] for e in offers] == ["completed"], [e.data for e in events if e.kind == "prompt"]
-    (heard,) = [e for e in events if e.kind == "backchannel"]
-    assert heard.data["prompt"] == "offer" and "uh" in heard.data["text"].lower(), heard.data
-    assert outcome.record.outcome == "transferred", outcome.record.transcript  # the conversation went on
-
-
-async def test_a_wait_no_over_the_offer_stops_it(lab, settings_for):
-    _, events, offers = await offer_with_a_word_over_it(lab, settings_for, "stop-word", "wait, no")
-    assert offers[0].data["result"] == "interrupted", offers[0].data
-    assert not [e for e in events if e.kind == "backchannel"]
-    # stopped once the words were heard: within 2 s of the callee starting to speak
-    assert offers[0].data["barge_in_detected"] - offers[0].data["barge_in_speech_start"] < 2.0, offers[0].data

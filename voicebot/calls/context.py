@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from voicebot.calls.ears import BargeIn, Ears, Heard
 from voicebot.media import audio
 from voicebot.media.stream import MediaStream, PlayResult
-from voicebot.speech.backchannel import Backchannels
 
 Journal = Callable[..., Awaitable[None]]
 """``await journal(kind, **data)`` appends an event to the call's record."""
@@ -72,16 +71,9 @@ class CallContext:
         await self._journal(kind, **data)
 
     async def play(
-        self,
-        pcm: bytes,
-        name: str = "prompt",
-        *,
-        barge_in: bool = True,
-        text: str = "",
-        words: Backchannels | None = None,
+        self, pcm: bytes, name: str = "prompt", *, barge_in: bool = True, text: str = ""
     ) -> PlayResult:
-        """Play audio to the callee; with ``barge_in`` the callee talking over it stops it (with
-        ``words``, not when it is only a backchannel: "uh-huh", 嗯)."""
+        """Play audio to the callee; with ``barge_in`` the callee talking over it stops it."""
         started, wall = self._stream.now(), time.monotonic()
         caught: list[BargeIn] = []
 
@@ -89,8 +81,7 @@ class CallContext:
             caught.append(event)
             self._stream.clear()
 
-        heard_before = len(self.ears.backchannels)
-        self.ears.arm_barge_in(on_barge_in if barge_in else None, words)
+        self.ears.arm_barge_in(on_barge_in if barge_in else None)
         try:
             result = await self._stream.play(pcm)
         finally:
@@ -126,8 +117,6 @@ class CallContext:
             barge_in=barge_in,
             **extra,
         )
-        for said in self.ears.backchannels[heard_before:]:
-            await self._journal("backchannel", prompt=name, text=said)
         return result
 
     def understood(self, intent: str | None, confidence: float) -> None:

@@ -4,10 +4,7 @@ Every inbound frame goes through the VAD. While a turn is open, the turn
 detector decides when the callee started and stopped; only speech (from a
 short pre-roll before it) is queued for the recognizer, not the silence
 between turns. While an interruptible prompt plays, ``min_speech`` of speech
-stops it (barge-in) and opens a turn that already holds the speech so far;
-given the script's backchannel words, speech shorter than their ``longest``
-is heard first and stops the prompt only when it is more than "uh-huh"
-(voicebot.speech.backchannel).
+stops it (barge-in) and opens a turn that already holds the speech so far.
 
 Frame handling never waits for the decoder: decoding runs in the call's own
 decoder task, fed by a queue, so a slow decoder delays the transcript, never
@@ -34,7 +31,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicebot.speech.asr import RecognizerStream, Transcript
-from voicebot.speech.backchannel import Backchannels
 from voicebot.speech.turns import (
     FRAME,
     EndReason,
@@ -124,13 +120,6 @@ class Ears:
         self._decoder: asyncio.Task[None] | None = None
         self.speech_seconds = 0.0  # audio actually sent to the recognizer
         self.partials: list[Transcript] = []
-        self._words: Backchannels | None = None
-        self._probe: _Turn | None = None  # short speech over a prompt, decided by its words
-        self._probe_speech = 0.0
-        self._probe_clock: asyncio.Task[None] | None = None
-        #: What the callee said over prompts that did not stop them; barge-ins that did.
-        self.backchannels: list[str] = []
-        self.barge_ins = 0
 
     # -- driven by the session's media reader ---------------------------------------
     def hear(self, pcm: bytes, at: float) -> None:
@@ -139,69 +128,18 @@ class Ears:
         self._ring.append(frame)
         self._last_at = at
         self._run = [*self._run, frame] if speech else []
-        if self._barge is not None and self._probe is not None:
-            # speech over the prompt, its words not known yet: long enough, it stops the prompt
-            self._feed(frame)
-            self._probe_speech += FRAME if speech else 0.0
-            assert self._words is not None
-            if self._probe is not None and self._probe_speech + 1e-9 >= self._words.longest:
-                self._fire(self._probe.opened + FRAME, at)
-            return
         if self._barge is not None and len(self._run) * FRAME + 1e-9 >= self.config.min_speech:
+            fire, self._barge = self._barge, None
             start = self._run[0].at - FRAME
-            if self._words is not None and self._rec is not None and self._turn is None:
-                self._probe_open(start)  # decided by its words when it ends
-                return
-            self._fire(start, at)
+            fire(BargeIn(start, at))
+            if self._turn is None:
+                self._open(start - FRAME, barged_in=True)
+                for earlier in list(self._ring):
+                    if earlier.at > start - FRAME:
+                        self._feed(earlier)
             return
         if self._turn is not None:
             self._feed(frame)
-
-    def _fire(self, start: float, at: float) -> None:
-        """Barge-in: stop the prompt; the turn holds the speech so far."""
-        assert self._barge is not None
-        fire, self._barge, self._probe = self._barge, None, None
-        fire(BargeIn(start, at))
-        self.barge_ins += 1
-        if self._turn is None:
-            self._open(start - FRAME, barged_in=True)
-            for earlier in list(self._ring):
-                if earlier.at > start - FRAME:
-                    self._feed(earlier)
-
-    def _probe_open(self, start: float) -> None:
-        """Speech over the prompt, short so far: a turn that hears it while the prompt goes on."""
-        turn = self._probe = self._open(start - FRAME, barged_in=True)
-        self._probe_speech = 0.0
-        for earlier in list(self._ring):
-            if earlier.at > start - FRAME:
-                self._probe_speech += FRAME if earlier.speech else 0.0
-                self._feed(earlier)
-        turn.result.add_done_callback(lambda _: self._probe_heard(turn))
-        if self._probe_clock is None or self._probe_clock.done():
-            self._probe_clock = asyncio.create_task(self._tick(turn), name="probe-clock")
-
-    async def _tick(self, turn: _Turn) -> None:
-        """Frames are no clock (a silent far end may send none): the short speech's turn ends on
-        time while the prompt plays, as ``listen`` makes a turn end."""
-        while self._probe is turn and not turn.result.done():
-            await asyncio.sleep(2 * FRAME)
-            self.catch_up()
-
-    def _probe_heard(self, turn: _Turn) -> None:
-        """The short speech over the prompt ended and was recognized: a backchannel lets the
-        prompt go on (the turn is dropped), anything else stops it as a barge-in would have."""
-        if self._probe is not turn or self._barge is None or self._words is None:
-            return  # the prompt was stopped already, or it ended: the turn is the answer
-        heard = turn.result.result()
-        if self._words.is_backchannel(heard.text):
-            self._probe = None
-            self.backchannels.append(heard.text)
-            if self._turn is turn:
-                self._turn = None
-            self._run = []
-            return
-        self._fire(heard.speech_start if heard.speech_start is not None else turn.opened, self._clock())
 
     def hangup(self, at: float) -> None:
         if self._turn is not None and not self._turn.result.done():
@@ -220,15 +158,9 @@ class Ears:
             self._on(turn, turn.detector.feed(False, last), None)
 
     # -- used by the call context ------------------------------------------------------
-    def arm_barge_in(
-        self, on_barge_in: Callable[[BargeIn], None] | None, words: Backchannels | None = None
-    ) -> None:
-        """While a prompt plays: call ``on_barge_in`` when the callee talks over it. With
-        ``words``, short speech is decided by what it says (a backchannel does not stop the
-        prompt); without, by its length alone."""
+    def arm_barge_in(self, on_barge_in: Callable[[BargeIn], None] | None) -> None:
+        """While a prompt plays: call ``on_barge_in`` when the callee talks over it."""
         self._barge = on_barge_in
-        self._words = words if on_barge_in is not None else None
-        self._probe = None  # (a short speech still being heard becomes the next turn)
         self._run = []
 
     async def listen(self, phrases: Sequence[str] | None = None) -> Heard:
@@ -253,10 +185,6 @@ class Ears:
         return turn.result.result()
 
     async def aclose(self) -> None:
-        if self._probe_clock is not None:
-            self._probe_clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe_clock
         if self._decoder is not None:
             self._decoder.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -38,7 +38,6 @@ from voicebot.errors import ScriptError
 from voicebot.media.stream import PlayResult
 from voicebot.qa.check import check_rubric
 from voicebot.qa.rubric import RUBRIC_FILE, Rubric, load_rubric
-from voicebot.speech.backchannel import Backchannels
 from voicebot.speech.prompts import Prompt, PromptCache
 from voicebot.speech.turns import EndReason
 
@@ -89,17 +88,6 @@ class LoadedScript:
         nlu = load_nlu(files)
         classifier: Classifier = RasaClassifier(rasa_url) if rasa_url else IntentClassifier.train(nlu)
         return cls(directory, flow, nlu, classifier, flow.voice or default_voice, rubric)
-
-    def backchannels(self, prompt: str) -> Backchannels | None:
-        """How speech over this prompt is taken: by its words (the flow's turn_taking, the
-        language's lists), or None (by its length) when the flow or the prompt's node says so."""
-        taking = self.flow.turn_taking
-        node = self.flow.nodes.get(prompt.split(".", 1)[0])
-        if not taking.by_words or (node is not None and not node.backchannels):
-            return None
-        return Backchannels.for_language(
-            self.flow.language, taking.backchannels, taking.stop_words, taking.longest
-        )
 
     def prompt(self, name: str, say: Say, variant: int = 0) -> Prompt:
         if say.recording and not inside(self.directory, say.recording):
@@ -165,13 +153,7 @@ class ScriptedCall:
                             prompt = self._loaded.prompt(name, say, self._variant)
                             pcm = await self._prompts.audio(prompt, self._variables)
                             if (
-                                await call.play(
-                                    pcm,
-                                    name=name,
-                                    barge_in=barge_in,
-                                    text=prompt.text,
-                                    words=self._loaded.backchannels(name),
-                                )
+                                await call.play(pcm, name=name, barge_in=barge_in, text=prompt.text)
                                 is PlayResult.HUNGUP
                             ):
                                 return

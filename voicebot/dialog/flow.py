@@ -109,9 +109,6 @@ class Branch(_Model):
 class Node(_Model):
     say: SayField
     barge_in: bool = True
-    #: While this prompt plays, "uh-huh" and the like do not stop it (the flow's turn_taking);
-    #: false: any speech as long as min_speech does.
-    backchannels: bool = True
     listen: bool = True
     phrases: tuple[str, ...] = ()  # recognition hints while listening here
     # intent -> next node (not "on:", which YAML reads as the boolean true)
@@ -147,18 +144,6 @@ class Limits(_Model):
     max_seconds: float = Field(600, gt=0)
 
 
-class TurnTaking(_Model):
-    """How the callee's speech over a prompt is taken (voicebot.speech.backchannel)."""
-
-    #: Decide short speech over a prompt by its words (false: by its length alone).
-    by_words: bool = True
-    #: The script's own backchannels and stop words (default: the language's lists).
-    backchannels: tuple[str, ...] | None = None
-    stop_words: tuple[str, ...] | None = None
-    #: Speech over a prompt longer than this (seconds) stops it, whatever it says.
-    longest: float = Field(0.9, gt=0, le=3)
-
-
 class Flow(_Model):
     script: str
     company: str
@@ -166,7 +151,6 @@ class Flow(_Model):
     voice: str | None = None
     start: str
     limits: Limits = Limits()
-    turn_taking: TurnTaking = TurnTaking()
     globals: dict[str, Handler] = Field(default_factory=dict)
     exits: dict[str, Handler] = Field(default_factory=dict)
     nodes: dict[str, Node]
