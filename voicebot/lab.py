@@ -5,18 +5,24 @@ that play a ``lead-*`` sound: one side of a conversation with the English
 sample script, its pauses sized to the script's own opening prompt so the
 callee speaks when the bot listens. ``python -m voicebot.lab SOUNDS_DIR``
 writes them (espeak-ng), e.g. into the lab's sounds/voicebot-lab directory.
+
+espeak-ng carries state from one utterance to the next (its pitch flutter goes on
+where the last one stopped), so the same words come out a little different after
+other renders, and a small recognizer can hear them differently ("put me through"
+as "but me through"). A callee's side is therefore always spoken by a fresh
+process (:func:`speak`): the same words make the same audio whatever ran before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 import sys
 from pathlib import Path
 
-from voicebot.calls.scripted import LoadedScript
 from voicebot.media import audio
 from voicebot.media.wavfile import write_call_audio
-from voicebot.speech.prompts import Prompt
 from voicebot.speech.tts import Synthesizer
 
 ENGLISH_SCRIPT = Path(__file__).resolve().parents[1] / "intents" / "broadband-en"
@@ -55,33 +61,67 @@ CALLEES: dict[str, list[float | str]] = {
 
 
 async def opening_seconds(synth: Synthesizer, script_dir: Path = ENGLISH_SCRIPT) -> float:
+    from voicebot.calls.scripted import LoadedScript  # not needed by `speak` (a fresh process each time)
+
     script = LoadedScript.load(script_dir, "en-us")
     node = script.flow.nodes[script.flow.start]
-    prompt: Prompt = script.prompt(script.flow.start, node.say)
+    prompt = script.prompt(script.flow.start, node.say)
     return audio.duration(await synth.render(prompt.text, prompt.voice, prompt.rate))
 
 
+async def side(
+    synth: Synthesizer, parts: list[float | str], voice: str = CALLEE_VOICE, rate: int = CALLEE_RATE
+) -> bytes:
+    """One side of a conversation as 8 kHz PCM: numbers are seconds of silence, strings are said."""
+    pcm = bytearray()
+    for part in parts:
+        if isinstance(part, str):
+            pcm += await synth.render(part, voice, rate)
+        else:
+            pcm += bytes(int(part * audio.SAMPLE_RATE) * 2)
+    return bytes(pcm)
+
+
+def speak(parts: list[float | str], voice: str = CALLEE_VOICE, rate: int = CALLEE_RATE) -> bytes:
+    """:func:`side` spoken by a fresh process, so the audio does not depend on earlier renders."""
+    done = subprocess.run(
+        [sys.executable, "-m", "voicebot.lab", "speak", voice, str(rate)],
+        input=json.dumps(parts).encode(),
+        capture_output=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the lab callee's voice failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    return done.stdout
+
+
 async def render(sounds: Path, script_dir: Path = ENGLISH_SCRIPT) -> list[Path]:
-    """Write every ``lead-*`` callee sound into ``sounds``."""
+    """Write every ``lead-*`` callee sound into ``sounds`` (call it in a fresh process)."""
     synth = Synthesizer()
     written = []
     try:
         opening = await opening_seconds(synth, script_dir)
         for name, parts in CALLEES.items():
-            pcm = bytearray()
-            for part in parts:
-                if isinstance(part, str) and part.startswith("opening+"):
-                    part = opening + float(part.removeprefix("opening+"))
-                if isinstance(part, str):
-                    pcm += await synth.render(part, CALLEE_VOICE, CALLEE_RATE)
-                else:
-                    pcm += bytes(int(part * 8000) * 2)
+            timed = [
+                opening + float(p.removeprefix("opening+"))
+                if isinstance(p, str) and p.startswith("opening+")
+                else p
+                for p in parts
+            ]
             path = sounds / f"{name}.wav"
-            write_call_audio(path, bytes(pcm))
+            write_call_audio(path, await side(synth, timed))
             written.append(path)
     finally:
         synth.close()
     return written
+
+
+async def _speak_stdin(voice: str, rate: int) -> bytes:
+    synth = Synthesizer()
+    try:
+        return await side(synth, json.loads(sys.stdin.read()), voice, rate)
+    finally:
+        synth.close()
 
 
 def live_leads(count: int) -> str:
@@ -94,8 +134,10 @@ def live_leads(count: int) -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "live-leads":
         print(live_leads(int(sys.argv[2])), end="")
+    elif len(sys.argv) == 4 and sys.argv[1] == "speak":
+        sys.stdout.buffer.write(asyncio.run(_speak_stdin(sys.argv[2], int(sys.argv[3]))))
     elif len(sys.argv) == 2:
         for path in asyncio.run(render(Path(sys.argv[1]))):
             print(path)
     else:
-        sys.exit("usage: python -m voicebot.lab SOUNDS_DIR | live-leads COUNT")
+        sys.exit("usage: python -m voicebot.lab SOUNDS_DIR | live-leads COUNT | speak VOICE RATE <PARTS")

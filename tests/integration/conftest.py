@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -146,10 +148,9 @@ class TcpProxy:
 
 @pytest.fixture(scope="session")
 def lead_voices(lab) -> None:
-    """The lab's numbered callees' voices, timed to the English sample script."""
-    from voicebot.lab import render
-
-    asyncio.run(render(lab.sounds))
+    """The lab's numbered callees' voices, timed to the English sample script (rendered by a
+    process of their own: espeak-ng's output depends on what the process rendered before)."""
+    subprocess.run([sys.executable, "-m", "voicebot.lab", str(lab.sounds)], check=True, timeout=300)
 
 
 #: A real headless browser: Debian's chromium through chromium-driver (Selenium); scripts/test.sh

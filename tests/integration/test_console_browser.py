@@ -352,9 +352,9 @@ async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_brows
     import uuid
 
     from voicebot.console.auth import hash_password as hashed
+    from voicebot.lab import speak
     from voicebot.media import archive
     from voicebot.media.wavfile import write_call_audio
-    from voicebot.speech.tts import Synthesizer
     from voicebot.store import CallRecord, Store
     from voicebot.telephony.ami import AmiClient
 
@@ -362,13 +362,7 @@ async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_brows
     store = Store(settings.db_url)
     await asyncio.to_thread(store.migrate)
     call_id = str(uuid.uuid4())
-    synth = Synthesizer()
-    try:
-        said = await synth.render(
-            "Hello, this is Acme Broadband. We have a fibre offer for you.", "en-us", 150
-        )
-    finally:
-        synth.close()
+    said = speak(["Hello, this is Acme Broadband. We have a fibre offer for you."])
     wav = settings.recording_path(f"voicebot/{call_id}.wav")
     write_call_audio(wav, said)
     opus = archive.compress(wav)  # kept as the retention round keeps it

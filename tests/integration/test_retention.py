@@ -210,18 +210,14 @@ def test_the_retention_command(tmp_path):
 
 async def test_recordings_of_ended_calls_are_kept_as_opus_and_still_heard(store, clock, tmp_path):
     from tests.integration.test_whisper import MODEL, words
+    from voicebot.lab import speak
     from voicebot.media import archive
     from voicebot.media.wavfile import write_call_audio
-    from voicebot.speech.tts import Synthesizer
     from voicebot.speech.whisper import WhisperRecognizer
 
     config = settings(tmp_path)
-    synth = Synthesizer()
-    try:  # a callee's words as the PBX records them: 8 kHz mono, with a pause around them
-        said = await synth.render("Please take me off your list, I am not interested.", "en-us", 150)
-    finally:
-        synth.close()
-    pcm = bytes(8000) + said + bytes(8000)
+    # a callee's words as the PBX records them: 8 kHz mono, with a pause around them
+    pcm = speak([0.5, "Please take me off your list, I am not interested.", 0.5])
     for call_id, minutes_ago, content in (("old", 10, pcm), ("new", 1, pcm), ("broken", 10, None)):
         relative = f"voicebot/{call_id}.wav"
         path = config.recording_path(relative)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from voicebot.app import App
+from voicebot.lab import speak
 from voicebot.media import audio
 from voicebot.media.wavfile import write_call_audio
-from voicebot.speech.tts import Synthesizer
 
 pytestmark = pytest.mark.asterisk
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,18 +35,10 @@ async def prompt_seconds(app: App, node: str) -> float:
 
 
 async def conversation(lab, name: str, parts: list[float | str]) -> str:
-    """Render the callee's side: numbers are seconds of silence, strings are said (espeak-ng)."""
-    synth = Synthesizer()
-    try:
-        pcm = bytearray()
-        for part in parts:
-            if isinstance(part, str):
-                pcm += await synth.render(part, "en-us", 150)
-            else:
-                pcm += bytes(int(part * 8000) * 2)
-    finally:
-        synth.close()
-    write_call_audio(lab.sounds / f"{name}.wav", bytes(pcm))
+    """Render the callee's side: numbers are seconds of silence, strings are said (espeak-ng, in a
+    fresh process so the audio is the same whichever tests ran before)."""
+    pcm = await asyncio.to_thread(speak, parts)
+    write_call_audio(lab.sounds / f"{name}.wav", pcm)
     return f"Local/talk-{name}@voicebot-lab/n"
 
 
@@ -66,7 +58,8 @@ async def test_interested_callee_is_transferred_to_an_agent(lab, settings_for):
         outcome = await asyncio.wait_for(app.call(destination), 90)
         events = [e.kind for e in await app.store.events(outcome.call_id)]
     r = outcome.record
-    assert r.outcome == "transferred" and r.grade == "A", (r.outcome, r.node_path, r.intents, r.transcript)
+    turns = [(t["speaker"], t["start"], t["end"], t["text"], t.get("intent")) for t in r.transcript]
+    assert r.outcome == "transferred" and r.grade == "A", (r.outcome, r.node_path, turns)
     assert r.node_path == ["opening", "offer", "transfer"]
     assert "interested" in r.intents
     assert "transfer" in events

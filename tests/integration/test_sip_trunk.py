@@ -21,9 +21,9 @@ from tests.rtp_peer import PCMA, PCMU, RtpPeer
 from tests.support import Clock, owned_process
 from voicebot.app import App
 from voicebot.campaign.definition import Campaign
+from voicebot.lab import speak
 from voicebot.media import audio
 from voicebot.media.wavfile import write_call_audio
-from voicebot.speech.tts import Synthesizer
 from voicebot.speech.whisper import WhisperRecognizer
 from voicebot.store import CallRecord
 
@@ -195,11 +195,7 @@ async def opt_out_over_the_trunk(
     """A call of the English script over the trunk whose callee (``peer``) says "Please take me
     off your list." a second after the opening; with ``seq_jump``, the callee's stream changes
     source halfway through the opening. The call's record, and the opening's length."""
-    synth = Synthesizer()
-    try:
-        opt_out = await synth.render("Please take me off your list.", "en-us", 150)
-    finally:
-        synth.close()
+    opt_out = speak(["Please take me off your list."])
     name = {PCMU: "PCMU", PCMA: "PCMA"}[peer.payload_type]
     with carrier(
         tmp_path, "answer.xml", codec=str(peer.payload_type), codec_name=name, media_port=str(peer.port)

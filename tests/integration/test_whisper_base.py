@@ -12,22 +12,9 @@ import sys
 import pytest
 
 from voicebot.errors import ConfigError
+from voicebot.lab import speak
 from voicebot.speech import models
 from voicebot.speech.whisper import WhisperRecognizer
-
-RENDER = """
-import asyncio, sys
-from voicebot.speech.tts import Synthesizer
-
-async def render():
-    synth = Synthesizer()
-    try:
-        sys.stdout.buffer.write(await synth.render(sys.argv[1], sys.argv[2], 150))
-    finally:
-        synth.close()
-
-asyncio.run(render())
-"""
 
 
 def test_voicebot_models_fetch_assembles_whisper_base(tmp_path):
@@ -68,17 +55,9 @@ def test_a_missing_part_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_whisper_base_hears_english_and_chinese(tmp_path):
     path = models.assemble("whisper-base", tmp_path)
-    # rendered by a process of its own: espeak-ng's output depends on what the process rendered
-    # before (tests/unit/test_ears.py), and these words are the ones this model hears right
-    english, chinese = (
-        subprocess.run(
-            [sys.executable, "-c", RENDER, text, voice], capture_output=True, check=True, timeout=60
-        ).stdout
-        for text, voice in (
-            ("Yes, I am interested in that offer.", "en-us"),
-            ("多少钱一个月", "cmn-latn-pinyin"),
-        )
-    )
+    # spoken by a fresh process (voicebot.lab.speak): the same audio whatever ran before
+    english = speak(["Yes, I am interested in that offer."])
+    chinese = speak(["多少钱一个月"], "cmn-latn-pinyin")
     en = WhisperRecognizer(path, threads=2, language="en")
     zh = WhisperRecognizer(path, threads=2, language="zh")
     try:
