@@ -42,6 +42,13 @@ async def conversation(lab, name: str, parts: list[float | str]) -> str:
     return f"Local/talk-{name}@voicebot-lab/n"
 
 
+def story(record, events) -> str:
+    """A call's turns and journal, one per line: a failure message that shows what was heard."""
+    turns = [(t["speaker"], t["start"], t["end"], t["text"], t.get("intent")) for t in record.transcript]
+    said = [record.outcome, record.node_path, *turns, *((e.kind, e.data) for e in events)]
+    return "\n".join(map(str, said))
+
+
 def queue_completed(lab) -> int:
     return int(re.search(r"C:(\d+)", lab.cli("queue show voicebot-agents")).group(1))
 
@@ -56,10 +63,11 @@ async def test_interested_callee_is_transferred_to_an_agent(lab, settings_for):
         )
         before = queue_completed(lab)
         outcome = await asyncio.wait_for(app.call(destination), 90)
-        events = [e.kind for e in await app.store.events(outcome.call_id)]
+        journal = await app.store.events(outcome.call_id)
     r = outcome.record
-    turns = [(t["speaker"], t["start"], t["end"], t["text"], t.get("intent")) for t in r.transcript]
-    assert r.outcome == "transferred" and r.grade == "A", (r.outcome, r.node_path, turns)
+    if not (r.outcome == "transferred" and r.grade == "A"):
+        pytest.fail(story(r, journal))
+    events = [e.kind for e in journal]
     assert r.node_path == ["opening", "offer", "transfer"]
     assert "interested" in r.intents
     assert "transfer" in events
