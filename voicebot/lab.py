@@ -6,11 +6,11 @@ sample script, its pauses sized to the script's own opening prompt so the
 callee speaks when the bot listens. ``python -m voicebot.lab SOUNDS_DIR``
 writes them (espeak-ng), e.g. into the lab's sounds/voicebot-lab directory.
 
-espeak-ng carries state from one utterance to the next (its pitch flutter goes on
-where the last one stopped), so the same words come out a little different after
-other renders, and a small recognizer can hear them differently ("put me through"
-as "but me through"). A callee's side is therefore always spoken by a fresh
-process (:func:`speak`): the same words make the same audio whatever ran before.
+espeak-ng carries state from one utterance to the next, so the same words come out
+a little different after other renders, and a small recognizer can hear them
+differently ("put me through" as "but me through"). A callee's side is therefore
+always spoken by a fresh process (:func:`speak`): the same words make the same
+audio whatever ran before.
 """
 
 from __future__ import annotations
