@@ -329,7 +329,7 @@ def chat(directory: Path) -> None:
             event: Silence | Understood = Silence()
             click.echo("     (silence)")
         else:
-            p, event = loaded.understand(line)
+            p, event = loaded.understand(line, node=state.node)
             click.echo(
                 f"     intent {p.intent or '(no match)'} {p.confidence:.2f} ({p.source})"
                 + (f" entities {dict(event.entities)}" if event.entities else "")

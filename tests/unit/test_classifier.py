@@ -91,3 +91,45 @@ def test_entities_from_regex_examples_and_synonyms(en, zh):
         "n.yml",
     )
     assert extract_entities("I want the Gold Plan", nlu) == {"plan": "premium"}
+
+
+def ranked(*pairs):
+    from voicebot.dialog.classifier import Prediction
+
+    return Prediction(None, pairs[0][1], "model", tuple(pairs))
+
+
+def test_likely_intents_leading_to_the_same_step_add_up():
+    from voicebot.dialog.classifier import settle
+
+    routes = {"affirm": "node:transfer", "ask_human": "node:transfer", "deny": "node:goodbye"}
+    both = settle(ranked(("affirm", 0.37), ("ask_human", 0.36), ("deny", 0.1)), routes, 0.4)
+    assert (both.intent, both.confidence, both.source) == ("affirm", 0.73, "model+step")
+    # half yes, half no: two steps, neither sure enough
+    split = ranked(("affirm", 0.35), ("deny", 0.33), ("ask_human", 0.04))
+    assert settle(split, routes, 0.4).intent is None
+    # one intent alone below the threshold is not helped; nor intents this node does not know
+    assert settle(ranked(("affirm", 0.39), ("deny", 0.05)), routes, 0.4).intent is None
+    assert settle(ranked(("price", 0.3), ("cost", 0.3)), routes, 0.4).intent is None
+    # a sure answer is left as it is
+    from voicebot.dialog.classifier import Prediction
+
+    sure = Prediction("deny", 0.9, "model", (("deny", 0.9),))
+    assert settle(sure, routes, 0.4) is sure
+
+
+def test_yes_please_put_me_through_transfers_at_the_offer_however_it_was_heard():
+    """Whisper heard the lab callee's "Yes please, put me through" as "Yeah please, but me
+    through": half affirm, half ask_human, both of which transfer at the offer."""
+    from voicebot.calls.scripted import LoadedScript
+    from voicebot.dialog.script import Script, State, Transfer
+
+    loaded = LoadedScript.load(ROOT / "intents/broadband-en", "en-us")
+    script = Script(loaded.flow)
+    for heard in ("Yes please, put me through.", "Yeah please, but me through"):
+        prediction, event = loaded.understand(heard, node="offer")
+        assert prediction.intent in ("affirm", "ask_human"), prediction
+        _, actions = script.step(State(node="offer", path=("opening", "offer")), event)
+        assert any(isinstance(a, Transfer) for a in actions), (heard, actions)
+    # without the node (no step known), the misheard words stay no match
+    assert loaded.understand("Yeah please, but me through")[0].intent is None

@@ -213,3 +213,17 @@ def test_branches_on_entities_come_before_intents(script):
     assert actions[-1] == ["say objection_competitor", "listen"]
     _, actions = run(script, [Started(), U("affirm"), U("already_have")])
     assert actions[-1] == ["say objection_already_have", "listen"]
+
+
+def test_routes_give_intents_that_lead_to_the_same_step_one_key(script):
+    routes = script.routes("offer")
+    # affirm goes to transfer, and so does the ask_human exit (a plain goto)
+    assert routes["affirm"] == routes["interested"] == routes["ask_human"] == "node:transfer"
+    # an opt-out says and does its own thing; an intent with an entity branch here depends on it
+    assert routes["opt_out"] == "handler:opt_out"
+    assert routes["already_have"] == "intent:already_have"
+    assert routes["deny"] == routes["not_interested"] == "node:objection_not_interested"
+    assert routes["ask_identity"] == "handler:ask_identity"  # a global: answered, then back here
+    # at the opening a refusal and a plain no go different ways
+    opening = script.routes("opening")
+    assert opening["deny"] != opening["not_interested"]

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from voicebot.calls.context import CallContext, ScriptResult
 from voicebot.dialog.check import check_script, inside
-from voicebot.dialog.classifier import Classifier, IntentClassifier, Prediction, extract_entities
+from voicebot.dialog.classifier import (
+    Classifier,
+    IntentClassifier,
+    Prediction,
+    extract_entities,
+    settle,
+)
 from voicebot.dialog.flow import Flow, Say, load_flow
 from voicebot.dialog.grading import grade_by_rules
 from voicebot.dialog.intents import NluData, load_nlu, nlu_files
@@ -99,10 +105,16 @@ class LoadedScript:
         text = say.text[variant % len(say.text)] if say.text else ""
         return Prompt(name, text, voice=self.voice, recording=recording)
 
-    def understand(self, text: str, at: float = 0.0) -> tuple[Prediction, Understood]:
-        """The callee's words as a script event: classified intent and extracted entities.
+    def understand(
+        self, text: str, at: float = 0.0, node: str | None = None
+    ) -> tuple[Prediction, Understood]:
+        """The callee's words as a script event: classified intent and extracted entities; at a
+        ``node``, likely intents that lead to the same step there add up (:func:`settle`).
         Blocking (a Rasa backend makes a network call)."""
         prediction = self.classifier.predict(text)
+        if node is not None:
+            routes = Script(self.flow).routes(node)
+            prediction = settle(prediction, routes, self.classifier.threshold)
         entities = extract_entities(text, self.nlu)
         return prediction, Understood(prediction.intent, text, prediction.confidence, entities, at=at)
 
@@ -158,7 +170,7 @@ class ScriptedCall:
                             ):
                                 return
                         case Listen(phrases):
-                            event = await self._hear(call, phrases)
+                            event = await self._hear(call, phrases, state.node)
                             if event is None:
                                 return
                         case Transfer(queue):
@@ -185,7 +197,7 @@ class ScriptedCall:
                 seconds=call.now() - state.started_at,
             )
 
-    async def _hear(self, call: CallContext, phrases: tuple[str, ...]) -> Event | None:
+    async def _hear(self, call: CallContext, phrases: tuple[str, ...], node: str) -> Event | None:
         heard = await call.hear(list(phrases) or None)
         if heard.reason is EndReason.HANGUP:
             return None
@@ -194,7 +206,7 @@ class ScriptedCall:
         if not heard.text.strip():  # speech, but nothing recognized
             return Understood(None, "", 0.0, {}, at=call.now())
         # a thread: the built-in model takes ~1 ms, a Rasa server a network round trip
-        prediction, event = await asyncio.to_thread(self._loaded.understand, heard.text, call.now())
+        prediction, event = await asyncio.to_thread(self._loaded.understand, heard.text, call.now(), node)
         call.understood(prediction.intent, prediction.confidence)
         await call.note(
             "understood",

@@ -30,6 +30,9 @@ class Prediction:
 class Classifier(Protocol):
     """Anything that turns a callee's words into an intent: built in, or a Rasa server."""
 
+    #: below this confidence the answer is no match
+    threshold: float
+
     def predict(self, text: str) -> Prediction: ...
 
 
@@ -114,6 +117,30 @@ class IntentClassifier:
         if confidence < self.threshold:
             return Prediction(None, confidence, "model", ranking)
         return Prediction(best, confidence, "model", ranking)
+
+
+def settle(prediction: Prediction, routes: Mapping[str, str], threshold: float) -> Prediction:
+    """A no match whose likeliest intents all lead to the same step takes that step.
+
+    "Yes please, put me through" is half ``affirm`` and half ``ask_human``: neither is sure
+    enough alone, but at the offer both transfer, so the callee is transferred. The step's
+    confidence is the sum of its intents' (the chance the callee meant any of them); the intent
+    kept is the likeliest of them. Intents leading elsewhere, or unknown here, never add up, so
+    an answer that is half yes and half no stays no match.
+    """
+    if prediction.intent is not None or not prediction.ranking:
+        return prediction
+    steps: dict[str, float] = {}
+    for name, confidence in prediction.ranking:
+        if name in routes:
+            steps[routes[name]] = steps.get(routes[name], 0.0) + confidence
+    if not steps:
+        return prediction
+    step, total = max(steps.items(), key=lambda item: item[1])
+    members = [name for name, _ in prediction.ranking if routes.get(name) == step]
+    if total < threshold or len(members) < 2:
+        return prediction
+    return Prediction(members[0], round(total, 4), f"{prediction.source}+step", prediction.ranking)
 
 
 def _word_ngrams(text: str) -> list[str]:

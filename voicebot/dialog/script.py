@@ -136,6 +136,23 @@ class Script:
                 return self._retry(state, "no_input", node.no_input)
         return state, []
 
+    def routes(self, node: str) -> dict[str, str]:
+        """Where each intent the callee may say at ``node`` leads, as a key two intents share when
+        they lead to the same step ("node:transfer" for an ``affirm`` that goes to ``transfer`` and an
+        ``ask_human`` exit that goes there too). An intent with an entity branch here, or a handler
+        that says or does something of its own, has a key of its own."""
+        here = self.flow.nodes[node]
+        out = {name: f"handler:{name}" for name in self.flow.globals}
+        for name, target in here.next.items():
+            out[name] = f"node:{target}"
+        for branch in here.branches:
+            if branch.intent is not None:
+                out[branch.intent] = f"intent:{branch.intent}"
+        for name, handler in self.flow.exits.items():
+            plain = handler.goto is not None and handler == Handler(goto=handler.goto)
+            out[name] = f"node:{handler.goto}" if plain else f"handler:{name}"
+        return out
+
     # -- internals -----------------------------------------------------------------------
     def _understood(
         self, state: State, intent: str | None, entities: Mapping[str, str]

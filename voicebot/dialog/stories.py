@@ -125,7 +125,7 @@ def _run(loaded: LoadedScript, story: Story, line: int) -> StoryResult:
             if step.user.strip().lower() in ("", "silence"):
                 state, actions = script.step(state, Silence())
             else:
-                p, understood = loaded.understand(step.user)
+                p, understood = loaded.understand(step.user, node=state.node)
                 if step.intent is not None and p.intent != step.intent:
                     result.failures.append(
                         f"step {number}: {step.user!r} understood as {p.intent!r} "
