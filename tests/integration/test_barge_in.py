@@ -83,3 +83,48 @@ async def test_prompt_without_barge_in_plays_in_full(lab, settings_for, tmp_path
     prompt = next(e for e in events if e.kind == "prompt")
     assert prompt.data["result"] == "completed"
     assert outcome.record.bot_audio_seconds == pytest.approx(8.0, abs=0.1)
+
+
+async def offer_with(lab, settings_for, name: str, over_the_offer: str):
+    """The English sample script: the callee is interested, says ``over_the_offer`` 2 s into the
+    offer, then (when the offer is over) asks to be put through."""
+    from tests.integration.test_scripted_calls import conversation, prompt_seconds, settings_with_script
+
+    async with App(settings_with_script(settings_for)) as app:
+        opening, offer = await prompt_seconds(app, "opening"), await prompt_seconds(app, "offer")
+        destination = await conversation(
+            lab,
+            name,
+            [
+                opening + 1.0,
+                "Yes, I am interested.",
+                2.5,
+                over_the_offer,
+                offer,
+                "Yes please, put me through.",
+                8.0,
+            ],
+        )
+        outcome = await asyncio.wait_for(app.call(destination), 90)
+        events = await app.store.events(outcome.call_id)
+    prompts = {e.data["name"]: e.data for e in events if e.kind == "prompt"}
+    return outcome, events, prompts
+
+
+async def test_a_callee_who_says_yeah_over_the_offer_hears_it_to_the_end(lab, settings_for):
+    outcome, events, prompts = await offer_with(lab, settings_for, "backchannel-yeah", "Yeah.")
+    said = [(e.kind, e.data.get("text")) for e in events if e.kind in ("heard", "backchannel")]
+    assert prompts["offer"]["result"] == "completed", said
+    (backchannel,) = [e.data for e in events if e.kind == "backchannel"]
+    assert prompts["offer"]["start"] < backchannel["start"] < prompts["offer"]["end"], backchannel
+    assert outcome.record.outcome == "transferred", said
+
+
+async def test_a_callee_who_says_wait_no_over_the_offer_stops_it(lab, settings_for):
+    outcome, events, prompts = await offer_with(lab, settings_for, "backchannel-wait", "Wait, no.")
+    heard = [e.data for e in events if e.kind == "heard"]
+    offer = prompts["offer"]
+    assert offer["result"] == "interrupted" and not [e for e in events if e.kind == "backchannel"], heard
+    # stopped once the words were heard: within 2.5 s of the speech starting
+    assert offer["barge_in_detected"] - offer["barge_in_speech_start"] < 2.5, offer
+    assert "wait" in heard[1]["text"].lower() and heard[1]["barged_in"], heard

@@ -16,6 +16,7 @@ from voicebot.media import audio
 from voicebot.media.fake import FakeMediaStream
 from voicebot.media.stream import PlayResult
 from voicebot.speech.asr import Transcript
+from voicebot.speech.backchannel import Backchannels
 from voicebot.speech.turns import EndReason, TurnConfig
 from voicebot.speech.vad import VoiceActivity
 
@@ -197,5 +198,80 @@ async def test_a_pause_inside_the_turn_drops_the_speculation_and_keeps_every_fra
     # the pause went to the recognizer whole (held frames pushed when the callee went on)
     assert len(fed) / 16000 > audio.duration(speech) + 0.2 + 1.5
     assert len(fed) // 320 == int(heard.text.split()[0])
+    await stream.aclose()
+    await reader
+
+
+class SayingRecognizer(RecordingRecognizer):
+    """Hears the given words in every turn (what a real recognizer made of the speech)."""
+
+    def __init__(self, words):
+        super().__init__()
+        self.words = words
+
+    async def finish(self):
+        await super().finish()
+        return Transcript(self.words, final=True, confidence=0.9)
+
+
+LONG_ENOUGH = Backchannels.for_language("en", max_seconds=3.0)  # the 1.2 s clip counts as short
+
+
+async def test_an_acknowledgement_over_a_prompt_lets_it_play_to_the_end(speech):
+    journal = []
+
+    async def keep(kind, **data):
+        journal.append((kind, data))
+
+    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer("Uh-huh."))
+    ctx._journal = keep
+    stream.say(speech, after=0.5)
+    result = await ctx.play(audio.tone(440, 4.0), name="offer", backchannels=LONG_ENOUGH)
+    assert result is PlayResult.COMPLETED and not ctx.barge_ins
+    (let_go,) = ctx.ears.backchannels
+    assert let_go.text == "Uh-huh." and let_go.start == pytest.approx(0.5, abs=0.25)
+    assert [k for k, _ in journal] == ["prompt", "backchannel"]
+    # the acknowledgement was not kept as the callee's turn: the next turn is new speech
+    stream.say(speech, after=0.3)
+    heard = await ctx.hear()
+    assert not heard.barged_in and heard.speech_start > 4.0
+    await stream.aclose()
+    await reader
+
+
+async def test_a_stop_word_stops_the_prompt_once_heard_and_is_the_callees_turn(speech):
+    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer("Wait, no."))
+    stream.say(speech, after=0.5)
+    result = await ctx.play(audio.tone(440, 6.0), name="offer", backchannels=LONG_ENOUGH)
+    assert result is PlayResult.INTERRUPTED and not ctx.ears.backchannels
+    barge = ctx.barge_ins[0]
+    assert barge.speech_start == pytest.approx(0.5, abs=0.25)
+    # stopped when the words were in: after the speech and its trailing silence, not at its start
+    assert barge.detected - barge.speech_start > audio.duration(speech) * 0.6
+    heard = await ctx.hear()
+    assert heard.barged_in and heard.text == "Wait, no."
+    await stream.aclose()
+    await reader
+
+
+async def test_speech_longer_than_an_acknowledgement_stops_the_prompt_without_waiting(speech):
+    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer("uh-huh"))
+    stream.say(speech + speech, after=0.5)
+    quick = Backchannels.for_language("en", max_seconds=0.6)
+    result = await ctx.play(audio.tone(440, 6.0), name="offer", backchannels=quick)
+    assert result is PlayResult.INTERRUPTED
+    barge = ctx.barge_ins[0]
+    assert barge.detected - barge.speech_start == pytest.approx(0.6, abs=0.15)
+    heard = await ctx.hear()  # the whole speech is the callee's turn, whatever its words
+    assert heard.barged_in and heard.speech_end - heard.speech_start > audio.duration(speech)
+    await stream.aclose()
+    await reader
+
+
+async def test_noise_the_recognizer_made_no_words_of_does_not_stop_the_prompt(speech):
+    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer(""))
+    stream.say(speech, after=0.5)
+    result = await ctx.play(audio.tone(440, 4.0), name="offer", backchannels=LONG_ENOUGH)
+    assert result is PlayResult.COMPLETED and not ctx.barge_ins
     await stream.aclose()
     await reader

@@ -7,6 +7,7 @@ the call's media time) for the call record.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from voicebot.calls.ears import BargeIn, Ears, Heard
 from voicebot.media import audio
 from voicebot.media.stream import MediaStream, PlayResult
+from voicebot.speech.backchannel import Backchannels
 
 Journal = Callable[..., Awaitable[None]]
 """``await journal(kind, **data)`` appends an event to the call's record."""
@@ -71,9 +73,16 @@ class CallContext:
         await self._journal(kind, **data)
 
     async def play(
-        self, pcm: bytes, name: str = "prompt", *, barge_in: bool = True, text: str = ""
+        self,
+        pcm: bytes,
+        name: str = "prompt",
+        *,
+        barge_in: bool = True,
+        text: str = "",
+        backchannels: Backchannels | None = None,
     ) -> PlayResult:
-        """Play audio to the callee; with ``barge_in`` the callee talking over it stops it."""
+        """Play audio to the callee; with ``barge_in`` the callee talking over it stops it, unless
+        what they said is one of the ``backchannels`` ("uh-huh": go on)."""
         started, wall = self._stream.now(), time.monotonic()
         caught: list[BargeIn] = []
 
@@ -81,11 +90,13 @@ class CallContext:
             caught.append(event)
             self._stream.clear()
 
-        self.ears.arm_barge_in(on_barge_in if barge_in else None)
+        self.ears.arm_barge_in(on_barge_in if barge_in else None, backchannels)
+        before = len(self.ears.backchannels)
         try:
-            result = await self._stream.play(pcm)
+            result = await self._play(pcm)
         finally:
             self.ears.arm_barge_in(None)
+        let_go = self.ears.backchannels[before:]
         played = time.monotonic() - wall
         self.bot_audio_seconds += min(played, audio.duration(pcm))
         self.turns.append(
@@ -117,7 +128,26 @@ class CallContext:
             barge_in=barge_in,
             **extra,
         )
+        for said in let_go:
+            await self._journal(
+                "backchannel", text=said.text, start=round(said.start, 3), end=round(said.end, 3)
+            )
         return result
+
+    async def _play(self, pcm: bytes) -> PlayResult:
+        """The stream's play, with the ears kept on time meanwhile: speech heard over the prompt
+        ends on silence even when the far end sends no frames in it."""
+        playing = asyncio.ensure_future(self._stream.play(pcm))
+        try:
+            while not playing.done():
+                await asyncio.wait({playing}, timeout=0.04)
+                self.ears.catch_up()
+            return playing.result()
+        finally:
+            if not playing.done():
+                playing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await playing
 
     def understood(self, intent: str | None, confidence: float) -> None:
         """What the script made of the callee's last turn, kept on the turn."""

@@ -6,6 +6,12 @@ short pre-roll before it) is queued for the recognizer, not the silence
 between turns. While an interruptible prompt plays, ``min_speech`` of speech
 stops it (barge-in) and opens a turn that already holds the speech so far.
 
+With backchannels (and a recognizer), that speech is heard before it stops the
+prompt: the turn it opened is a probe. If it ends within ``max_seconds`` and its
+words are only acknowledgement ("uh-huh", 嗯), it is dropped and the prompt goes
+on; other words stop the prompt then, and speech that goes on longer stops it
+at once. The prompt's callback fires with the speech's start either way.
+
 Frame handling never waits for the decoder: decoding runs in the call's own
 decoder task, fed by a queue, so a slow decoder delays the transcript, never
 the turn-taking. Chunks that queued while the decoder was busy go to it as one.
@@ -31,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicebot.speech.asr import RecognizerStream, Transcript
+from voicebot.speech.backchannel import Backchannels
 from voicebot.speech.turns import (
     FRAME,
     EndReason,
@@ -67,6 +74,15 @@ class BargeIn:
 
 
 @dataclass(frozen=True, slots=True)
+class Backchannel:
+    """Speech over a prompt that let it go on (its words were only acknowledgement)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Frame:
     pcm: bytes
     speech: bool
@@ -81,6 +97,16 @@ class _Turn:
         self.pushing = False
         self.held: list[bytes] | None = None  # frames after a pause, while the recognizer speculates
         self.result: asyncio.Future[Heard] = asyncio.get_running_loop().create_future()
+
+
+@dataclass(slots=True)
+class _Probe:
+    """Speech over a prompt, heard before it may stop the prompt."""
+
+    fire: Callable[[BargeIn], None]
+    turn: _Turn
+    start: float
+    words: Backchannels
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +139,9 @@ class Ears:
         self._ring: deque[_Frame] = deque(maxlen=frames)
         self._turn: _Turn | None = None
         self._barge: Callable[[BargeIn], None] | None = None
+        self._words: Backchannels | None = None  # while a prompt plays: what lets it go on
+        self._probe: _Probe | None = None
+        self.backchannels: list[Backchannel] = []
         self._run: list[_Frame] = []  # the current run of speech frames, for barge-in
         self._last_at: float | None = None
         self._queue: deque[_Item] = deque()
@@ -131,15 +160,26 @@ class Ears:
         if self._barge is not None and len(self._run) * FRAME + 1e-9 >= self.config.min_speech:
             fire, self._barge = self._barge, None
             start = self._run[0].at - FRAME
-            fire(BargeIn(start, at))
-            if self._turn is None:
-                self._open(start - FRAME, barged_in=True)
-                for earlier in list(self._ring):
-                    if earlier.at > start - FRAME:
-                        self._feed(earlier)
+            if self._turn is not None:
+                fire(BargeIn(start, at))
+                return
+            turn = self._open(start - FRAME, barged_in=True)
+            for earlier in list(self._ring):
+                if earlier.at > start - FRAME:
+                    self._feed(earlier)
+            if self._words is not None:
+                self._probe = _Probe(fire, turn, start, self._words)
+            else:
+                fire(BargeIn(start, at))
             return
         if self._turn is not None:
             self._feed(frame)
+        probe = self._probe
+        if probe is not None and probe.turn.detector.ended is None:
+            spoken = (probe.turn.detector.last_speech or probe.start) - probe.start
+            if spoken + 1e-9 >= probe.words.max_seconds:
+                self._probe = None  # talking, not acknowledging
+                probe.fire(BargeIn(probe.start, at))
 
     def hangup(self, at: float) -> None:
         if self._turn is not None and not self._turn.result.done():
@@ -158,10 +198,19 @@ class Ears:
             self._on(turn, turn.detector.feed(False, last), None)
 
     # -- used by the call context ------------------------------------------------------
-    def arm_barge_in(self, on_barge_in: Callable[[BargeIn], None] | None) -> None:
-        """While a prompt plays: call ``on_barge_in`` when the callee talks over it."""
+    def arm_barge_in(
+        self,
+        on_barge_in: Callable[[BargeIn], None] | None,
+        backchannels: Backchannels | None = None,
+    ) -> None:
+        """While a prompt plays: call ``on_barge_in`` when the callee talks over it (with
+        ``backchannels``, unless the words say "go on"). None: the prompt is over, and speech
+        still being heard is the callee's turn."""
         self._barge = on_barge_in
+        self._words = backchannels if on_barge_in is not None and self._rec is not None else None
         self._run = []
+        if on_barge_in is None:
+            self._probe = None
 
     async def listen(self, phrases: Sequence[str] | None = None) -> Heard:
         """The callee's next turn (or the one a barge-in already opened)."""
@@ -260,6 +309,23 @@ class Ears:
             item = b"".join(chunks)
         return item
 
+    def _let_go_on(self, finish: _Finish, text: str) -> bool:
+        """A probe's words are in: drop the turn and let the prompt go on (True), or stop the
+        prompt now (False; the turn is the callee's)."""
+        probe = self._probe
+        if probe is None or probe.turn is not finish.turn:
+            return False
+        self._probe = None
+        if not probe.words.lets_go_on(text):
+            probe.fire(BargeIn(probe.start, self._clock()))
+            return False
+        end = finish.ended.speech_end if finish.ended.speech_end is not None else finish.ended.at
+        self.backchannels.append(Backchannel(text, probe.start, end))
+        if self._turn is finish.turn:
+            self._turn = None
+        self._barge, self._run = probe.fire, []  # the prompt plays on, and can still be stopped
+        return True
+
     async def _decode(self) -> None:
         assert self._rec is not None
         while True:
@@ -277,7 +343,7 @@ class Ears:
                     self._rec.speculate(item.within)
                 elif isinstance(item, _Finish):
                     final = await self._rec.finish()
-                    if not item.turn.result.done():
+                    if not item.turn.result.done() and not self._let_go_on(item, final.text):
                         item.turn.result.set_result(
                             _heard(item.turn, item.ended, final.text, final.confidence)
                         )

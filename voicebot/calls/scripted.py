@@ -44,6 +44,7 @@ from voicebot.errors import ScriptError
 from voicebot.media.stream import PlayResult
 from voicebot.qa.check import check_rubric
 from voicebot.qa.rubric import RUBRIC_FILE, Rubric, load_rubric
+from voicebot.speech.backchannel import Backchannels
 from voicebot.speech.prompts import Prompt, PromptCache
 from voicebot.speech.turns import EndReason
 
@@ -118,6 +119,20 @@ class LoadedScript:
         entities = extract_entities(text, self.nlu)
         return prediction, Understood(prediction.intent, text, prediction.confidence, entities, at=at)
 
+    def backchannels(self, node: str) -> Backchannels | None:
+        """What lets a prompt at ``node`` go on when the callee speaks over it (None: any speech
+        stops it): the node's own list, or the flow's, or the language's."""
+        chosen = self.flow.nodes[node].backchannels
+        if chosen is False:
+            return None
+        taking = self.flow.turn_taking
+        return Backchannels.for_language(
+            self.flow.language,
+            chosen if isinstance(chosen, tuple) else taking.backchannels,
+            taking.stop_words,
+            taking.max_backchannel_seconds,
+        )
+
     def prompts(self) -> list[Prompt]:
         """Every fixed prompt of the flow, to render when the script loads."""
         out = []
@@ -165,7 +180,13 @@ class ScriptedCall:
                             prompt = self._loaded.prompt(name, say, self._variant)
                             pcm = await self._prompts.audio(prompt, self._variables)
                             if (
-                                await call.play(pcm, name=name, barge_in=barge_in, text=prompt.text)
+                                await call.play(
+                                    pcm,
+                                    name=name,
+                                    barge_in=barge_in,
+                                    text=prompt.text,
+                                    backchannels=self._loaded.backchannels(state.node),
+                                )
                                 is PlayResult.HUNGUP
                             ):
                                 return

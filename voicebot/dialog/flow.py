@@ -106,9 +106,23 @@ class Branch(_Model):
     then: str
 
 
+class TurnTaking(_Model):
+    """How the bot takes the callee's speech over its prompts (the language's lists when absent)."""
+
+    #: Short speech over a prompt that says only these lets the prompt go on.
+    backchannels: tuple[str, ...] | None = None
+    #: ... unless it has one of these.
+    stop_words: tuple[str, ...] | None = None
+    #: Speech longer than this stops the prompt at once, whatever it says.
+    max_backchannel_seconds: float = Field(1.2, gt=0, le=5)
+
+
 class Node(_Model):
     say: SayField
     barge_in: bool = True
+    #: While this node's prompt plays: ``false``, any speech stops it (no backchannels);
+    #: a list, this node's own backchannels (instead of the flow's).
+    backchannels: bool | tuple[str, ...] = True
     listen: bool = True
     phrases: tuple[str, ...] = ()  # recognition hints while listening here
     # intent -> next node (not "on:", which YAML reads as the boolean true)
@@ -151,6 +165,7 @@ class Flow(_Model):
     voice: str | None = None
     start: str
     limits: Limits = Limits()
+    turn_taking: TurnTaking = TurnTaking()
     globals: dict[str, Handler] = Field(default_factory=dict)
     exits: dict[str, Handler] = Field(default_factory=dict)
     nodes: dict[str, Node]
