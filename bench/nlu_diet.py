@@ -8,8 +8,9 @@ Two kinds of data, each trained and tested the same way for both classifiers:
 - **sample**: the shipped scripts' `nlu.yml` (all examples, and 12 per intent drawn 3 ways),
   tested on `bench/heldout/{en,zh}.yml` (callee utterances written apart from the scripts);
 - **ha**: Home Assistant's public intent grammars (`home-assistant-intents`, expanded with
-  `hassil`), the 18 intents with the most sentences in both English and Chinese, with 12 and 40 training sentences per
-  intent as a script writer would write them, 25 unseen test sentences per intent, 3 splits.
+  `hassil`), the 18 intents with the most sentences in both English and Chinese, 12 and 40
+  training sentences per intent as a script writer would write them, 25 unseen test
+  sentences per intent, 3 splits.
 
 For each: accuracy, no-match rate and wrong-answer rate at each classifier's own threshold
 (0.4 both), polarity flips (sample only), and voicebot's accuracy where its wrong-answer rate

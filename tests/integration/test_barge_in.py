@@ -121,7 +121,7 @@ async def test_a_callee_who_says_yeah_over_the_offer_hears_it_to_the_end(lab, se
 
 
 async def test_a_callee_who_says_wait_no_over_the_offer_stops_it(lab, settings_for):
-    outcome, events, prompts = await offer_with(lab, settings_for, "backchannel-wait", "Wait, no.")
+    _, events, prompts = await offer_with(lab, settings_for, "backchannel-wait", "Wait, no.")
     heard = [e.data for e in events if e.kind == "heard"]
     offer = prompts["offer"]
     assert offer["result"] == "interrupted" and not [e for e in events if e.kind == "backchannel"], heard
