@@ -92,23 +92,28 @@ class CallContext:
 
         self.ears.arm_barge_in(on_barge_in if barge_in else None, backchannels)
         before = len(self.ears.backchannels)
+        result = PlayResult.HUNGUP  # unless the play returns: cancelled (the callee hung up)
         try:
-            result = await self._play(pcm)
+            if backchannels is not None and barge_in:
+                result = await self._play_hearing(pcm)
+            else:
+                result = await self._stream.play(pcm)
         finally:
+            # kept even when the call is cancelled mid-prompt: the bot's words are on the record
             self.ears.arm_barge_in(None)
-        let_go = self.ears.backchannels[before:]
-        played = time.monotonic() - wall
-        self.bot_audio_seconds += min(played, audio.duration(pcm))
-        self.turns.append(
-            TurnRecord(
-                "bot",
-                text or name,
-                round(started, 3),
-                round(self._stream.now(), 3),
-                node=name,
-                cut=result is not PlayResult.COMPLETED,
+            played = time.monotonic() - wall
+            self.bot_audio_seconds += min(played, audio.duration(pcm))
+            self.turns.append(
+                TurnRecord(
+                    "bot",
+                    text or name,
+                    round(started, 3),
+                    round(self._stream.now(), 3),
+                    node=name,
+                    cut=result is not PlayResult.COMPLETED,
+                )
             )
-        )
+        let_go = self.ears.backchannels[before:]
         extra = {}
         if caught:
             self.barge_ins.append(caught[0])
@@ -134,7 +139,7 @@ class CallContext:
             )
         return result
 
-    async def _play(self, pcm: bytes) -> PlayResult:
+    async def _play_hearing(self, pcm: bytes) -> PlayResult:
         """The stream's play, with the ears kept on time meanwhile: speech heard over the prompt
         ends on silence even when the far end sends no frames in it."""
         playing = asyncio.ensure_future(self._stream.play(pcm))
