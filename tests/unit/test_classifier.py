@@ -133,3 +133,42 @@ def test_yes_please_put_me_through_transfers_at_the_offer_however_it_was_heard()
         assert any(isinstance(a, Transfer) for a in actions), (heard, actions)
     # without the node (no step known), the misheard words stay no match
     assert loaded.understand("Yeah please, but me through")[0].intent is None
+
+
+def test_negation_is_found_outside_the_idioms_that_mean_yes():
+    from voicebot.dialog.features import negated
+
+    assert negated("that doesn't interest me") and negated("没有啊") and negated("I'm not sure")
+    assert not negated("no problem, go ahead") and not negated("没问题") and not negated("why not")
+    assert not negated("yes I know") and not negated("sounds good")  # "no" inside "know" is not one
+
+
+def test_a_yes_read_from_words_that_say_no_is_no_match(zh):
+    # a script with few examples: its model reads "that doesn't interest me" as interested (its
+    # words look like the positive examples); a wrong yes would pitch to a callee who refused
+    nlu = parse_nlu(
+        """
+version: "3.1"
+nlu:
+- intent: interested
+  examples: |
+    - I'm interested
+    - that interests me
+    - sounds interesting
+    - tell me more about it
+- intent: not_interested
+  examples: |
+    - no thanks
+    - I'll pass
+    - not for me
+""",
+        "nlu.yml",
+    )
+    model = IntentClassifier.train(nlu)
+    for text, classifier in (("that doesn't interest me", model), ("没有啊", zh[1])):
+        prediction = classifier.predict(text)
+        assert prediction.intent is None, prediction
+        assert prediction.ranking[0][0] in ("interested", "affirm"), prediction
+    # said plainly, yes still means yes, negated idioms included
+    assert model.predict("that interests me a lot").intent == "interested"
+    assert zh[1].predict("没问题").intent == "affirm"

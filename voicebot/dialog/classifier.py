@@ -15,8 +15,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from voicebot.dialog.features import normalize, tokens
+from voicebot.dialog.features import negated, normalize, tokens
 from voicebot.dialog.intents import NluData
+
+
+#: Intents that say yes: the model's answer of one of them, from words with a negation in them
+#: ("not", 没), stands only above ``SURE_DESPITE_NEGATION``.
+POSITIVE = frozenset({"affirm", "interested"})
+SURE_DESPITE_NEGATION = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,10 @@ class IntentClassifier:
         ranking = tuple((str(self._labels[i]), round(float(probs[i]), 4)) for i in order[:5])
         best, confidence = ranking[0]
         if confidence < self.threshold:
+            return Prediction(None, confidence, "model", ranking)
+        if best in POSITIVE and confidence < SURE_DESPITE_NEGATION and negated(text):
+            # "that doesn't interest me" is not "interested", however like it looks: a yes read
+            # from words that say no would pitch to someone who refused; ask again instead
             return Prediction(None, confidence, "model", ranking)
         return Prediction(best, confidence, "model", ranking)
 

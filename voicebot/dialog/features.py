@@ -48,6 +48,11 @@ _EN_NEGATORS = frozenset(
     }
 )
 _ZH_NEGATORS = frozenset("不没别无非未")
+#: Negated words that mean yes ("no problem", 没问题): not a negation.
+_POSITIVE_IDIOMS = re.compile(
+    r"\b(?:no problem|no worries|why not|not bad|no doubt|don'?t mind|doesn'?t matter)\b"
+    r"|没问题|没错|不错|没关系|不介意|不客气|可不是"
+)
 _EN_SCOPE = 3  # words a negator reaches
 _ZH_SCOPE = 2  # characters a negator reaches
 
@@ -87,3 +92,9 @@ def tokens(text: str) -> list[str]:
 
 def _is_cjk(token: str) -> bool:
     return len(token) == 1 and "\u3400" <= token <= "\ufaff"
+
+
+def negated(text: str) -> bool:
+    """The text says no somewhere: an English or Chinese negator outside the idioms that mean yes."""
+    plain = _POSITIVE_IDIOMS.sub(" ", normalize(text))
+    return any(tok in _EN_NEGATORS or tok in _ZH_NEGATORS for tok in _TOKEN.findall(plain))
