@@ -18,7 +18,6 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from voicebot.dialog.features import negated, normalize, tokens
 from voicebot.dialog.intents import NluData
 
-
 #: Intents that say yes: the model's answer of one of them, from words with a negation in them
 #: ("not", 没), stands only above ``SURE_DESPITE_NEGATION``.
 POSITIVE = frozenset({"affirm", "interested"})
