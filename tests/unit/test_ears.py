@@ -275,3 +275,36 @@ async def test_noise_the_recognizer_made_no_words_of_does_not_stop_the_prompt(sp
     assert result is PlayResult.COMPLETED and not ctx.barge_ins
     await stream.aclose()
     await reader
+
+
+class StreamingRecognizer(SayingRecognizer):
+    """Gives ``partial`` words from its first chunk on, as vosk does while the callee speaks."""
+
+    def __init__(self, partial, words):
+        super().__init__(words)
+        self.partial = partial
+
+    async def push(self, pcm):
+        await super().push(pcm)
+        return Transcript(self.partial, final=False, confidence=0.0)
+
+
+async def test_a_streaming_recognizers_words_stop_the_prompt_while_the_callee_still_speaks(speech):
+    stream, ctx, reader = setup(speed=2.0, rec=StreamingRecognizer("wait", "wait no"))
+    stream.say(speech, after=0.5)
+    result = await ctx.play(audio.tone(440, 6.0), name="offer", backchannels=LONG_ENOUGH)
+    assert result is PlayResult.INTERRUPTED
+    barge = ctx.barge_ins[0]
+    # decided by the first partial, before the speech (1.2 s) was over
+    assert barge.detected - barge.speech_start < audio.duration(speech) * 0.6
+    await stream.aclose()
+    await reader
+
+
+async def test_partial_acknowledgements_wait_for_the_turns_words(speech):
+    stream, ctx, reader = setup(speed=2.0, rec=StreamingRecognizer("yeah", "yeah yeah"))
+    stream.say(speech, after=0.5)
+    result = await ctx.play(audio.tone(440, 4.0), name="offer", backchannels=LONG_ENOUGH)
+    assert result is PlayResult.COMPLETED and [b.text for b in ctx.ears.backchannels] == ["yeah yeah"]
+    await stream.aclose()
+    await reader

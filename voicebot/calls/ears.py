@@ -9,8 +9,8 @@ stops it (barge-in) and opens a turn that already holds the speech so far.
 With backchannels (and a recognizer), that speech is heard before it stops the
 prompt: the turn it opened is a probe. If it ends within ``max_seconds`` and its
 words are only acknowledgement ("uh-huh", 嗯), it is dropped and the prompt goes
-on; other words stop the prompt then, and speech that goes on longer stops it
-at once. The prompt's callback fires with the speech's start either way.
+on; other words stop the prompt then (or as soon as a streaming recognizer's
+partial result has them), and speech that goes on longer stops it at once. The prompt's callback fires with the speech's start either way.
 
 Frame handling never waits for the decoder: decoding runs in the call's own
 decoder task, fed by a queue, so a slow decoder delays the transcript, never
@@ -309,6 +309,14 @@ class Ears:
             item = b"".join(chunks)
         return item
 
+    def _decide_early(self, partial: str) -> None:
+        """A recognizer that streams (vosk) gives words while the callee still speaks: words
+        that are not acknowledgement stop the prompt then, without waiting for the turn's end."""
+        probe = self._probe
+        if probe is not None and partial.strip() and not probe.words.lets_go_on(partial):
+            self._probe = None
+            probe.fire(BargeIn(probe.start, self._clock()))
+
     def _let_go_on(self, finish: _Finish, text: str) -> bool:
         """A probe's words are in: drop the turn and let the prompt go on (True), or stop the
         prompt now (False; the turn is the callee's)."""
@@ -339,6 +347,7 @@ class Ears:
                     partial = await self._rec.push(item)
                     if partial is not None:
                         self.partials.append(partial)
+                        self._decide_early(partial.text)
                 elif isinstance(item, _Speculate):
                     self._rec.speculate(item.within)
                 elif isinstance(item, _Finish):
