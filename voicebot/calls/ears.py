@@ -10,7 +10,8 @@ With backchannels (and a recognizer), that speech is heard before it stops the
 prompt: the turn it opened is a probe. If it ends within ``max_seconds`` and its
 words are only acknowledgement ("uh-huh", 嗯), it is dropped and the prompt goes
 on; other words stop the prompt then (or as soon as a streaming recognizer's
-partial result has them), and speech that goes on longer stops it at once. The prompt's callback fires with the speech's start either way.
+partial result has them), and speech that goes on longer stops it at once. The
+prompt's callback fires with the speech's start either way.
 
 Frame handling never waits for the decoder: decoding runs in the call's own
 decoder task, fed by a queue, so a slow decoder delays the transcript, never
