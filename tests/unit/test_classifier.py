@@ -172,3 +172,12 @@ nlu:
     # said plainly, yes still means yes, negated idioms included
     assert model.predict("that interests me a lot").intent == "interested"
     assert zh[1].predict("没问题").intent == "affirm"
+
+
+def test_traditional_characters_are_read_as_simplified(zh):
+    from voicebot.dialog.features import normalize
+
+    assert normalize("別再打了，對的") == "别再打了,对的"  # NFKC folds the full-width comma
+    assert normalize("Ｙes 12") == "yes 12"  # no Chinese: only the width and case folded
+    for simplified, traditional in (("别再打了", "別再打了"), ("多少钱一个月", "多少錢一個月"), ("对", "對")):
+        assert zh[1].predict(traditional).intent == zh[1].predict(simplified).intent is not None

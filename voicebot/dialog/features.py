@@ -9,8 +9,11 @@ interested" and 不感兴趣 do not look like "interested" and 感兴趣.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+import opencc
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff\uf900-\ufaff]")
 _EN_NEGATORS = frozenset(
@@ -58,9 +61,21 @@ _ZH_SCOPE = 2  # characters a negator reaches
 
 
 def normalize(text: str) -> str:
-    """Lower case, full-width forms folded (ＡＢＣ -> abc), whitespace collapsed."""
+    """Lower case, full-width forms folded (ＡＢＣ -> abc), traditional Chinese characters as
+    simplified (對 -> 对: scripts are written in simplified, and Whisper often answers in
+    traditional), whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).lower()
+    if _CJK.search(text):
+        text = _simplified().convert(text)
     return " ".join(text.split())
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@functools.cache
+def _simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
 def tokens(text: str) -> list[str]:
