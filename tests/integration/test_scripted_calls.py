@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from voicebot.app import App
-from voicebot.lab import speak
+from voicebot.lab import CALLEE_RATE, CALLEE_VOICE, speak
 from voicebot.media import audio
 from voicebot.media.wavfile import write_call_audio
 
@@ -34,10 +34,12 @@ async def prompt_seconds(app: App, node: str) -> float:
     return audio.duration(await app.prompts.audio(script.prompt(node, script.flow.nodes[node].say)))
 
 
-async def conversation(lab, name: str, parts: list[float | str]) -> str:
+async def conversation(
+    lab, name: str, parts: list[float | str], voice: str = CALLEE_VOICE, rate: int = CALLEE_RATE
+) -> str:
     """Render the callee's side: numbers are seconds of silence, strings are said (espeak-ng, in a
     fresh process so the audio is the same whichever tests ran before)."""
-    pcm = await asyncio.to_thread(speak, parts)
+    pcm = await asyncio.to_thread(speak, parts, voice, rate)
     write_call_audio(lab.sounds / f"{name}.wav", pcm)
     return f"Local/talk-{name}@voicebot-lab/n"
 
