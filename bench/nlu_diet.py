@@ -216,7 +216,10 @@ def voicebot(split: Split) -> tuple[list[Ranked], float]:
         start = time.perf_counter()
         p = model.predict(text)
         timings.append(time.perf_counter() - start)
-        ranked.append(list(p.ranking) or [(NO_MATCH, 0.0)])
+        if p.intent is None and p.ranking:  # below no threshold: the negation guard said no match
+            ranked.append([(NO_MATCH, 1.0), *p.ranking])
+        else:
+            ranked.append(list(p.ranking) or [(NO_MATCH, 0.0)])
     timings.sort()
     return ranked, timings[int(0.95 * (len(timings) - 1))]
 
