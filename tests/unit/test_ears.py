@@ -217,6 +217,14 @@ class SayingRecognizer(RecordingRecognizer):
 LONG_ENOUGH = Backchannels.for_language("en", max_seconds=3.0)  # the 1.2 s clip counts as short
 
 
+async def talk_over(rec, said, prompt_seconds, backchannels=LONG_ENOUGH):
+    """The callee says ``said`` 0.5 s into a prompt that hears backchannels; the play's result."""
+    stream, ctx, reader = setup(speed=2.0, rec=rec)
+    stream.say(said, after=0.5)
+    result = await ctx.play(audio.tone(440, prompt_seconds), name="offer", backchannels=backchannels)
+    return stream, ctx, reader, result
+
+
 async def test_an_acknowledgement_over_a_prompt_lets_it_play_to_the_end(speech):
     journal = []
 
@@ -240,9 +248,7 @@ async def test_an_acknowledgement_over_a_prompt_lets_it_play_to_the_end(speech):
 
 
 async def test_a_stop_word_stops_the_prompt_once_heard_and_is_the_callees_turn(speech):
-    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer("Wait, no."))
-    stream.say(speech, after=0.5)
-    result = await ctx.play(audio.tone(440, 6.0), name="offer", backchannels=LONG_ENOUGH)
+    stream, ctx, reader, result = await talk_over(SayingRecognizer("Wait, no."), speech, 6.0)
     assert result is PlayResult.INTERRUPTED and not ctx.ears.backchannels
     barge = ctx.barge_ins[0]
     assert barge.speech_start == pytest.approx(0.5, abs=0.25)
@@ -255,10 +261,8 @@ async def test_a_stop_word_stops_the_prompt_once_heard_and_is_the_callees_turn(s
 
 
 async def test_speech_longer_than_an_acknowledgement_stops_the_prompt_without_waiting(speech):
-    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer("uh-huh"))
-    stream.say(speech + speech, after=0.5)
     quick = Backchannels.for_language("en", max_seconds=0.6)
-    result = await ctx.play(audio.tone(440, 6.0), name="offer", backchannels=quick)
+    stream, ctx, reader, result = await talk_over(SayingRecognizer("uh-huh"), speech + speech, 6.0, quick)
     assert result is PlayResult.INTERRUPTED
     barge = ctx.barge_ins[0]
     assert barge.detected - barge.speech_start == pytest.approx(0.6, abs=0.15)
@@ -269,9 +273,7 @@ async def test_speech_longer_than_an_acknowledgement_stops_the_prompt_without_wa
 
 
 async def test_noise_the_recognizer_made_no_words_of_does_not_stop_the_prompt(speech):
-    stream, ctx, reader = setup(speed=2.0, rec=SayingRecognizer(""))
-    stream.say(speech, after=0.5)
-    result = await ctx.play(audio.tone(440, 4.0), name="offer", backchannels=LONG_ENOUGH)
+    stream, ctx, reader, result = await talk_over(SayingRecognizer(""), speech, 4.0)
     assert result is PlayResult.COMPLETED and not ctx.barge_ins
     await stream.aclose()
     await reader
@@ -290,9 +292,7 @@ class StreamingRecognizer(SayingRecognizer):
 
 
 async def test_a_streaming_recognizers_words_stop_the_prompt_while_the_callee_still_speaks(speech):
-    stream, ctx, reader = setup(speed=2.0, rec=StreamingRecognizer("wait", "wait no"))
-    stream.say(speech, after=0.5)
-    result = await ctx.play(audio.tone(440, 6.0), name="offer", backchannels=LONG_ENOUGH)
+    stream, ctx, reader, result = await talk_over(StreamingRecognizer("wait", "wait no"), speech, 6.0)
     assert result is PlayResult.INTERRUPTED
     barge = ctx.barge_ins[0]
     # decided by the first partial, before the speech (1.2 s) was over
@@ -302,9 +302,7 @@ async def test_a_streaming_recognizers_words_stop_the_prompt_while_the_callee_st
 
 
 async def test_partial_acknowledgements_wait_for_the_turns_words(speech):
-    stream, ctx, reader = setup(speed=2.0, rec=StreamingRecognizer("yeah", "yeah yeah"))
-    stream.say(speech, after=0.5)
-    result = await ctx.play(audio.tone(440, 4.0), name="offer", backchannels=LONG_ENOUGH)
+    stream, ctx, reader, result = await talk_over(StreamingRecognizer("yeah", "yeah yeah"), speech, 4.0)
     assert result is PlayResult.COMPLETED and [b.text for b in ctx.ears.backchannels] == ["yeah yeah"]
     await stream.aclose()
     await reader
