@@ -9,7 +9,7 @@ Each lab callee is interested at the opening of the English sample script, then,
 into the offer, says or makes one thing over it:
 
 - acknowledgements ("yeah", "uh-huh", "right", ...): the offer should go on (a stop is a false stop);
-- noise (bursts of white noise): the offer should go on;
+- noise (white noise; cough- or knock-like bursts in the speech band): the offer should go on;
 - interruptions ("wait, no", "how much is it?", ...): the offer should stop (going on is a miss).
 
 "energy" is the script with ``backchannels: false`` at the offer (any speech stops it, as before);
@@ -28,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from figures import percentile
 from speech import lab_paths
 
@@ -75,9 +76,27 @@ def noise(seconds: float, seed: int) -> bytes:
     return b"".join(max(-32768, min(32767, s)).to_bytes(2, "little", signed=True) for s in samples)
 
 
+def bursts(count: int, seed: int) -> bytes:
+    """Cough- or knock-like sounds: noise in the speech band (300-3400 Hz), a sharp attack and a
+    0.1 s decay, ``count`` of them 0.15 s apart: what a VAD can take for speech."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        n = int(8000 * 0.25)
+        spectrum = np.fft.rfft(rng.normal(0, 1, n))
+        freqs = np.fft.rfftfreq(n, 1 / 8000)
+        spectrum[(freqs < 300) | (freqs > 3400)] = 0
+        shaped = np.fft.irfft(spectrum, n)
+        envelope = np.minimum(np.arange(n) / 160, 1) * np.exp(-np.arange(n) / 800)
+        sound = shaped / np.abs(shaped).max() * 0.5 * envelope
+        out += [sound, np.zeros(int(8000 * 0.15))]
+    return (np.concatenate(out) * 32767).astype("<i2").tobytes()
+
+
 def cases() -> list[Case]:
     out = [Case(text, "backchannel", speak([text])) for text in GO_ON]
     out += [Case(f"noise {s:.1f} s", "noise", noise(s, i)) for i, s in enumerate(NOISE)]
+    out += [Case(f"{n} burst(s)", "noise", bursts(n, n)) for n in (1, 3)]
     out += [Case(text, "interruption", speak([text])) for text in STOP]
     return out
 
