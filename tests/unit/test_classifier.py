@@ -120,7 +120,8 @@ def test_likely_intents_leading_to_the_same_step_add_up():
 
 def test_yes_please_put_me_through_transfers_at_the_offer_however_it_was_heard():
     """Whisper heard the lab callee's "Yes please, put me through" as "Yeah please, but me
-    through": half affirm, half ask_human, both of which transfer at the offer."""
+    through": split between affirm, interested and ask_human, each of which transfers at the
+    offer."""
     from voicebot.calls.scripted import LoadedScript
     from voicebot.dialog.script import Script, State, Transfer
 
@@ -128,11 +129,9 @@ def test_yes_please_put_me_through_transfers_at_the_offer_however_it_was_heard()
     script = Script(loaded.flow)
     for heard in ("Yes please, put me through.", "Yeah please, but me through"):
         prediction, event = loaded.understand(heard, node="offer")
-        assert prediction.intent in ("affirm", "ask_human"), prediction
+        assert prediction.intent in ("affirm", "interested", "ask_human"), prediction
         _, actions = script.step(State(node="offer", path=("opening", "offer")), event)
         assert any(isinstance(a, Transfer) for a in actions), (heard, actions)
-    # without the node (no step known), the misheard words stay no match
-    assert loaded.understand("Yeah please, but me through")[0].intent is None
 
 
 def test_negation_is_found_outside_the_idioms_that_mean_yes():
@@ -165,10 +164,11 @@ nlu:
         "nlu.yml",
     )
     model = IntentClassifier.train(nlu)
-    for text, classifier in (("that doesn't interest me", model), ("没有啊", zh[1])):
-        prediction = classifier.predict(text)
-        assert prediction.intent is None, prediction
-        assert prediction.ranking[0][0] in ("interested", "affirm"), prediction
+    prediction = model.predict("that doesn't interest me")
+    assert prediction.intent is None, prediction
+    assert prediction.ranking[0][0] == "interested", prediction
+    # the sample's own model reads this denial as one (it read it as affirm before the meaning)
+    assert zh[1].predict("没有啊").intent not in ("interested", "affirm")
     # said plainly, yes still means yes, negated idioms included
     assert model.predict("that interests me a lot").intent == "interested"
     assert zh[1].predict("没问题").intent == "affirm"
