@@ -93,7 +93,12 @@ class LoadedScript:
             rubric = load_rubric(directory)
         flow, _lines = load_flow(directory / "flow.yml")
         nlu = load_nlu(files)
-        classifier: Classifier = RasaClassifier(rasa_url) if rasa_url else IntentClassifier.train(nlu)
+        threshold = flow.understanding.threshold
+        classifier: Classifier = (
+            RasaClassifier(rasa_url, threshold=threshold)
+            if rasa_url
+            else IntentClassifier.train(nlu, threshold=threshold)
+        )
         return cls(directory, flow, nlu, classifier, flow.voice or default_voice, rubric)
 
     def prompt(self, name: str, say: Say, variant: int = 0) -> Prompt:

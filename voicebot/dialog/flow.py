@@ -117,6 +117,14 @@ class TurnTaking(_Model):
     max_backchannel_seconds: float = Field(1.2, gt=0, le=5)
 
 
+class Understanding(_Model):
+    """How sure the intent classifier must be: below ``threshold`` the callee's words are no
+    match and the node's ``no_match`` answers. ``voicebot nlu calibrate`` finds the threshold
+    that keeps wrong answers under a rate you choose."""
+
+    threshold: float = Field(0.4, ge=0, le=1)
+
+
 class Node(_Model):
     say: SayField
     barge_in: bool = True
@@ -166,6 +174,7 @@ class Flow(_Model):
     start: str
     limits: Limits = Limits()
     turn_taking: TurnTaking = TurnTaking()
+    understanding: Understanding = Understanding()
     globals: dict[str, Handler] = Field(default_factory=dict)
     exits: dict[str, Handler] = Field(default_factory=dict)
     nodes: dict[str, Node]
