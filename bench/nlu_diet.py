@@ -135,6 +135,17 @@ def at_wrong_rate(split: Split, ranked: list[Ranked], wrong: float) -> tuple[flo
     return 1.0, score(split, ranked, 1.0)
 
 
+def at_accuracy(split: Split, ranked: list[Ranked], accuracy: float) -> tuple[float, Score] | None:
+    """The highest threshold whose accuracy is still at least ``accuracy`` (so the fewest wrong
+    answers at that accuracy), and the score there; None if no threshold reaches it."""
+    for step in range(99, -1, -1):
+        threshold = step / 100
+        result = score(split, ranked, threshold)
+        if result.accuracy >= accuracy - 1e-9:
+            return threshold, result
+    return None
+
+
 # -- the data --------------------------------------------------------------------------------
 def per_intent(nlu: NluData) -> dict[str, list[str]]:
     return {name: [e.text for e in examples] for name, examples in nlu.intents.items()}
@@ -271,28 +282,38 @@ def main() -> None:
         *(sample_splits(args.splits) if "sample" in sets else ()),
         *(ha_splits(args.splits) if "ha" in sets else ()),
     ]
-    totals: dict[str, list[tuple[Score, Score | None, Score | None]]] = {}
+    totals: dict[str, list[tuple[Score, Score | None, Score | None, Score | None]]] = {}
     p95s = []
     for split in splits:
         ours, p95 = voicebot(split)
         p95s.append(p95)
         mine = score(split, ours)
         print(f"{split.name:28} n={len(split.test):4}  voicebot {mine}", flush=True)
-        theirs = matched = None
+        theirs = matched = equal = None
         if not args.no_diet:
             rasa = diet(split)
             theirs = score(split, rasa)
             threshold, matched = at_wrong_rate(split, ours, theirs.wrong)
             print(f"{'':28} {'':6}  DIET     {theirs}")
             print(f"{'':28} {'':6}  voicebot at DIET's wrong rate (threshold {threshold:.2f}): {matched}")
+            level = at_accuracy(split, ours, theirs.accuracy)
+            if level is not None:
+                equal = level[1]
+                print(f"{'':28} {'':6}  voicebot at DIET's accuracy (threshold {level[0]:.2f}): {equal}")
         group = split.name.split(" #")[0]
-        totals.setdefault(group, []).append((mine, theirs, matched))
+        totals.setdefault(group, []).append((mine, theirs, matched, equal))
     print("\nmeans over splits")
     for group, rows in totals.items():
         line = f"{group:22} voicebot {_mean([r[0] for r in rows])}"
         if rows[0][1] is not None:
             line += f"\n{'':22} DIET     {_mean([r[1] for r in rows if r[1]])}"
             line += f"\n{'':22} voicebot at DIET's wrong rate {_mean([r[2] for r in rows if r[2]])}"
+            reached = [r[3] for r in rows if r[3]]
+            if len(reached) == len(rows):
+                line += f"\n{'':22} voicebot at DIET's accuracy {_mean(reached)}"
+            else:
+                short = len(rows) - len(reached)
+                line += f"\n{'':22} voicebot below DIET's accuracy at any threshold in {short} split(s)"
         print(line)
     p95s.sort()
     print(f"\nvoicebot predict p95 (worst split) {max(p95s) * 1000:.2f} ms")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything voicebot needs on Debian 12, skipping what is already there:
 # system packages, the Python environment in .venv (the project and its dev tools),
-# and the lab Asterisk (scripts/pbx.sh install).
+# and the lab Asterisk and FreeSWITCH (scripts/pbx.sh install, scripts/freeswitch.sh install).
 set -euo pipefail
 # installed PKG: the package is installed (a removed one whose config files are left is not,
 # though `dpkg -s` says it exists)
@@ -48,6 +48,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
-# -- the lab PBX -----------------------------------------------------------------------
+# -- the lab PBXs ----------------------------------------------------------------------
 scripts/pbx.sh install
+# FreeSWITCH, built from source once (about 4 minutes; cached by revision)
+scripts/freeswitch.sh install
 log "ready"

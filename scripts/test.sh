@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test: set up what is missing (scripts/setup.sh, the Rasa model), start PostgreSQL
-# and the lab Asterisk, lint and type-check, then pytest. Extra arguments go to pytest.
+# the lab Asterisk and FreeSWITCH, lint and type-check, then pytest. Extra arguments go to pytest.
 set -euo pipefail
 # installed PKG: the package is installed (a removed one whose config files are left is not,
 # though `dpkg -s` says it exists)
@@ -22,6 +22,7 @@ fi
 scripts/rasa.sh prepare intents/broadband-en >/dev/null
 scripts/postgres.sh start
 scripts/pbx.sh start
+scripts/freeswitch.sh start
 VOICEBOT_TEST_POSTGRES_URL=$(scripts/postgres.sh url)
 export VOICEBOT_TEST_POSTGRES_URL
 

@@ -69,6 +69,40 @@ def lab() -> Lab:
     return Lab(env)
 
 
+@dataclass(frozen=True)
+class FreeSwitchLab:
+    """The lab FreeSWITCH: how to reach its event socket and where its files are."""
+
+    env: dict[str, str]
+
+    @property
+    def password(self) -> str:
+        return self.env["VOICEBOT_ESL__PASSWORD"]
+
+    @property
+    def port(self) -> int:
+        return int(self.env["VOICEBOT_ESL__PORT"])
+
+    @property
+    def user(self) -> str:
+        return self.env["VOICEBOT_ESL__USER"]
+
+    @property
+    def recordings(self) -> Path:
+        return Path(self.env["VOICEBOT_FREESWITCH_RECORDINGS"])
+
+    def cli(self, command: str) -> str:
+        return _script("freeswitch.sh", "cli", command, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def freeswitch() -> FreeSwitchLab:
+    """A running lab FreeSWITCH with the project's configuration (built on first use, ~4 min)."""
+    _script("freeswitch.sh", "start")
+    env = dict(line.split("=", 1) for line in _script("freeswitch.sh", "env").splitlines() if "=" in line)
+    return FreeSwitchLab(env)
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The URL of a real PostgreSQL test database (Debian's server, started on first use)."""

@@ -67,24 +67,64 @@ class TelephonyError(VoicebotError):
     """Something between voicebot and the PBX failed."""
 
 
+class PbxConnectError(TelephonyError):
+    """The PBX's control connection (AMI, the event socket) could not be reached."""
+
+
+class PbxAuthError(TelephonyError):
+    """The PBX refused voicebot's login."""
+
+
+class PbxActionError(TelephonyError):
+    """The PBX answered a command with an error, or not in time."""
+
+
+class PbxDisconnected(TelephonyError):
+    """The PBX's control connection dropped while a command waited for its answer."""
+
+
 class AmiError(TelephonyError):
     """The Asterisk Manager Interface failed."""
 
 
-class AmiConnectError(AmiError):
+class AmiConnectError(AmiError, PbxConnectError):
     """AMI could not be reached."""
 
 
-class AmiAuthError(AmiError):
+class AmiAuthError(AmiError, PbxAuthError):
     """AMI refused the login (wrong user or secret, or not permitted from this host)."""
 
 
-class AmiActionError(AmiError):
+class AmiActionError(AmiError, PbxActionError):
     """An AMI action was answered with an error."""
 
 
-class AmiDisconnected(AmiError):
+class AmiDisconnected(AmiError, PbxDisconnected):
     """The AMI connection dropped while an action waited for its answer."""
+
+
+class EslError(TelephonyError):
+    """FreeSWITCH's event socket failed."""
+
+
+class EslConnectError(EslError, PbxConnectError):
+    """The event socket could not be reached."""
+
+
+class EslAuthError(EslError, PbxAuthError):
+    """The event socket refused the login (password, user, or its ACL)."""
+
+
+class EslActionError(EslError, PbxActionError):
+    """An event-socket command was answered with -ERR, or not in time."""
+
+
+class EslDisconnected(EslError, PbxDisconnected):
+    """The event socket dropped while a command waited for its answer."""
+
+
+class EslProtocolError(EslError):
+    """Bytes on the event socket that are not its protocol, or beyond its bounds."""
 
 
 class AgiError(TelephonyError):
