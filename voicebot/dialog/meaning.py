@@ -27,6 +27,16 @@ class SentenceEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+#: Sentences of a few lengths, encoded once at load.
+WARM_UP = (
+    "yes",
+    "how much does it cost a month",
+    "no thanks, we already have broadband and we are happy with it, please do not call again",
+    "好的",
+    "我现在很忙，明天再打吧",
+) * 4
+
+
 class UniversalSentenceEncoder:
     """USE multilingual v3, loaded on first use. Safe to share between threads."""
 
@@ -49,7 +59,9 @@ class UniversalSentenceEncoder:
                 # one BLAS thread: calls run side by side, and its default of 4 threads on a
                 # 2-core machine takes ~140 ms a sentence instead of ~1.5
                 model = USE(threads=1)
-                model.encode(["warm up"])
+                # the first calls of each size are slow (BLAS sets up its buffers): not a callee's
+                for text in WARM_UP:
+                    model.encode([text])
                 self._model = model
             return self._model
 
