@@ -17,6 +17,7 @@ from voicebot.app_people import PeopleSide
 from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
 from voicebot.calls.ears import Ears
+from voicebot.calls.legs import AgiLeg, FreeSwitchLeg
 from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
@@ -43,13 +44,17 @@ from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
 from voicebot.store.outbox import Outbox
-from voicebot.telephony.agi import BACK_ROUTE, INBOUND_ROUTE, WHISPER_ROUTE, AgiServer
+from voicebot.telephony.agi import BACK_ROUTE, INBOUND_ROUTE, WHISPER_ROUTE, AgiCall, AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.cdr import CdrReader
+from voicebot.telephony.esl.callsocket import CallSocketServer, SocketCall
+from voicebot.telephony.esl.client import EslClient
+from voicebot.telephony.freeswitch import FreeSwitchPbx
 from voicebot.telephony.pbx import AsteriskPbx
 from voicebot.telephony.peers import PeerFilter
 from voicebot.telephony.queues import QueueMembers
+from voicebot.telephony.unicast import UnicastServer
 
 if TYPE_CHECKING:
     from voicebot.console.server import ConsoleServer
@@ -138,7 +143,29 @@ class App(PeopleSide):
             reconnect_max_delay=s.reconnect_max_delay,
             keepalive=s.keepalive,
         )
-        self.pbx = AsteriskPbx(self.ami)
+        #: FreeSWITCH's event socket, when [pbx] kind = "freeswitch" (AMI is then not used).
+        self.esl: EslClient | None = None
+        self.pbx: AsteriskPbx | FreeSwitchPbx
+        if settings.pbx.kind == "freeswitch":
+            e = settings.esl
+            self.esl = EslClient(
+                e.host,
+                e.port,
+                e.password.get_secret_value(),
+                user=e.user,
+                connect_timeout=e.connect_timeout,
+                command_timeout=e.command_timeout,
+                reconnect_max_delay=e.reconnect_max_delay,
+                keepalive=e.keepalive,
+            )
+            self.pbx = FreeSwitchPbx(self.esl)
+            if settings.console.enabled:
+                raise ConfigError(
+                    "the console is not available on FreeSWITCH yet (issue 15)",
+                    hint="set [console] enabled = false, or run the console beside an Asterisk worker",
+                )
+        else:
+            self.pbx = AsteriskPbx(self.ami)
         sp = settings.speech
         #: The Silero network every call's detector shares (speech.vad = "silero").
         vad = sp.vad if sp.vad != "auto" else "silero" if SileroModel.bundled() else "webrtc"
@@ -168,11 +195,13 @@ class App(PeopleSide):
                 agent_wait=settings.call.agent_wait,
                 clock=self.clock,
             )
-            if i.enabled
+            if i.enabled and settings.pbx.kind == "asterisk"  # FreeSWITCH: not yet (issue 15)
             else None
         )
         self.agi: AgiServer | None = None
         self.audiosocket: AudioSocketServer | None = None
+        self.callsocket: CallSocketServer | None = None
+        self.unicast: UnicastServer | None = None
         self.calls: CallService | None = None
         #: The web console, when [console] enabled (agents, supervisors).
         self.console: ConsoleServer | None = None
@@ -207,7 +236,7 @@ class App(PeopleSide):
             self.ears,
             context=settings.dial.context,
             exten=settings.dial.exten,
-            agi_address=lambda: settings.agi.address(self.agi.port if self.agi else None),
+            bot_variables=self._bot_variables,
             audiosocket_address=lambda: settings.audiosocket.address(
                 self.audiosocket.port if self.audiosocket else None
             ),
@@ -228,6 +257,22 @@ class App(PeopleSide):
             on_inbound_end=self._inbound_ended,
             inspector=self._inspect,
         )
+        if self.esl is not None:
+            await self._start_freeswitch()
+        else:
+            await self._start_asterisk()
+        if self.inbound_router is not None:
+            await self._announce_agi()
+            self.ami.on_reconnect(self._announce_agi)
+        if settings.console.enabled:
+            from voicebot.console.server import ConsoleServer
+
+            self.console = ConsoleServer(self.store, self.ami, settings)
+            await self.console.start()
+
+    async def _start_asterisk(self) -> None:
+        assert self.calls is not None
+        settings = self.settings
         pbx = settings.pbx.addresses, settings.ami.host
         self.audiosocket = AudioSocketServer(
             settings.audiosocket.host,
@@ -238,7 +283,7 @@ class App(PeopleSide):
         self.agi = AgiServer(
             settings.agi.host,
             settings.agi.port,
-            self.calls.on_agi,
+            self._on_agi,
             on_machine=self.calls.on_machine,
             routes={
                 WHISPER_ROUTE: self.calls.on_whisper,
@@ -251,14 +296,48 @@ class App(PeopleSide):
         await self.agi.start()
         await self.ami.connect()
         await self.pbx.start()
-        if self.inbound_router is not None:
-            await self._announce_agi()
-            self.ami.on_reconnect(self._announce_agi)
-        if settings.console.enabled:
-            from voicebot.console.server import ConsoleServer
 
-            self.console = ConsoleServer(self.store, self.ami, settings)
-            await self.console.start()
+    async def _start_freeswitch(self) -> None:
+        assert self.calls is not None and self.esl is not None
+        settings = self.settings
+        u = settings.unicast
+        peers = PeerFilter.of(settings.pbx.addresses, settings.esl.host, server="call socket")
+        pbx_host = settings.esl.host if settings.esl.host != "localhost" else "127.0.0.1"
+        self.unicast = UnicastServer(
+            u.host, u.port, pbx_host, range(u.pbx_ports_from, u.pbx_ports_from + u.pbx_ports)
+        )
+        self.callsocket = CallSocketServer(
+            settings.callsocket.host, settings.callsocket.port, self._on_call_socket, peers=peers
+        )
+        await self.unicast.start()
+        await self.callsocket.start()
+        await self.esl.connect()
+        await self.pbx.start()
+
+    async def _on_call_socket(self, call: SocketCall) -> None:
+        assert self.calls is not None and self.unicast is not None
+        u = self.settings.unicast
+        ip = u.advertise or ("127.0.0.1" if u.host in ("0.0.0.0", "::", "") else u.host)
+        await self.calls.on_bot(FreeSwitchLeg(call, self.unicast, self.calls.on_media, ip))
+
+    def _bot_variables(self) -> dict[str, str]:
+        """Where the PBX finds the bot for a call: FastAGI, or FreeSWITCH's call socket."""
+        s = self.settings
+        if self.esl is not None:
+            return {
+                "VOICEBOT_SOCKET": s.callsocket.address(self.callsocket.port if self.callsocket else None)
+            }
+        return {"VOICEBOT_AGI": s.agi.address(self.agi.port if self.agi else None)}
+
+    async def _on_agi(self, call: AgiCall) -> None:
+        assert self.calls is not None
+        settings = self.settings
+        await self.calls.on_bot(
+            AgiLeg(
+                call,
+                lambda: settings.audiosocket.address(self.audiosocket.port if self.audiosocket else None),
+            )
+        )
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
         if call_id in self._lead_calls:  # a campaign's call: its script, the lead's fields
@@ -319,9 +398,15 @@ class App(PeopleSide):
             await self.agi.close()
         if self.audiosocket is not None:
             await self.audiosocket.close()
+        if self.callsocket is not None:
+            await self.callsocket.close()
+        if self.unicast is not None:
+            await self.unicast.close()
         if self.calls is not None:
             await self.calls.close()
         await self.ami.close()
+        if self.esl is not None:
+            await self.esl.close()
         await self.outbox.close()
         if self.recognizer is not None:
             await asyncio.to_thread(self.recognizer.close)
@@ -440,6 +525,10 @@ class App(PeopleSide):
         )
 
     def _pbx_away(self) -> str | None:
+        if self.esl is not None:
+            if self.esl.connected:
+                return None
+            return "PBX away (event socket down): calls in progress go on, dialing waits for the reconnect"
         if self.ami.connected:
             return None
         return "PBX away (AMI link down): calls in progress go on, dialing waits for the reconnect"

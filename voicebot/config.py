@@ -72,6 +72,40 @@ class ServerSettings(_Section):
         return f"{host}:{bound_port or self.port}"
 
 
+class EslSettings(_Section):
+    """FreeSWITCH's event socket ([pbx] kind = "freeswitch"): voicebot logs in as ``user``
+    (a directory user, ``voicebot@DOMAIN``: dialplans/freeswitch/directory/voicebot.xml) or,
+    without one, with the socket's admin password."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8021, ge=1, le=65535)
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    connect_timeout: float = Field(10.0, gt=0, description="seconds to keep retrying at startup")
+    command_timeout: float = Field(10.0, gt=0)
+    reconnect_max_delay: float = Field(10.0, gt=0)
+    keepalive: float = Field(
+        5.0, ge=0, description="seconds between keepalives; one unanswered drops the link"
+    )
+
+
+class CallSocketSettings(ServerSettings):
+    """Where FreeSWITCH's ``socket`` app reaches voicebot, once per call (as FastAGI on Asterisk)."""
+
+    port: int = Field(8085, ge=0, le=65535)
+
+
+class UnicastSettings(_Section):
+    """FreeSWITCH's call audio: voicebot's UDP socket, and the ports FreeSWITCH binds on its side
+    (one per call, from ``pbx_ports_from`` up: as many as calls at once)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9094, ge=0, le=65535)
+    advertise: str | None = Field(None, description="voicebot's IP as FreeSWITCH sees it")
+    pbx_ports_from: int = Field(31000, ge=1024, le=65000)
+    pbx_ports: int = Field(1000, ge=1, le=20000)
+
+
 class AgiSettings(ServerSettings):
     port: int = Field(4573, ge=0, le=65535)
 
@@ -179,6 +213,11 @@ class DialerSettings(_Section):
 
 class PbxSettings(_Section):
     """The PBX voicebot serves: its FastAGI and AudioSocket servers accept only it."""
+
+    #: Asterisk (AMI, FastAGI, AudioSocket) or FreeSWITCH (event socket, call socket, unicast).
+    kind: str = Field("asterisk", pattern="^(asterisk|freeswitch)$")
+    #: Where the PBX writes call recordings; default: Asterisk's monitor directory under pbx_root.
+    recordings: Path | None = None
 
     #: IPs or networks the PBX connects from (empty: the addresses of the AMI host).
     addresses: list[str] = []
@@ -330,6 +369,9 @@ class Settings(BaseSettings):
     ami: AmiSettings = AmiSettings()
     agi: AgiSettings = AgiSettings()  # a section that gives only host keeps the default port
     audiosocket: AudioSocketSettings = AudioSocketSettings()
+    esl: EslSettings = EslSettings()
+    callsocket: CallSocketSettings = CallSocketSettings()
+    unicast: UnicastSettings = UnicastSettings()
     dial: DialSettings = DialSettings()
     call: CallSettings = CallSettings()
     speech: SpeechSettings = SpeechSettings()
@@ -387,7 +429,7 @@ class Settings(BaseSettings):
 
     def recording_path(self, relative: str) -> Path:
         """Where a recording named by the PBX (relative to its monitor dir) is on this host."""
-        return self.pbx_root / "var/spool/asterisk/monitor" / relative
+        return (self.pbx.recordings or self.pbx_root / "var/spool/asterisk/monitor") / relative
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:

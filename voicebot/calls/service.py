@@ -28,10 +28,11 @@ from voicebot.calls.destination import Destination
 from voicebot.calls.ears import Ears
 from voicebot.calls.handoff import DECLINE_WINDOW, Handoffs, Whisperer
 from voicebot.calls.inbound import Inbound, InboundEnded, Router
-from voicebot.calls.live import MAX_TRANSFERRED_SECONDS, Live, is_uuid, quietly
+from voicebot.calls.legs import BotLeg
+from voicebot.calls.live import MAX_TRANSFERRED_SECONDS, Live, is_uuid
 from voicebot.calls.session import Behaviour, CallSession
 from voicebot.calls.survivors import Survivors
-from voicebot.errors import AgiError, VoicebotError
+from voicebot.errors import TelephonyError, VoicebotError
 from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
@@ -70,7 +71,7 @@ class CallService(Survivors, Handoffs, Inbound):
         *,
         context: str,
         exten: str = "s",
-        agi_address: Callable[[], str],
+        bot_variables: Callable[[], Mapping[str, str]],
         audiosocket_address: Callable[[], str],
         ring_timeout: float = 30.0,
         caller_id: str = "",
@@ -111,7 +112,9 @@ class CallService(Survivors, Handoffs, Inbound):
         self._ears = ears
         self._context = context
         self._exten = exten
-        self._agi_address = agi_address
+        #: Where the PBX finds the bot: VOICEBOT_AGI (Asterisk) or VOICEBOT_SOCKET (FreeSWITCH).
+        self._bot_variables = bot_variables
+        #: Asterisk's AudioSocket address for the whisper, the return from the queue, inbound calls.
         self._audiosocket_address = audiosocket_address
         self._ring_timeout = ring_timeout
         self._caller_id = caller_id
@@ -177,7 +180,7 @@ class CallService(Survivors, Handoffs, Inbound):
             "VOICEBOT_QUEUE_WAIT": str(round(self._agent_wait)),
             **(variables or {}),
             "VOICEBOT_CALL_ID": call_id,
-            "VOICEBOT_AGI": self._agi_address(),
+            **self._bot_variables(),
             "VOICEBOT_LEAD": lead_id or "",
             "VOICEBOT_CAMPAIGN": campaign_id or "",
         }
@@ -289,42 +292,41 @@ class CallService(Survivors, Handoffs, Inbound):
         return f"PBX refused the call: {said}"
 
     # -- the call enters the bot -------------------------------------------------------
-    async def on_agi(self, call: AgiCall) -> None:
-        """FastAGI: answer, then bridge the call's audio to our AudioSocket server."""
-        live = self._live.get(call.call_id)
+    async def on_bot(self, leg: BotLeg) -> None:
+        """The answered call enters the bot (FastAGI on Asterisk, the call socket on FreeSWITCH):
+        answer, then bridge its audio to the bot's session."""
+        live = self._live.get(leg.call_id)
         if live is None:
-            if not is_uuid(call.call_id):
-                log.warning("FastAGI call without a valid call id (%r); hanging up", call.call_id)
-                await quietly(call.command("HANGUP"))
+            if not is_uuid(leg.call_id):
+                log.warning("bot call without a valid call id (%r); hanging up", leg.call_id)
+                await leg.refuse()
                 return
             if not self._adopt_external:
                 log.warning(
-                    "FastAGI call %s was not placed by voicebot and [call] adopt_external is off; hanging up",
-                    call.call_id,
+                    "bot call %s was not placed by voicebot and [call] adopt_external is off; hanging up",
+                    leg.call_id,
                 )
-                await quietly(call.command("HANGUP"))
+                await leg.refuse()
                 return
-            live = await self._adopt(call)
+            live = await self._adopt(leg)
         elif live.agi_seen:  # one bot session per call: a second request is not the PBX's
-            log.warning("second FastAGI request for call %s refused", call.call_id)
-            await quietly(call.command("HANGUP"))
+            log.warning("second bot request for call %s refused", leg.call_id)
+            await leg.refuse()
             return
         live.agi_seen = True
         live.media_id = str(uuid.uuid4())
-        self._by_media[live.media_id] = call.call_id
-        live.recording = f"voicebot/{call.call_id}.wav"
-        self._event(call.call_id, "agi", {"channel": call.channel})
+        self._by_media[live.media_id] = leg.call_id
+        live.recording = f"voicebot/{leg.call_id}.wav"
+        self._event(leg.call_id, "agi", {"channel": leg.channel})
         try:
-            await call.command("ANSWER")
-            result = await call.command(
-                f"EXEC AudioSocket {live.media_id},{self._audiosocket_address()}",
-                timeout=self._max_call_seconds + 60,  # it returns when the call's media ends
-            )
-            log.debug("AudioSocket returned %s", result, extra={"call_id": call.call_id})
-        except AgiError as e:
+            await leg.answer()
+            # returns when the call's media ends
+            await leg.bridge(live.media_id, timeout=self._max_call_seconds + 60)
+        except (TelephonyError, TimeoutError) as e:
             if not live.media_started:
-                self._event(call.call_id, "media_failed", {"error": e.message})
-                log.error("media never started: %s", e.message, extra={"call_id": call.call_id})
+                message = e.message if isinstance(e, TelephonyError) else "media timed out"
+                self._event(leg.call_id, "media_failed", {"error": message})
+                log.error("media never started: %s", message, extra={"call_id": leg.call_id})
         # The session decides whether a human takes over: wait for it to finish its record.
         if live.media_started:
             try:
@@ -336,9 +338,9 @@ class CallService(Survivors, Handoffs, Inbound):
             # the agent's screen shows what the bot heard: the bot's part is in the record first
             await self._update(live, **bot_part(live.session_result))
             live.transferred_at = asyncio.get_running_loop().time()
-            await quietly(call.command(f"SET VARIABLE VOICEBOT_TRANSFER {script.transfer_to}"))
-            self._event(call.call_id, "transfer", {"queue": script.transfer_to})
-        # Returning ends the AGI; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (cause 16).
+            await leg.set_transfer(script.transfer_to)
+            self._event(leg.call_id, "transfer", {"queue": script.transfer_to})
+        # Returning lets go of the call; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (16).
 
     async def on_machine(self, call: AgiCall) -> None:
         """FastAGI ``machine``: the dialplan's AMD found an answering machine (it hangs up or

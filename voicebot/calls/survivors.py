@@ -10,11 +10,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from voicebot.calls.closing import rounded
+from voicebot.calls.legs import BotLeg
 from voicebot.calls.live import MAX_TRANSFERRED_SECONDS, Live
 from voicebot.dialog.grading import grade
 from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
-from voicebot.telephony.agi import AgiCall
 from voicebot.telephony.callstate import CallEvent, CallProgress
 from voicebot.telephony.cdr import Cdr, CdrError, CdrReader
 from voicebot.telephony.pbx import CallHandle, Pbx
@@ -98,7 +98,7 @@ class Survivors:
             log.warning("%s; closing the call from its journal alone", e.message, extra={"call_id": call_id})
             return None
 
-    async def _adopt(self, call: AgiCall) -> Live:
+    async def _adopt(self, call: BotLeg) -> Live:
         """A call that another process or system originated into voicebot-outbound.
 
         It gets a record and a follower like our own calls; its record completes
