@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from voicebot.media.audio import FRAME_BYTES, split_frames
-from voicebot.media.stream import PlayResult
+from voicebot.media.stream import MediaEvent, PlayResult, until_hangup
 
 
 @dataclass
@@ -122,3 +124,42 @@ class TokenBucket:
             return False
         self._tokens -= amount
         return True
+
+
+class PlayoutStream:
+    """What every transport's :class:`~voicebot.media.stream.MediaStream` shares: its id, the
+    queue of events it heard, the prompts waiting to go out, and the clock its events are
+    stamped with. A transport feeds ``_events`` and takes frames from ``_playout``."""
+
+    def __init__(self, call_id: str) -> None:
+        self._call_id = call_id
+        self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
+        self._playout = Playout()
+        self._opened = time.monotonic()
+        self._closed = False
+
+    @property
+    def call_id(self) -> str:
+        return self._call_id
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def now(self) -> float:
+        return time.monotonic() - self._opened
+
+    def events(self) -> AsyncIterator[MediaEvent]:
+        return until_hangup(self._events)
+
+    async def play(self, pcm: bytes) -> PlayResult:
+        if self._closed:
+            return PlayResult.HUNGUP
+        return await self._playout.enqueue(pcm)
+
+    def clear(self) -> None:
+        self._playout.clear()
+
+    @property
+    def playing(self) -> bool:
+        return self._playout.busy

@@ -27,13 +27,12 @@ from voicebot.telephony.callstate import (
     HungUp,
     Originated,
     OriginateResult,
-    PbxDown,
     Ringing,
     Vanished,
 )
 from voicebot.telephony.esl.client import EslClient
 from voicebot.telephony.esl.protocol import Event
-from voicebot.telephony.pbx import CallHandle, OriginateRequest
+from voicebot.telephony.pbx import CallHandle, FollowedCalls, OriginateRequest
 
 log = logging.getLogger(__name__)
 
@@ -82,23 +81,18 @@ _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SAFE_CHANNEL = re.compile(r"[A-Za-z0-9_.:@/+\-=#*]+")
 
 
-class FreeSwitchPbx:
+class FreeSwitchPbx(FollowedCalls):
     """The :class:`Pbx` of a FreeSWITCH reached over its event socket."""
 
     def __init__(self, esl: EslClient, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(clock)
         self.esl = esl
-        self._clock = clock
-        self._calls: dict[str, CallHandle] = {}
         self._jobs: set[asyncio.Task[None]] = set()
         #: When FreeSWITCH started (now minus its uptime): later after a reconnect = it restarted.
         self._started: float | None = None
         self._said_shutdown = False
         esl.on_event(self._on_event)
         esl.on_reconnect(self.reconcile)
-
-    @property
-    def active_calls(self) -> list[CallHandle]:
-        return list(self._calls.values())
 
     async def start(self) -> None:
         """Once connected: note when FreeSWITCH started, to tell its restarts from a dropped link."""
@@ -134,25 +128,6 @@ class FreeSwitchPbx:
             _check_value("dialplan target", value)
         await self.esl.api(f"uuid_transfer {_checked_uuid(channel)} {exten} XML {context}")
 
-    def follow(
-        self,
-        call_id: str,
-        uniqueid: str,
-        channel: str,
-        on_change: Callable[[CallHandle, CallEvent], None] | None = None,
-    ) -> CallHandle:
-        handle = CallHandle(call_id, on_change)
-        self._calls[uniqueid] = handle
-        now = self._clock()
-        handle.apply(Originated(now, channel))
-        handle.apply(Answered(now))
-        return handle
-
-    def forget(self, call_id: str) -> None:
-        for key, handle in list(self._calls.items()):
-            if handle.call_id == call_id:
-                del self._calls[key]
-
     async def find(self, call_id: str) -> str | None:
         """The call's channel (its uuid, the call id) if it is still up, else None."""
         exists = await self.esl.api(f"uuid_exists {_checked_uuid(call_id)}", check=False)
@@ -186,15 +161,6 @@ class FreeSwitchPbx:
         except (EslActionError, EslDisconnected):
             return None
         return self._clock() - float(seconds.strip()) if seconds.strip().isdigit() else None
-
-    def _pbx_down(self, reason: str, why: str) -> None:
-        now = self._clock()
-        cut = 0
-        for handle in list(self._calls.values()):
-            before = handle.progress.cut_by
-            handle.apply(PbxDown(now, reason))
-            cut += not before and bool(handle.progress.cut_by)
-        log.warning("%s: %d calls cut", why, cut)
 
     async def _await_result(self, handle: CallHandle, job: asyncio.Future[str]) -> None:
         try:

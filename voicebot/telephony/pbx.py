@@ -121,23 +121,61 @@ class Pbx(Protocol):
         ...
 
 
-class AsteriskPbx:
+class FollowedCalls:
+    """The calls a PBX layer follows, by the id its events name them with; what both PBXs do
+    with them alike."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._calls: dict[str, CallHandle] = {}
+
+    @property
+    def active_calls(self) -> list[CallHandle]:
+        return list(self._calls.values())
+
+    def follow(
+        self,
+        call_id: str,
+        uniqueid: str,
+        channel: str,
+        on_change: Callable[[CallHandle, CallEvent], None] | None = None,
+    ) -> CallHandle:
+        """Follow a call voicebot did not originate, already answered, by its channel's id."""
+        handle = CallHandle(call_id, on_change)
+        self._calls[uniqueid] = handle
+        now = self._clock()
+        handle.apply(Originated(now, channel))
+        handle.apply(Answered(now))
+        return handle
+
+    def forget(self, call_id: str) -> None:
+        for key, handle in list(self._calls.items()):
+            if handle.call_id == call_id:
+                del self._calls[key]
+
+    def _pbx_down(self, reason: str, why: str) -> None:
+        """The PBX went down: the calls it held ended with it (and those it just hung up)."""
+        now = self._clock()
+        cut = 0
+        for handle in list(self._calls.values()):
+            before = handle.progress.cut_by
+            handle.apply(PbxDown(now, reason))
+            cut += not before and bool(handle.progress.cut_by)
+        log.warning("%s: %d calls cut", why, cut)
+
+
+class AsteriskPbx(FollowedCalls):
     """The :class:`Pbx` of an Asterisk reached over AMI."""
 
     def __init__(self, ami: AmiClient, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(clock)
         self.ami = ami
-        self._clock = clock
-        self._calls: dict[str, CallHandle] = {}
         self._waiters: set[asyncio.Task[None]] = set()
         #: When the PBX started (CoreStatus): another value after a reconnect means it restarted.
         self._started: str | None = None
         self._said_shutdown = False  # it said so before going down: nothing more to learn
         ami.on_event(self._on_event)
         ami.on_reconnect(self.reconcile)
-
-    @property
-    def active_calls(self) -> list[CallHandle]:
-        return list(self._calls.values())
 
     async def originate(
         self, request: OriginateRequest, on_change: Callable[[CallHandle, CallEvent], None] | None = None
@@ -186,25 +224,6 @@ class AsteriskPbx:
                 "Priority": str(priority),
             }
         )
-
-    def follow(
-        self,
-        call_id: str,
-        uniqueid: str,
-        channel: str,
-        on_change: Callable[[CallHandle, CallEvent], None] | None = None,
-    ) -> CallHandle:
-        handle = CallHandle(call_id, on_change)
-        self._calls[uniqueid] = handle
-        now = self._clock()
-        handle.apply(Originated(now, channel))
-        handle.apply(Answered(now))
-        return handle
-
-    def forget(self, call_id: str) -> None:
-        for key, handle in list(self._calls.items()):
-            if handle.call_id == call_id:
-                del self._calls[key]
 
     async def find(self, call_id: str) -> str | None:
         for m in await self._status():
@@ -258,16 +277,6 @@ class AsteriskPbx:
                 handle.apply(Vanished(now))
             elif status.get("ChannelState") == _STATE_UP:
                 handle.apply(Answered(now))
-
-    def _pbx_down(self, reason: str, why: str) -> None:
-        """The PBX went down: the calls it held ended with it (and those it just hung up)."""
-        now = self._clock()
-        cut = 0
-        for handle in list(self._calls.values()):
-            before = handle.progress.cut_by
-            handle.apply(PbxDown(now, reason))
-            cut += not before and bool(handle.progress.cut_by)
-        log.warning("%s: %d calls cut", why, cut)
 
     async def _await_result(self, handle: CallHandle, future: asyncio.Future[Any]) -> None:
         try:

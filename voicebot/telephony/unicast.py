@@ -17,12 +17,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 
 from voicebot.errors import ConfigError, TelephonyError
 from voicebot.media.audio import FRAME_BYTES, SILENCE_FRAME
-from voicebot.media.pacing import FrameClock, Playout, TokenBucket
-from voicebot.media.stream import AudioIn, HangupIn, MediaEvent, PlayResult, until_hangup
+from voicebot.media.pacing import FrameClock, PlayoutStream, TokenBucket
+from voicebot.media.stream import AudioIn, HangupIn, PlayResult
 
 log = logging.getLogger(__name__)
 
@@ -36,49 +35,19 @@ INBOUND_AUDIO_RATE, INBOUND_AUDIO_BURST = 16_000, 48_000
 SILENCE_TIMEOUT = 10.0
 
 
-class UnicastStream:
+class UnicastStream(PlayoutStream):
     """One call's audio, as a :class:`~voicebot.media.stream.MediaStream`."""
 
     def __init__(self, server: UnicastServer, call_id: str, pbx_port: int) -> None:
+        super().__init__(call_id)
         self._server = server
-        self._call_id = call_id
         self.pbx_port = pbx_port
-        self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
-        self._playout = Playout()
-        self._opened = time.monotonic()
-        self._closed = False
         self.last_heard = self._opened
         self.frames_in = 0
         self.frames_out = 0
         self.dropped_in = 0
         self.silence_out = 0
         self._budget = TokenBucket(INBOUND_AUDIO_RATE, INBOUND_AUDIO_BURST, self._opened)
-
-    @property
-    def call_id(self) -> str:
-        return self._call_id
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def now(self) -> float:
-        return time.monotonic() - self._opened
-
-    def events(self) -> AsyncIterator[MediaEvent]:
-        return until_hangup(self._events)
-
-    async def play(self, pcm: bytes) -> PlayResult:
-        if self._closed:
-            return PlayResult.HUNGUP
-        return await self._playout.enqueue(pcm)
-
-    def clear(self) -> None:
-        self._playout.clear()
-
-    @property
-    def playing(self) -> bool:
-        return self._playout.busy
 
     def ended(self, reason: str = "eof") -> None:
         """The call is over (its control connection said so): no more audio either way."""

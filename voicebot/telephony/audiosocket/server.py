@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from voicebot.errors import AudioSocketError, ConfigError, FrameError
 from voicebot.media.audio import SILENCE_FRAME
-from voicebot.media.pacing import FrameClock, Playout, TokenBucket
-from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, MediaEvent, PlayResult, until_hangup
+from voicebot.media.pacing import FrameClock, PlayoutStream, TokenBucket
+from voicebot.media.stream import AudioIn, DtmfIn, HangupIn, PlayResult
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
 from voicebot.telephony.peers import ConnectionCap, PeerFilter
 
@@ -40,7 +40,7 @@ MAX_CONNECTIONS = 1000
 _SILENCE = encode(Frame.audio(SILENCE_FRAME))
 
 
-class AudioSocketStream:
+class AudioSocketStream(PlayoutStream):
     """One call's AudioSocket connection, as a :class:`~voicebot.media.stream.MediaStream`."""
 
     def __init__(
@@ -50,14 +50,10 @@ class AudioSocketStream:
         writer: asyncio.StreamWriter,
         decoder: FrameDecoder,
     ) -> None:
-        self._call_id = call_id
+        super().__init__(call_id)
         self._reader = reader
         self._writer = writer
         self._decoder = decoder
-        self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
-        self._playout = Playout()
-        self._opened = time.monotonic()
-        self._closed = False
         self._hanging_up = False
         self.frames_in = 0
         self.frames_out = 0
@@ -68,32 +64,6 @@ class AudioSocketStream:
         self._audio_budget = TokenBucket(INBOUND_AUDIO_RATE, INBOUND_AUDIO_BURST, now)
         self._dtmf_budget = TokenBucket(INBOUND_DTMF_RATE, INBOUND_DTMF_BURST, now)
         self._read_task = asyncio.create_task(self._read_loop(), name=f"audiosocket-read-{call_id}")
-
-    @property
-    def call_id(self) -> str:
-        return self._call_id
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def now(self) -> float:
-        return time.monotonic() - self._opened
-
-    def events(self) -> AsyncIterator[MediaEvent]:
-        return until_hangup(self._events)
-
-    async def play(self, pcm: bytes) -> PlayResult:
-        if self._closed:
-            return PlayResult.HUNGUP
-        return await self._playout.enqueue(pcm)
-
-    def clear(self) -> None:
-        self._playout.clear()
-
-    @property
-    def playing(self) -> bool:
-        return self._playout.busy
 
     async def hangup(self) -> None:
         """Send the hangup frame: app_audiosocket returns and the dialplan goes on."""
