@@ -197,7 +197,9 @@ cmd_env() {
     echo "VOICEBOT_ESL__PORT=$ESL_PORT"
     echo "VOICEBOT_ESL__USER=voicebot@voicebot.lab"
     echo "VOICEBOT_ESL__PASSWORD=$(cat "$SECRET_FILE")"
-    echo "VOICEBOT_FREESWITCH_RECORDINGS=$FS/recordings"
+    echo "VOICEBOT_PBX__RECORDINGS=$FS/recordings"
+    # the lab's callee sounds (loopback/play-NAME/voicebot-lab plays NAME.wav from here)
+    echo "FREESWITCH_LAB_SOUNDS=$FS/sounds"
 }
 
 case "${1:-}" in

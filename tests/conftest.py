@@ -89,7 +89,11 @@ class FreeSwitchLab:
 
     @property
     def recordings(self) -> Path:
-        return Path(self.env["VOICEBOT_FREESWITCH_RECORDINGS"])
+        return Path(self.env["VOICEBOT_PBX__RECORDINGS"])
+
+    @property
+    def sounds(self) -> Path:
+        return Path(self.env["FREESWITCH_LAB_SOUNDS"])
 
     def cli(self, command: str) -> str:
         return _script("freeswitch.sh", "cli", command, timeout=30)

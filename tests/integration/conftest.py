@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,74 @@ def lead_voices(lab) -> None:
     """The lab's numbered callees' voices, timed to the English sample script (rendered by a
     process of their own: espeak-ng's output depends on what the process rendered before)."""
     subprocess.run([sys.executable, "-m", "voicebot.lab", str(lab.sounds)], check=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def fs_lead_voices(lab, lead_voices, freeswitch) -> None:
+    """The same voices for the lab FreeSWITCH's numbered callees."""
+    for sound in lab.sounds.glob("lead-*.wav"):
+        shutil.copy(sound, freeswitch.sounds / sound.name)
+
+
+@pytest.fixture
+def fs_settings_for(freeswitch, tmp_path) -> Callable[..., Settings]:
+    """Settings for a worker on the lab FreeSWITCH ([pbx] kind = "freeswitch"), on free ports."""
+
+    def make(**overrides: Any) -> Settings:
+        base: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "pbx": {"kind": "freeswitch", "recordings": str(freeswitch.recordings)},
+            "esl": {"port": freeswitch.port, "user": freeswitch.user, "password": freeswitch.password},
+            "callsocket": {"port": 0},
+            "unicast": {"port": 0, "pbx_ports_from": 31700, "pbx_ports": 200},
+            "dial": {
+                "ring_timeout": 5,
+                "channel_template": "loopback/{number}/voicebot-lab-numbers",
+                "number_format": "digits",
+                "caller_id": "+861012345678",
+            },
+            "call": {"listen_seconds": 1.0},
+        }
+        for key, value in overrides.items():
+            base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+        return load_settings(None, **base)
+
+    return make
+
+
+@dataclass(frozen=True)
+class LabPbx:
+    """Either lab PBX, for the tests that must pass the same on both."""
+
+    kind: str
+    sounds: Path  # where a lab callee's NAME.wav goes
+    settings_for: Callable[..., Settings]
+    numbers: dict[str, str]  # [dial] settings for the lab's numbered callees
+
+    def talk(self, name: str) -> str:
+        """The destination of a callee who plays NAME.wav (a whole conversation) and hangs up."""
+        if self.kind == "asterisk":
+            return f"Local/talk-{name}@voicebot-lab/n"
+        return f"loopback/talk-{name}/voicebot-lab"
+
+
+@pytest.fixture(params=["asterisk", "freeswitch"])
+def pbx_lab(request) -> LabPbx:
+    if request.param == "asterisk":
+        lab = request.getfixturevalue("lab")
+        return LabPbx(
+            "asterisk",
+            lab.sounds,
+            request.getfixturevalue("settings_for"),
+            {"channel_template": "Local/{number}@voicebot-lab-numbers/n", "number_format": "digits"},
+        )
+    freeswitch = request.getfixturevalue("freeswitch")
+    return LabPbx(
+        "freeswitch",
+        freeswitch.sounds,
+        request.getfixturevalue("fs_settings_for"),
+        {"channel_template": "loopback/{number}/voicebot-lab-numbers", "number_format": "digits"},
+    )
 
 
 #: A real headless browser: Debian's chromium through chromium-driver (Selenium); scripts/test.sh

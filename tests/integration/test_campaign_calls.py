@@ -32,8 +32,12 @@ LAB_NUMBERS = {"channel_template": "Local/{number}@voicebot-lab-numbers/n", "num
 
 @pytest.fixture
 def campaign_settings(settings_for, lead_voices):
+    return _campaign_settings(settings_for, LAB_NUMBERS)
+
+
+def _campaign_settings(settings_for, numbers):
     return settings_for(
-        dial={**LAB_NUMBERS, "ring_timeout": 4},
+        dial={**numbers, "ring_timeout": 4},
         call={"listen_seconds": 3.0},
         # several calls at once, beyond the 1.0 s latency target's capacity on 2 cores: these tests
         # prove what a campaign does; the latency at each load is bench/conversations.py's
@@ -66,7 +70,10 @@ def start(app: App, campaign: Campaign, rows: list[ImportedLead]) -> None:
     repo.set_state(campaign.id, "running", "test")
 
 
-async def test_a_twenty_lead_campaign_through_asterisk(lab, campaign_settings):
+async def test_a_twenty_lead_campaign(pbx_lab, request):
+    """On Asterisk and on FreeSWITCH alike."""
+    request.getfixturevalue("lead_voices" if pbx_lab.kind == "asterisk" else "fs_lead_voices")
+    campaign_settings = _campaign_settings(pbx_lab.settings_for, pbx_lab.numbers)
     campaign = Campaign(
         id="lab20",
         script=ROOT / "intents/broadband-en",

@@ -6,39 +6,13 @@ from __future__ import annotations
 import asyncio
 import wave
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from voicebot.app import App
-from voicebot.config import Settings, load_settings
 from voicebot.media import audio
 from voicebot.store import Store
-
-
-@pytest.fixture
-def fs_settings(freeswitch, tmp_path):
-    def make(**overrides: Any) -> Settings:
-        base: dict[str, Any] = {
-            "data_dir": tmp_path / "data",
-            "pbx": {"kind": "freeswitch", "recordings": str(freeswitch.recordings)},
-            "esl": {"port": freeswitch.port, "user": freeswitch.user, "password": freeswitch.password},
-            "callsocket": {"port": 0},
-            "unicast": {"port": 0, "pbx_ports_from": 31700, "pbx_ports": 50},
-            "dial": {
-                "ring_timeout": 5,
-                "channel_template": "loopback/{number}/voicebot-lab-numbers",
-                "number_format": "digits",
-                "caller_id": "+861012345678",
-            },
-            "call": {"listen_seconds": 1.0},
-        }
-        for key, value in overrides.items():
-            base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
-        return load_settings(None, **base)
-
-    return make
 
 
 def _left(path: Path, start: float, end: float) -> np.ndarray:
@@ -49,8 +23,8 @@ def _left(path: Path, start: float, end: float) -> np.ndarray:
     return frames[int(start * rate) : int(end * rate), 0].astype(float) / 32768
 
 
-async def test_answered_call_talks_both_ways_and_is_recorded(freeswitch, fs_settings):
-    settings = fs_settings()
+async def test_answered_call_talks_both_ways_and_is_recorded(freeswitch, fs_settings_for):
+    settings = fs_settings_for()
     async with App(settings) as app:
         outcome = await asyncio.wait_for(app.call("loopback/play-interested/voicebot-lab", lead_id="L1"), 60)
     r = outcome.record
@@ -82,8 +56,8 @@ async def test_answered_call_talks_both_ways_and_is_recorded(freeswitch, fs_sett
     ("number", "disposition", "cause"),
     [("8613800002001", "busy", 17), ("8613800003001", "no_answer", 19)],
 )
-async def test_lab_numbers_get_their_dispositions(fs_settings, number, disposition, cause):
-    async with App(fs_settings()) as app:
+async def test_lab_numbers_get_their_dispositions(fs_settings_for, number, disposition, cause):
+    async with App(fs_settings_for()) as app:
         outcome = await asyncio.wait_for(app.call(f"+{number}", override="lab test at any hour"), 30)
     r = outcome.record
     assert (r.disposition, r.hangup_cause) == (disposition, cause)

@@ -76,13 +76,13 @@ async def test_interested_callee_is_transferred_to_an_agent(lab, settings_for):
     assert queue_completed(lab) == before + 1  # the lab agent took the call from the queue
 
 
-async def test_opt_out_ends_politely_and_is_on_the_record(lab, settings_for):
-    async with App(settings_with_script(settings_for)) as app:
+async def test_opt_out_ends_politely_and_is_on_the_record(pbx_lab):
+    """On Asterisk and on FreeSWITCH alike."""
+    async with App(settings_with_script(pbx_lab.settings_for)) as app:
         opening = await prompt_seconds(app, "opening")
-        destination = await conversation(
-            lab, "script-optout", [opening + 1.0, "Please take me off your list.", 6.0]
-        )
-        outcome = await asyncio.wait_for(app.call(destination), 60)
+        pcm = await asyncio.to_thread(speak, [opening + 1.0, "Please take me off your list.", 6.0])
+        write_call_audio(pbx_lab.sounds / "script-optout.wav", pcm)
+        outcome = await asyncio.wait_for(app.call(pbx_lab.talk("script-optout")), 60)
         (inspection,) = await app.store.run(app.store.quality.results, outcome.call_id)
     r = outcome.record
     assert (r.outcome, r.opted_out, r.grade) == ("opted_out", True, "C"), (r.intents, r.transcript)
