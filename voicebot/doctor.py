@@ -58,6 +58,10 @@ async def run_checks(settings: Settings) -> list[Check]:
     campaigns, uses_amd = await asyncio.to_thread(_campaigns, settings)
     if campaigns is not None:
         checks.append(campaigns)
+    if settings.pbx.kind == "freeswitch":
+        from voicebot.doctor_freeswitch import freeswitch_checks
+
+        return checks + await freeswitch_checks(settings)
     ami = AmiClient(
         settings.ami.host,
         settings.ami.port,

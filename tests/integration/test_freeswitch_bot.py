@@ -62,3 +62,25 @@ async def test_lab_numbers_get_their_dispositions(fs_settings_for, number, dispo
     r = outcome.record
     assert (r.disposition, r.hangup_cause) == (disposition, cause)
     assert r.completed and r.answered_at is None and r.end_reason is None
+
+
+async def test_doctor_checks_a_freeswitch_worker(freeswitch, fs_settings_for):
+    from voicebot.doctor import run_checks
+
+    checks = {c.name: c for c in await run_checks(fs_settings_for())}
+    for name in (
+        "event socket login",
+        "event socket rights",
+        "FreeSWITCH modules",
+        "call socket port",
+        "unicast port",
+    ):
+        assert checks[name].ok, checks[name]
+    assert "FreeSWITCH reached 127.0.0.1:" in checks["call socket port"].detail
+    # the admin password may do anything: doctor says to use the narrow user instead
+    admin = {c.name: c for c in await run_checks(fs_settings_for(esl={"user": ""}))}
+    assert not admin["event socket rights"].ok and "eval" in admin["event socket rights"].detail
+    assert "directory/voicebot.xml" in admin["event socket rights"].hint
+    wrong = {c.name: c for c in await run_checks(fs_settings_for(esl={"password": "nope"}))}
+    assert not wrong["event socket login"].ok and "refused the login" in wrong["event socket login"].detail
+    assert "call socket port" not in wrong

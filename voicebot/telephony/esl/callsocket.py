@@ -199,6 +199,8 @@ class CallSocketServer:
             log.error("call socket from %s failed: %s", peer, e)
         except Exception:
             log.exception("call handler failed")
+        except asyncio.CancelledError:
+            pass  # the server is closing: the connection goes below, the call's dialplan goes on
         finally:
             if call is not None:
                 await call.close()

@@ -203,8 +203,9 @@ class EslClient:
         except (OSError, TimeoutError) as e:
             raise EslConnectError(str(e) or type(e).__name__) from e
         parser = Parser()
+        backlog: list[Message] = []
         try:
-            request = await asyncio.wait_for(self._next(reader, parser), timeout)
+            request = await asyncio.wait_for(self._next(reader, parser, backlog), timeout)
             if request.content_type == RUDE_REJECTION:
                 raise EslAuthError(
                     f"FreeSWITCH's event socket at {self.host}:{self.port} refused this host: "
@@ -215,7 +216,7 @@ class EslClient:
                 raise EslConnectError(f"no auth request (is {self.host}:{self.port} really an event socket?)")
             login = f"userauth {self.user}:{self._password}" if self.user else f"auth {self._password}"
             writer.write(command(login))
-            reply = await asyncio.wait_for(self._next(reader, parser), timeout)
+            reply = await asyncio.wait_for(self._next(reader, parser, backlog), timeout)
             if not reply.ok:
                 raise EslAuthError(
                     f"FreeSWITCH's event socket at {self.host}:{self.port} refused the login"
@@ -224,7 +225,7 @@ class EslClient:
                     "event_socket.conf.xml or the directory user's esl-password",
                 )
             writer.write(command(f"event plain {' '.join(self.events)}"))
-            subscribed = await asyncio.wait_for(self._next(reader, parser), timeout)
+            subscribed = await asyncio.wait_for(self._next(reader, parser, backlog), timeout)
             if not subscribed.ok:
                 raise EslAuthError(
                     f"FreeSWITCH refused voicebot's events: {subscribed.reply}",
@@ -238,6 +239,8 @@ class EslClient:
             raise EslConnectError(f"login failed: {e or type(e).__name__}") from e
         self._writer = writer
         self._connected.set()
+        for message in backlog:  # events that came with the last login reply
+            self._handle(message)
         loop = asyncio.get_running_loop()
         self._reader_task = loop.create_task(self._read(reader, parser, writer), name="esl-reader")
         if self.keepalive > 0:
@@ -246,18 +249,16 @@ class EslClient:
             "event socket connected to %s:%s%s", self.host, self.port, f" as {self.user}" if self.user else ""
         )
 
-    async def _next(self, reader: asyncio.StreamReader, parser: Parser) -> Message:
-        """The next message during login (before the reader task runs)."""
-        while True:
+    async def _next(self, reader: asyncio.StreamReader, parser: Parser, backlog: list[Message]) -> Message:
+        """The next message during login (before the reader task runs); more than one in a read
+        (a refusal and the disconnect notice after it) wait in ``backlog``."""
+        while not backlog:
             data = await reader.read(_READ_SIZE)
             if not data:
                 raise EslConnectError("connection closed during login")
             self._save(data)
-            messages = parser.feed(data)
-            if messages:
-                if len(messages) > 1:
-                    raise EslProtocolError("more than one message during login")
-                return messages[0]
+            backlog.extend(parser.feed(data))
+        return backlog.pop(0)
 
     def _save(self, data: bytes) -> None:
         if self._save_stream is not None:
