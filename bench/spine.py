@@ -2,13 +2,19 @@
 
     set -a; eval "$(scripts/pbx.sh env)"; set +a
     .venv/bin/python bench/spine.py originate --calls 30
-    .venv/bin/python bench/spine.py pacing --seconds 60 [--streams 50]
+    .venv/bin/python bench/spine.py pacing --seconds 60 [--streams 50] [--transport unicast]
+    .venv/bin/python bench/spine.py concurrent --calls 50
+
+    # the same on the lab FreeSWITCH (its env sets [pbx] kind = "freeswitch")
+    set -a; eval "$(scripts/freeswitch.sh env)"; set +a
+    .venv/bin/python bench/spine.py originate --calls 30
     .venv/bin/python bench/spine.py concurrent --calls 50
 
 originate   originate-to-answer time on the lab (sequential calls to an answering callee)
-pacing      outgoing AudioSocket frame timing seen by a loopback peer: mean, jitter, late frames
-concurrent  N simultaneous calls through the lab Asterisk with the minimal behaviour:
-            all answered?, pacer late frames and underruns, CPU of voicebot and Asterisk
+pacing      outgoing frame timing (AudioSocket, or FreeSWITCH's unicast UDP) seen by loopback
+            peers: mean, jitter, late frames
+concurrent  N simultaneous calls through the lab PBX with the minimal behaviour:
+            all answered?, pacer late frames and underruns, CPU of voicebot and the PBX
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ import subprocess
 import tempfile
 import time
 import uuid
+import wave
 from pathlib import Path
 
+import numpy as np
 from figures import percentile
 
 from voicebot.app import App
@@ -32,6 +40,12 @@ from voicebot.media import audio
 from voicebot.media.wavfile import read_call_audio, write_call_audio
 from voicebot.telephony.audiosocket.codec import Frame, FrameDecoder, FrameType, encode
 from voicebot.telephony.audiosocket.server import AudioSocketServer
+from voicebot.telephony.unicast import UnicastServer
+
+FREESWITCH = os.environ.get("VOICEBOT_PBX__KIND") == "freeswitch"
+#: A lab callee that answers and says nothing, on the PBX the environment points at.
+SILENT = "loopback/silent/voicebot-lab" if FREESWITCH else "Local/silent@voicebot-lab/n"
+PBX = "FreeSWITCH" if FREESWITCH else "Asterisk"
 
 
 def settings(tmp: Path, greeting_seconds: float, listen: float):
@@ -43,6 +57,8 @@ def settings(tmp: Path, greeting_seconds: float, listen: float):
         pbx_root=os.environ.get("VOICEBOT_PBX_ROOT", "/"),
         agi={"port": 0},
         audiosocket={"port": 0},
+        callsocket={"port": 0},
+        unicast={"port": 0},
         dial={"ring_timeout": 10},
         call={"greeting": greeting, "listen_seconds": listen},
     )
@@ -54,13 +70,61 @@ async def originate(calls: int) -> None:
             times = []
             for _ in range(calls):
                 start = time.time()
-                outcome = await app.call("Local/silent@voicebot-lab/n")
+                outcome = await app.call(SILENT)
                 answered = outcome.record.answered_at
                 assert answered is not None, outcome
                 times.append((answered.timestamp() - start) * 1000)
     print(
-        f"originate-to-answer over {calls} calls (Local channel lab callee, ms): "
+        f"originate-to-answer over {calls} calls ({PBX}, silent lab callee, ms): "
         f"p50 {percentile(times, 50):.1f}  p95 {percentile(times, 95):.1f}  max {max(times):.1f}"
+    )
+
+
+async def unicast_pacing(seconds: float, streams: int) -> None:
+    """The same measure for FreeSWITCH's unicast: UDP peers bound to the PBX-side ports."""
+    import socket
+
+    server = UnicastServer("127.0.0.1", 0, "127.0.0.1", range(33000, 33000 + streams))
+    await server.start()
+    loop = asyncio.get_running_loop()
+    start, end = loop.time() + 1.0, loop.time() + 1.0 + seconds
+    peers = []
+    for _ in range(streams):
+        stream = server.open(str(uuid.uuid4()))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", stream.pbx_port))
+        sock.setblocking(False)
+        peers.append((stream, sock))
+        asyncio.create_task(stream.play(audio.tone(440, seconds + 2)))  # noqa: RUF006 - ends with the server
+
+    async def peer(sock) -> list[float]:
+        stamps: list[float] = []
+        while loop.time() < end:
+            # the peer stays silent: the stream ends after SILENCE_TIMEOUT without it, so it answers
+            sock.sendto(bytes(320), ("127.0.0.1", server.port))
+            try:
+                await asyncio.wait_for(loop.sock_recv(sock, 2048), 0.5)
+            except TimeoutError:
+                continue
+            now = loop.time()
+            if now >= start:
+                stamps.append(now)
+        sock.close()
+        return stamps
+
+    await asyncio.sleep(0)
+    late0, under0 = server.clock.late_frames, server.clock.underruns
+    runs = await asyncio.gather(*(peer(sock) for _, sock in peers))
+    clock = server.clock
+    await server.close()
+    gaps = [(b - a) * 1000 for stamps in runs for a, b in itertools.pairwise(stamps) if b > a]
+    frames = sum(len(r) for r in runs) / streams
+    print(
+        f"unicast pacing over {seconds:.0f} s, {streams} stream(s) on one socket: {frames:.0f} frames "
+        f"per stream (expected {seconds * 50:.0f}), mean gap {statistics.mean(gaps):.3f} ms, "
+        f"jitter (stdev) {statistics.pstdev(gaps):.3f} ms, p99 {percentile(gaps, 99):.2f} ms, "
+        f"max {max(gaps):.2f} ms; late ticks {clock.late_frames - late0}, "
+        f"underruns {clock.underruns - under0}"
     )
 
 
@@ -112,13 +176,24 @@ async def pacing(seconds: float, streams: int) -> None:
     )
 
 
+def heard_side(path: Path) -> bytes:
+    """What the callee heard: Asterisk's receive-side file, or the left of FreeSWITCH's stereo one."""
+    with wave.open(str(path)) as w:
+        pcm = w.readframes(w.getnframes())
+        channels = w.getnchannels()
+    if channels == 1:
+        return read_call_audio(path)
+    return np.frombuffer(pcm, dtype=np.int16).reshape(-1, channels)[:, 0].copy().tobytes()
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def asterisk_pid() -> int | None:
-    out = subprocess.run(["pgrep", "-f", "/usr/sbin/asterisk -f -n"], capture_output=True, text=True).stdout
+def pbx_pid() -> int | None:
+    pattern = "prefix/bin/freeswitch" if FREESWITCH else "/usr/sbin/asterisk -f -n"
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
     return int(out.split()[0]) if out.strip() else None
 
 
@@ -126,10 +201,11 @@ async def concurrent(calls: int, greeting: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         s = settings(Path(tmp), greeting, 2.0)
         async with App(s) as app:
-            assert app.audiosocket is not None
-            clock = app.audiosocket.clock
+            media = app.unicast if FREESWITCH else app.audiosocket
+            assert media is not None
+            clock = media.clock
             late0, under0 = clock.late_frames, clock.underruns
-            ast = asterisk_pid()
+            ast = pbx_pid()
             cpu0, ast0, wall0 = cpu_seconds(os.getpid()), cpu_seconds(ast) if ast else 0.0, time.time()
             lags: list[float] = []
             stop = asyncio.Event()
@@ -147,11 +223,11 @@ async def concurrent(calls: int, greeting: float) -> None:
             async def count_peak() -> None:
                 nonlocal peak
                 while not stop.is_set():
-                    peak = max(peak, len(app.audiosocket.streams))
+                    peak = max(peak, len(media.streams))
                     await asyncio.sleep(0.05)
 
             counter = asyncio.create_task(count_peak())
-            outcomes = await asyncio.gather(*(app.call("Local/silent@voicebot-lab/n") for _ in range(calls)))
+            outcomes = await asyncio.gather(*(app.call(SILENT) for _ in range(calls)))
             stop.set()
             await asyncio.gather(watcher, counter)
             wall = time.time() - wall0
@@ -164,16 +240,20 @@ async def concurrent(calls: int, greeting: float) -> None:
         heard: list[int] = []
         onsets: list[int] = []
         for o in outcomes:
-            path = root / "var/spool/asterisk/monitor/voicebot-lab" / f"callee-{o.call_id}-heard.wav"
+            if FREESWITCH:  # the callee's stereo recording: left is what it heard
+                path = s.recording_path(f"lab/callee-{o.call_id}.wav")
+            else:
+                path = root / "var/spool/asterisk/monitor/voicebot-lab" / f"callee-{o.call_id}-heard.wav"
             if path.exists():
-                frames = list(audio.split_frames(read_call_audio(path)))
+                frames = list(audio.split_frames(heard_side(path)))
                 loud = [audio.rms(f) >= 0.05 for f in frames]
                 onset = loud.index(True) if True in loud else 0
                 onsets.append(onset * 20)
                 # from the greeting's first frame to its last: any quiet frame is a gap the callee heard
                 heard.append(loud[onset : onset + int(greeting * 50) - 2].count(False))
     print(
-        f"{calls} simultaneous calls ({peak} media streams at peak, {greeting:.0f} s greeting + 2 s listen): "
+        f"{calls} simultaneous calls on {PBX} ({peak} media streams at peak, "
+        f"{greeting:.0f} s greeting + 2 s listen): "
         f"{answered}/{calls} answered in {wall:.1f} s"
     )
     print(
@@ -190,7 +270,7 @@ async def concurrent(calls: int, greeting: float) -> None:
         f"p95 {percentile(onsets, 95)} ms, max {max(onsets)} ms"
     )
     print(
-        f"  CPU: voicebot {cpu / wall * 100:.0f}% of one core, asterisk {ast_cpu / wall * 100:.0f}% "
+        f"  CPU: voicebot {cpu / wall * 100:.0f}% of one core, {PBX} {ast_cpu / wall * 100:.0f}% "
         f"(2 cores in all)"
     )
 
@@ -204,6 +284,7 @@ def main() -> None:
     p = sub.add_parser("pacing")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--streams", type=int, default=1)
+    p.add_argument("--transport", choices=["audiosocket", "unicast"], default="audiosocket")
     c = sub.add_parser("concurrent")
     c.add_argument("--calls", type=int, default=50)
     c.add_argument("--greeting", type=float, default=8.0)
@@ -211,7 +292,8 @@ def main() -> None:
     if args.what == "originate":
         asyncio.run(originate(args.calls))
     elif args.what == "pacing":
-        asyncio.run(pacing(args.seconds, args.streams))
+        measure = unicast_pacing if args.transport == "unicast" else pacing
+        asyncio.run(measure(args.seconds, args.streams))
     else:
         asyncio.run(concurrent(args.calls, args.greeting))
 

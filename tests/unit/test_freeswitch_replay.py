@@ -49,3 +49,42 @@ async def test_recorded_exchange_gives_disposition(callee, expected, cause):
     assert progress.cause == cause
     assert progress.channel == f"loopback/{callee}-a"
     assert (progress.answered_at is not None) is (expected is Disposition.ANSWERED)
+
+
+async def test_an_originate_whose_result_never_comes_ends_when_its_channel_does_not_exist(monkeypatch):
+    """FreeSWITCH over its session rate may never say how an originate went: the call is checked
+    after the ring timeout, and ends (failed) when no channel of it exists, instead of waiting."""
+    import asyncio
+
+    from voicebot.telephony import freeswitch
+
+    monkeypatch.setattr(freeswitch, "RESULT_GRACE", 0.1)
+    asked: list[str] = []
+
+    async def silent_pbx(reader, writer):
+        writer.write(b"Content-Type: auth/request\n\n")
+        while line := (await reader.readuntil(b"\n\n")).decode().strip():
+            asked.append(line)
+            if line.startswith("bgapi"):  # accepted, and never a BACKGROUND_JOB
+                writer.write(b"Content-Type: command/reply\nReply-Text: +OK Job-UUID: j-1\nJob-UUID: j-1\n\n")
+            elif line.startswith("api uuid_exists"):
+                writer.write(b"Content-Type: api/response\nContent-Length: 5\n\nfalse")
+            else:
+                writer.write(b"Content-Type: command/reply\nReply-Text: +OK\n\n")
+
+    server = await asyncio.start_server(silent_pbx, "127.0.0.1", 0)
+    esl = EslClient("127.0.0.1", server.sockets[0].getsockname()[1], "lab", keepalive=0)
+    pbx = FreeSwitchPbx(esl)
+    await esl.connect()
+    try:
+        call_id = "0c9e8498-157b-4778-b970-b54f14ff3ae1"
+        handle = await pbx.originate(
+            OriginateRequest(call_id, "loopback/busy/voicebot-lab", "x", "y", ring_timeout=0.1)
+        )
+        progress = await handle.wait_settled(timeout=5)
+    finally:
+        await esl.close()
+        server.close()
+    assert f"api uuid_exists {call_id}" in asked
+    assert progress.disposition is Disposition.FAILED and progress.originate_success is False
+    assert progress.cause_text == "FreeSWITCH never answered the originate"

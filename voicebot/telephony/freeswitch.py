@@ -23,6 +23,7 @@ from voicebot.errors import EslActionError, EslDisconnected
 from voicebot.telephony.callstate import (
     Answered,
     CallEvent,
+    CallState,
     HangupRequested,
     HungUp,
     Originated,
@@ -75,6 +76,8 @@ _REASONS = {
     "SWITCH_CONGESTION": 8,
 }
 _ANSWERED = 4
+#: How long past the ring timeout an originate's result may take before the call is checked.
+RESULT_GRACE = 10.0
 #: A value inside originate's {var=value,...}: nothing that could end it or start another.
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:@/+\-=#*]*")
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -112,7 +115,9 @@ class FreeSwitchPbx(FollowedCalls):
         except (EslDisconnected, EslActionError):
             self._calls.pop(request.call_id, None)
             raise
-        waiter = asyncio.create_task(self._await_result(handle, job), name=f"originate-{request.call_id}")
+        waiter = asyncio.create_task(
+            self._await_result(handle, job, request.ring_timeout), name=f"originate-{request.call_id}"
+        )
         self._jobs.add(waiter)
         waiter.add_done_callback(self._jobs.discard)
         return handle
@@ -162,11 +167,28 @@ class FreeSwitchPbx(FollowedCalls):
             return None
         return self._clock() - float(seconds.strip()) if seconds.strip().isdigit() else None
 
-    async def _await_result(self, handle: CallHandle, job: asyncio.Future[str]) -> None:
-        try:
-            result = (await job).strip()
-        except EslDisconnected:
-            return  # reconcile() settles it after the reconnect
+    async def _await_result(self, handle: CallHandle, job: asyncio.Future[str], ring_timeout: float) -> None:
+        """The originate's result; one that never comes (FreeSWITCH over its session rate, say)
+        ends the call when its channel does not exist either, rather than leave it pending."""
+        while True:
+            try:
+                result = (await asyncio.wait_for(asyncio.shield(job), ring_timeout + RESULT_GRACE)).strip()
+                break
+            except EslDisconnected:
+                return  # reconcile() settles it after the reconnect
+            except TimeoutError:
+                if handle.progress.ended:
+                    return
+                try:
+                    alive = await self.find(handle.call_id)
+                except (EslActionError, EslDisconnected):
+                    continue
+                if alive is None and handle.progress.state is CallState.PENDING:
+                    log.error("FreeSWITCH never answered the originate", extra={"call_id": handle.call_id})
+                    now = self._clock()
+                    handle.apply(OriginateResult(now, False, 0))
+                    handle.apply(HungUp(now, 0, "FreeSWITCH never answered the originate"))
+                    return
         handle.apply(originate_result(result, self._clock()))
 
     def _on_event(self, event: Event) -> None:
