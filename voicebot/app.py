@@ -13,11 +13,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from voicebot.app_pbx import PbxSide
 from voicebot.app_people import PeopleSide
 from voicebot.calls.behaviour import GreetAndListen
 from voicebot.calls.destination import resolve
 from voicebot.calls.ears import Ears
-from voicebot.calls.legs import AgiLeg, FreeSwitchLeg
 from voicebot.calls.scripted import LoadedScript, ScriptedCall
 from voicebot.calls.service import CallOutcome, CallService
 from voicebot.calls.session import Behaviour
@@ -44,15 +44,14 @@ from voicebot.speech.vosk import VoskRecognizer
 from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
 from voicebot.store.outbox import Outbox
-from voicebot.telephony.agi import BACK_ROUTE, INBOUND_ROUTE, WHISPER_ROUTE, AgiCall, AgiServer
+from voicebot.telephony.agi import AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
 from voicebot.telephony.cdr import CdrReader
-from voicebot.telephony.esl.callsocket import CallSocketServer, SocketCall
+from voicebot.telephony.esl.callsocket import CallSocketServer
 from voicebot.telephony.esl.client import EslClient
 from voicebot.telephony.freeswitch import FreeSwitchPbx
 from voicebot.telephony.pbx import AsteriskPbx
-from voicebot.telephony.peers import PeerFilter
 from voicebot.telephony.queues import QueueMembers
 from voicebot.telephony.unicast import UnicastServer
 
@@ -100,7 +99,7 @@ def load_recognizer(settings: Settings) -> SpeechRecognizer | None:
     return WhisperRecognizer(info.path, threads=threads, language=sp.language)
 
 
-class App(PeopleSide):
+class App(PeopleSide, PbxSide):
     """AMI + FastAGI + AudioSocket + the store, started and stopped together."""
 
     def __init__(
@@ -269,75 +268,6 @@ class App(PeopleSide):
 
             self.console = ConsoleServer(self.store, self.ami, settings)
             await self.console.start()
-
-    async def _start_asterisk(self) -> None:
-        assert self.calls is not None
-        settings = self.settings
-        pbx = settings.pbx.addresses, settings.ami.host
-        self.audiosocket = AudioSocketServer(
-            settings.audiosocket.host,
-            settings.audiosocket.port,
-            self.calls.on_media,
-            peers=PeerFilter.of(*pbx, server="AudioSocket"),
-        )
-        self.agi = AgiServer(
-            settings.agi.host,
-            settings.agi.port,
-            self._on_agi,
-            on_machine=self.calls.on_machine,
-            routes={
-                WHISPER_ROUTE: self.calls.on_whisper,
-                BACK_ROUTE: self.calls.on_back,
-                INBOUND_ROUTE: self.calls.on_inbound,
-            },
-            peers=PeerFilter.of(*pbx, server="FastAGI"),
-        )
-        await self.audiosocket.start()
-        await self.agi.start()
-        await self.ami.connect()
-        await self.pbx.start()
-
-    async def _start_freeswitch(self) -> None:
-        assert self.calls is not None and self.esl is not None
-        settings = self.settings
-        u = settings.unicast
-        peers = PeerFilter.of(settings.pbx.addresses, settings.esl.host, server="call socket")
-        pbx_host = settings.esl.host if settings.esl.host != "localhost" else "127.0.0.1"
-        self.unicast = UnicastServer(
-            u.host, u.port, pbx_host, range(u.pbx_ports_from, u.pbx_ports_from + u.pbx_ports)
-        )
-        self.callsocket = CallSocketServer(
-            settings.callsocket.host, settings.callsocket.port, self._on_call_socket, peers=peers
-        )
-        await self.unicast.start()
-        await self.callsocket.start()
-        await self.esl.connect()
-        await self.pbx.start()
-
-    async def _on_call_socket(self, call: SocketCall) -> None:
-        assert self.calls is not None and self.unicast is not None
-        u = self.settings.unicast
-        ip = u.advertise or ("127.0.0.1" if u.host in ("0.0.0.0", "::", "") else u.host)
-        await self.calls.on_bot(FreeSwitchLeg(call, self.unicast, self.calls.on_media, ip))
-
-    def _bot_variables(self) -> dict[str, str]:
-        """Where the PBX finds the bot for a call: FastAGI, or FreeSWITCH's call socket."""
-        s = self.settings
-        if self.esl is not None:
-            return {
-                "VOICEBOT_SOCKET": s.callsocket.address(self.callsocket.port if self.callsocket else None)
-            }
-        return {"VOICEBOT_AGI": s.agi.address(self.agi.port if self.agi else None)}
-
-    async def _on_agi(self, call: AgiCall) -> None:
-        assert self.calls is not None
-        settings = self.settings
-        await self.calls.on_bot(
-            AgiLeg(
-                call,
-                lambda: settings.audiosocket.address(self.audiosocket.port if self.audiosocket else None),
-            )
-        )
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
         if call_id in self._lead_calls:  # a campaign's call: its script, the lead's fields
@@ -523,15 +453,6 @@ class App(PeopleSide):
                 self.store, QueueMembers(self.ami).summary, default_queue=s.call.queue, clock=self.clock
             ),
         )
-
-    def _pbx_away(self) -> str | None:
-        if self.esl is not None:
-            if self.esl.connected:
-                return None
-            return "PBX away (event socket down): calls in progress go on, dialing waits for the reconnect"
-        if self.ami.connected:
-            return None
-        return "PBX away (AMI link down): calls in progress go on, dialing waits for the reconnect"
 
     async def _opted_out(self, call_id: str, destination: str) -> None:
         """The callee refused by voice: the number goes on the global do-not-call list at once
