@@ -19,9 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -34,84 +32,39 @@ from pydantic_settings import (
 )
 
 from voicebot.campaign.definition import Hours
+from voicebot.config_pbx import (
+    AgiSettings,
+    AmiSettings,
+    AudioSocketSettings,
+    CallSocketSettings,
+    CdrSettings,
+    EslSettings,
+    PbxSettings,
+    ServerSettings,
+    TrunkSettings,
+    UnicastSettings,
+)
+from voicebot.config_pbx import Section as _Section
 from voicebot.errors import ConfigError
 from voicebot.qa import complaints as complaint_rules
 
 DEFAULT_CONFIG_FILE = Path("voicebot.toml")
 _ASSETS = Path(__file__).parent / "assets"
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AmiSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(5038, ge=1, le=65535)
-    username: str = "voicebot"
-    secret: SecretStr = SecretStr("")
-    connect_timeout: float = Field(10.0, gt=0, description="seconds to keep retrying at startup")
-    action_timeout: float = Field(10.0, gt=0)
-    reconnect_max_delay: float = Field(10.0, gt=0)
-    keepalive: float = Field(
-        5.0, ge=0, description="seconds between keepalive Pings; one unanswered this long drops the link"
-    )
-
-
-class ServerSettings(_Section):
-    """Where a voicebot server listens, and the address Asterisk uses to reach it."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(ge=0, le=65535)
-    advertise: str | None = Field(None, description="host:port as Asterisk sees it")
-
-    def address(self, bound_port: int | None = None) -> str:
-        if self.advertise:
-            return self.advertise
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"{host}:{bound_port or self.port}"
-
-
-class EslSettings(_Section):
-    """FreeSWITCH's event socket ([pbx] kind = "freeswitch"): voicebot logs in as ``user``
-    (a directory user, ``voicebot@DOMAIN``: dialplans/freeswitch/directory/voicebot.xml) or,
-    without one, with the socket's admin password."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(8021, ge=1, le=65535)
-    user: str = ""
-    password: SecretStr = SecretStr("")
-    connect_timeout: float = Field(10.0, gt=0, description="seconds to keep retrying at startup")
-    command_timeout: float = Field(10.0, gt=0)
-    reconnect_max_delay: float = Field(10.0, gt=0)
-    keepalive: float = Field(
-        5.0, ge=0, description="seconds between keepalives; one unanswered drops the link"
-    )
-
-
-class CallSocketSettings(ServerSettings):
-    """Where FreeSWITCH's ``socket`` app reaches voicebot, once per call (as FastAGI on Asterisk)."""
-
-    port: int = Field(8085, ge=0, le=65535)
-
-
-class UnicastSettings(_Section):
-    """FreeSWITCH's call audio: voicebot's UDP socket, and the ports FreeSWITCH binds on its side
-    (one per call, from ``pbx_ports_from`` up: as many as calls at once)."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(9094, ge=0, le=65535)
-    advertise: str | None = Field(None, description="voicebot's IP as FreeSWITCH sees it")
-    pbx_ports_from: int = Field(31000, ge=1024, le=65000)
-    pbx_ports: int = Field(1000, ge=1, le=20000)
-
-
-class AgiSettings(ServerSettings):
-    port: int = Field(4573, ge=0, le=65535)
-
-
-class AudioSocketSettings(ServerSettings):
-    port: int = Field(9092, ge=0, le=65535)
+__all__ = [
+    "AgiSettings",
+    "AmiSettings",
+    "AudioSocketSettings",
+    "CallSocketSettings",
+    "CdrSettings",
+    "EslSettings",
+    "PbxSettings",
+    "ServerSettings",
+    "Settings",
+    "TrunkSettings",
+    "UnicastSettings",
+    "load_settings",
+]
 
 
 class DialSettings(_Section):
@@ -126,7 +79,7 @@ class DialSettings(_Section):
     #: The number campaign calls over this way out show unless the campaign names its own.
     caller_id: str = ""
     #: The numbers assigned to it (the campaign's caller id must be one of them); empty: any.
-    caller_ids: list[str] = []
+    caller_ids: list[str] = Field(default_factory=list)
 
 
 class CallSettings(_Section):
@@ -187,19 +140,6 @@ class SpeechSettings(_Section):
     rate: int = Field(160, ge=60, le=400)
 
 
-class TrunkSettings(_Section):
-    """A way out to the phone network, with its own channel limit (a campaign names it)."""
-
-    channel_template: str = Field(min_length=1)
-    #: e164, national or digits (default: as [dial] number_format).
-    number_format: str | None = Field(None, pattern="^(e164|national|digits)$")
-    #: Channels up at once through this trunk, for this worker.
-    max_channels: int = Field(30, ge=1, le=2000)
-    #: The number its calls show unless the campaign names its own, and the numbers assigned.
-    caller_id: str = ""
-    caller_ids: list[str] = []
-
-
 class DialerSettings(_Section):
     """The campaign dialer of this worker (several workers may share one PostgreSQL database)."""
 
@@ -209,31 +149,6 @@ class DialerSettings(_Section):
     max_channels: int = Field(20, ge=1, le=2000)
     #: Seconds between scheduling passes when nothing wakes the dialer sooner.
     tick: float = Field(1.0, gt=0, le=60)
-
-
-class PbxSettings(_Section):
-    """The PBX voicebot serves: its FastAGI and AudioSocket servers accept only it."""
-
-    #: Asterisk (AMI, FastAGI, AudioSocket) or FreeSWITCH (event socket, call socket, unicast).
-    kind: str = Field("asterisk", pattern="^(asterisk|freeswitch)$")
-    #: Where the PBX writes call recordings; default: Asterisk's monitor directory under pbx_root.
-    recordings: Path | None = None
-
-    #: IPs or networks the PBX connects from (empty: the addresses of the AMI host).
-    addresses: list[str] = []
-    #: Asterisk's log (its WARNING and ERROR lines), read for the reason when it refuses a call;
-    #: default: var/log/asterisk/messages.log under pbx_root. Unreadable: the reason is not known.
-    log: Path | None = None
-    #: Asterisk's rtp.conf, for doctor's RTP ports check; default: etc/asterisk/rtp.conf under pbx_root.
-    rtp_conf: Path | None = None
-
-
-class CdrSettings(_Section):
-    """Where Asterisk writes its call detail records (cdr_pgsql), to learn how a call whose
-    worker died really went. Unset: such a call is closed from its journal alone."""
-
-    url: str | None = Field(None, description="SQLAlchemy URL of the CDR database")
-    table: str = "cdr"
 
 
 class RetentionSettings(_Section):
@@ -302,7 +217,9 @@ class InboundSettings(_Section):
 
 class ComplaintSettings(_Section):
     #: Hours to close a complaint in, by severity (low, medium, high, critical); past it, overdue.
-    due_hours: dict[str, float] = {"low": 72, "medium": 48, "high": 24, "critical": 4}
+    due_hours: dict[str, float] = Field(
+        default_factory=lambda: {"low": 72.0, "medium": 48.0, "high": 24.0, "critical": 4.0}
+    )
     #: What complaints are about (each center keeps its own list; reports count them by these).
     categories: tuple[str, ...] = complaint_rules.CATEGORIES
 
@@ -344,7 +261,9 @@ class ReportSettings(_Section):
     #: The zone report days start in.
     timezone: TimeZoneName = "Asia/Shanghai"
     #: An agent's scorecard: the outbound rulebook's weights (volume, results, quality, feedback).
-    scorecard_weights: dict[str, float] = {"volume": 0.3, "results": 0.3, "quality": 0.2, "feedback": 0.2}
+    scorecard_weights: dict[str, float] = Field(
+        default_factory=lambda: {"volume": 0.3, "results": 0.3, "quality": 0.2, "feedback": 0.2}
+    )
 
     @field_validator("scorecard_weights")
     @classmethod
