@@ -35,6 +35,8 @@ from voicebot.console.desk import Push  # noqa: E402
 from voicebot.console.server import ConsoleServer  # noqa: E402
 from voicebot.store import CallRecord, Store  # noqa: E402
 from voicebot.telephony.ami import AmiClient  # noqa: E402
+from voicebot.telephony.pbx import AsteriskPbx  # noqa: E402
+from voicebot.telephony.queues import QueueMembers  # noqa: E402
 
 PASSWORD = "bench password 1"
 
@@ -97,7 +99,7 @@ async def run(agents: int, calls: int) -> None:
         s = settings.ami
         ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
         await ami.connect()
-        server = ConsoleServer(store, ami, settings)
+        server = ConsoleServer(store, QueueMembers(ami), AsteriskPbx(ami), settings)
         await server.start()
         limits = httpx.Limits(max_connections=agents * 2 + 10)
         try:

@@ -83,7 +83,7 @@ async def run(calls: int) -> None:
         )
         destination = await callee(settings.pbx_root / "usr/share/asterisk/sounds/voicebot-lab")
         async with App(settings) as app:
-            server = ConsoleServer(app.store, app.ami, settings)
+            server = ConsoleServer(app.store, app.queues, app.pbx, settings)
             await server.start()
             info = await app.store.run(
                 app.store.console.add_user,

@@ -77,7 +77,7 @@ async def run(calls: int, agents: bool) -> None:
             await app.store.run(repo.import_leads, campaign.id, leads, "bench.csv", "bench")
             server = None
             if agents:  # one agent logged in to the desk, paused: the queue holds every caller
-                server = ConsoleServer(app.store, app.ami, settings)
+                server = ConsoleServer(app.store, app.queues, app.pbx, settings)
                 await server.start()
                 info = await app.store.run(
                     app.store.console.add_user,

@@ -142,7 +142,30 @@ cmd_load() {
     rm -rf "$CONF"
     mv "$CONF.new" "$CONF"
     cp "$here"/dialplans/asterisk/lab/sounds/*.wav "$FS/sounds/" 2>/dev/null || true
+    hold_music "$FS/sounds/moh/hold.wav"
     if running; then api reloadxml >/dev/null; fi
+}
+
+# The lab's hold music (local_stream://default, what a callee waiting for an agent hears): a
+# gentle two-note chime, 8 kHz, written once with the Python standard library.
+hold_music() {
+    [ -s "$1" ] && return 0
+    mkdir -p "$(dirname "$1")"
+    /usr/bin/python3 - "$1" <<'PY'
+import math, struct, sys, wave
+rate, frames = 8000, []
+for step in range(8):
+    freq = (523.25, 659.25, 783.99, 659.25)[step % 4]
+    for n in range(int(rate * 0.6)):
+        fade = min(1.0, n / 400, (rate * 0.6 - n) / 400)
+        frames.append(int(6000 * fade * math.sin(2 * math.pi * freq * n / rate)))
+    frames.extend([0] * int(rate * 0.15))
+with wave.open(sys.argv[1], "wb") as out:
+    out.setnchannels(1)
+    out.setsampwidth(2)
+    out.setframerate(rate)
+    out.writeframes(struct.pack(f"<{len(frames)}h", *frames))
+PY
 }
 
 pid_of() { cat "$FS/run/freeswitch.pid" 2>/dev/null || true; }

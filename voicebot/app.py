@@ -45,14 +45,15 @@ from voicebot.store import CallRecord, Store
 from voicebot.store.campaigns import Claim
 from voicebot.store.outbox import Outbox
 from voicebot.telephony.agi import AgiServer
-from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
+from voicebot.telephony.callcenter import CallCenterQueues
 from voicebot.telephony.cdr import CdrReader
 from voicebot.telephony.esl.callsocket import CallSocketServer
 from voicebot.telephony.esl.client import EslClient
 from voicebot.telephony.freeswitch import FreeSwitchPbx
+from voicebot.telephony.links import ami_client, esl_client
 from voicebot.telephony.pbx import AsteriskPbx
-from voicebot.telephony.queues import QueueMembers
+from voicebot.telephony.queues import AgentQueues, QueueMembers
 from voicebot.telephony.unicast import UnicastServer
 
 if TYPE_CHECKING:
@@ -131,40 +132,19 @@ class App(PeopleSide, PbxSide):
             LoadedScript.load(c.script, settings.speech.voice, rasa_url=c.rasa_url) if c.script else None
         )
         self._behaviour = behaviour or self._default_behaviour
-        s = settings.ami
-        self.ami = AmiClient(
-            s.host,
-            s.port,
-            s.username,
-            s.secret.get_secret_value(),
-            connect_timeout=s.connect_timeout,
-            action_timeout=s.action_timeout,
-            reconnect_max_delay=s.reconnect_max_delay,
-            keepalive=s.keepalive,
-        )
+        self.ami = ami_client(settings.ami)
         #: FreeSWITCH's event socket, when [pbx] kind = "freeswitch" (AMI is then not used).
         self.esl: EslClient | None = None
         self.pbx: AsteriskPbx | FreeSwitchPbx
         if settings.pbx.kind == "freeswitch":
-            e = settings.esl
-            self.esl = EslClient(
-                e.host,
-                e.port,
-                e.password.get_secret_value(),
-                user=e.user,
-                connect_timeout=e.connect_timeout,
-                command_timeout=e.command_timeout,
-                reconnect_max_delay=e.reconnect_max_delay,
-                keepalive=e.keepalive,
-            )
+            self.esl = esl_client(settings.esl)
             self.pbx = FreeSwitchPbx(self.esl)
-            if settings.console.enabled:
-                raise ConfigError(
-                    "the console is not available on FreeSWITCH yet (issue 15)",
-                    hint="set [console] enabled = false, or run the console beside an Asterisk worker",
-                )
         else:
             self.pbx = AsteriskPbx(self.ami)
+        #: The agents' queues (app_queue over AMI, or mod_callcenter over the event socket).
+        self.queues: AgentQueues = (
+            CallCenterQueues(self.esl) if self.esl is not None else QueueMembers(self.ami)
+        )
         sp = settings.speech
         #: The Silero network every call's detector shares (speech.vad = "silero").
         vad = sp.vad if sp.vad != "auto" else "silero" if SileroModel.bundled() else "webrtc"
@@ -186,7 +166,7 @@ class App(PeopleSide, PbxSide):
         self.inbound_router = (
             InboundRouter(
                 self.store,
-                QueueMembers(self.ami).summary,
+                self.queues.summary,
                 agent_hours=CallingWindow(days=i.agent_hours.days, ranges=i.agent_hours.windows()),
                 timezone=i.timezone,
                 region=settings.dial.default_region,
@@ -266,7 +246,7 @@ class App(PeopleSide, PbxSide):
         if settings.console.enabled:
             from voicebot.console.server import ConsoleServer
 
-            self.console = ConsoleServer(self.store, self.ami, settings)
+            self.console = ConsoleServer(self.store, self.queues, self.pbx, settings)
             await self.console.start()
 
     def _default_behaviour(self, call_id: str) -> Behaviour:
@@ -449,9 +429,7 @@ class App(PeopleSide, PbxSide):
             clock=self.clock,
             tick=s.dialer.tick,
             silent_after=timedelta(seconds=max(60.0, 20 * s.dialer.tick)),
-            humans=HumanSide(
-                self.store, QueueMembers(self.ami).summary, default_queue=s.call.queue, clock=self.clock
-            ),
+            humans=HumanSide(self.store, self.queues.summary, default_queue=s.call.queue, clock=self.clock),
         )
 
     async def _opted_out(self, call_id: str, destination: str) -> None:

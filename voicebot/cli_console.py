@@ -61,6 +61,7 @@ def users_add(
 ) -> None:
     """Add a console user (the password is stored as an argon2id hash)."""
     from voicebot.console.auth import check_username, hash_password
+    from voicebot.telephony.callcenter import check_contact
     from voicebot.telephony.queues import check_interface, check_queue
 
     try:
@@ -68,7 +69,7 @@ def users_add(
         if role == "agent":
             if not interface:
                 raise VoicebotError("an agent needs --interface, the phone the queue rings")
-            check_interface(interface)
+            (check_contact if settings.pbx.kind == "freeswitch" else check_interface)(interface)
             for queue in queues or (settings.call.queue,):
                 check_queue(queue)
         password_hash = hash_password(_password(password_env))
@@ -130,7 +131,7 @@ def console(settings: Settings) -> None:
     `voicebot serve` serves it too when [console] enabled = true."""
     from voicebot.console.server import ConsoleServer
     from voicebot.store import Store
-    from voicebot.telephony.ami import AmiClient
+    from voicebot.telephony.links import pbx_link
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -139,17 +140,16 @@ def console(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         store = Store(settings.db_url)
         await asyncio.to_thread(store.migrate)
-        s = settings.ami
-        ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value(), keepalive=s.keepalive)
-        server = ConsoleServer(store, ami, settings)
+        link = pbx_link(settings.pbx.kind, settings.ami, settings.esl)
+        server = ConsoleServer(store, link.queues, link.pbx, settings)
         try:
-            await ami.connect()
+            await link.client.connect()
             await server.start()
             click.echo(f"voicebot console: {server.url}")
             await stop.wait()
         finally:
             await server.close()
-            await ami.close()
+            await link.client.close()
             await asyncio.to_thread(store.close)
 
     try:

@@ -195,6 +195,14 @@ class LabPbx:
     sounds: Path  # where a lab callee's NAME.wav goes
     settings_for: Callable[..., Settings]
     numbers: dict[str, str]  # [dial] settings for the lab's numbered callees
+    recordings: Path  # where the lab's callees and agents' phones record what they hear
+
+    def phone(self, name: str) -> str:
+        """A lab agent's phone, as the queue rings it: it answers after 1 s and records what the
+        agent hears in ``recordings / f"phone-{name}-{call id}-heard.wav"``."""
+        if self.kind == "asterisk":
+            return f"Local/phone-{name}@voicebot-lab-phones/n"
+        return f"loopback/phone-{name}/voicebot-lab-phones"
 
     def talk(self, name: str) -> str:
         """The destination of a callee who plays NAME.wav (a whole conversation) and hangs up."""
@@ -212,6 +220,7 @@ def pbx_lab(request) -> LabPbx:
             lab.sounds,
             request.getfixturevalue("settings_for"),
             {"channel_template": "Local/{number}@voicebot-lab-numbers/n", "number_format": "digits"},
+            lab.monitor / "voicebot-lab",
         )
     freeswitch = request.getfixturevalue("freeswitch")
     return LabPbx(
@@ -219,6 +228,7 @@ def pbx_lab(request) -> LabPbx:
         freeswitch.sounds,
         request.getfixturevalue("fs_settings_for"),
         {"channel_template": "loopback/{number}/voicebot-lab-numbers", "number_format": "digits"},
+        freeswitch.recordings / "lab",
     )
 
 
@@ -258,6 +268,17 @@ def empty_desk(lab) -> None:
     shown = lab.cli("queue show voicebot-lab-desk")
     for interface in set(re.findall(r"((?:Local|PJSIP)/[^\s)]+)", shown)):
         lab.cli(f"queue remove member {interface} from voicebot-lab-desk")
+
+
+@pytest.fixture
+def empty_fs_desk(freeswitch) -> None:
+    """The lab FreeSWITCH's console queue with no agent left over from an earlier test (the
+    desk's agents live in mod_callcenter's database until they are deleted)."""
+    from voicebot.telephony.callcenter import table
+
+    for row in table(freeswitch.cli("callcenter_config queue list agents voicebot-lab-desk")):
+        freeswitch.cli(f"callcenter_config tier del voicebot-lab-desk {row['name']}")
+        freeswitch.cli(f"callcenter_config agent del {row['name']}")
 
 
 @pytest.fixture

