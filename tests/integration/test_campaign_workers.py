@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from voicebot.media import audio
+from voicebot.media.wavfile import read_call_audio
 from voicebot.store import Store
 
 pytestmark = pytest.mark.asterisk
@@ -231,10 +233,14 @@ async def test_on_freeswitch_a_call_handed_to_an_agent_survives_its_worker(
             "VOICEBOT_UNICAST__PBX_PORTS": "50",
         }
     )
-    await _survives_its_worker(env, postgres_url, tmp_path)
+    await _survives_its_worker(env, postgres_url, tmp_path, agent_phone=freeswitch.recordings / "lab")
 
 
-async def _survives_its_worker(worker_env: dict[str, str], postgres_url: str, tmp_path: Path) -> None:
+async def _survives_its_worker(
+    worker_env: dict[str, str], postgres_url: str, tmp_path: Path, agent_phone: Path | None = None
+) -> None:
+    """``agent_phone``: where the lab agent's phone (phone-lab) records what it hears, when the
+    lab's static agent is one (FreeSWITCH's)."""
     script = ROOT / "intents/broadband-en"
     env = {
         **worker_env,
@@ -282,5 +288,10 @@ async def _survives_its_worker(worker_env: dict[str, str], postgres_url: str, tm
         (lead,) = store.campaigns.leads("shared")
         assert lead.status == "done"
         assert "recovered" in {e.kind for e in await store.events(call_id)}
+        if agent_phone is not None:
+            # the agent's phone answered and stayed on the call until the callee hung up (the
+            # lab callee says nothing after the transfer; the phone alone would hold 20 s)
+            heard = read_call_audio(agent_phone / f"phone-lab-{call_id}-heard.wav")
+            assert 5 < audio.duration(heard) < 19, audio.duration(heard)
     finally:
         store.close()

