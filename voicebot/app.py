@@ -231,6 +231,7 @@ class App(PeopleSide, PbxSide):
             agent_wait=settings.call.agent_wait,
             whisperer=self._whisper,
             no_agent=self._no_agent,
+            take_back=self._take_back if self.esl is not None else None,
             router=self._route_inbound if self.inbound_router is not None else None,
             inbound=self._inbound_behaviour,
             on_inbound_end=self._inbound_ended,

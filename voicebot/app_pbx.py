@@ -14,6 +14,7 @@ from voicebot.telephony.esl.client import EslClient
 from voicebot.telephony.freeswitch import FreeSwitchPbx
 from voicebot.telephony.pbx import AsteriskPbx
 from voicebot.telephony.peers import PeerFilter
+from voicebot.telephony.queues import AgentQueues
 from voicebot.telephony.unicast import UnicastServer
 
 
@@ -23,6 +24,7 @@ class PbxSide:
     ami: AmiClient
     esl: EslClient | None
     pbx: AsteriskPbx | FreeSwitchPbx
+    queues: AgentQueues
     agi: AgiServer | None
     audiosocket: AudioSocketServer | None
     callsocket: CallSocketServer | None
@@ -69,14 +71,24 @@ class PbxSide:
         )
         await self.unicast.start()
         await self.callsocket.start()
+        self.queues.on_event(self.calls.on_queue_event)  # an agent answered: no take-back
         await self.esl.connect()
         await self.pbx.start()
+
+    async def _take_back(self, call_id: str) -> None:
+        """FreeSWITCH: the callee waited the campaign's agent_wait in mod_callcenter's queue
+        with no agent: out of the queue, back to the bot (voicebot-transfer's back)."""
+        await self.pbx.redirect(call_id, "voicebot-transfer", "back")
 
     async def _on_call_socket(self, call: SocketCall) -> None:
         assert self.calls is not None and self.unicast is not None
         u = self.settings.unicast
         ip = u.advertise or ("127.0.0.1" if u.host in ("0.0.0.0", "::", "") else u.host)
-        await self.calls.on_bot(FreeSwitchLeg(call, self.unicast, self.calls.on_media, ip))
+        leg = FreeSwitchLeg(call, self.unicast, self.calls.on_media, ip)
+        if call.variables.get("VOICEBOT_ROUTE") == "back":  # voicebot moved it out of the queue
+            await self.calls.on_back_leg(leg)
+        else:
+            await self.calls.on_bot(leg)
 
     def _bot_variables(self) -> dict[str, str]:
         """Where the PBX finds the bot for a call: FastAGI, or FreeSWITCH's call socket."""

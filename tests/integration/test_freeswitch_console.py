@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from tests.integration.test_freeswitch_bot import _left
-from tests.integration.test_scripted_calls import conversation, prompt_seconds, settings_with_script
+from tests.integration.test_scripted_calls import conversation, prompt_seconds, settings_with_script, story
 from voicebot.app import App
 from voicebot.console.auth import hash_password
 from voicebot.console.desk import Push
@@ -85,10 +85,11 @@ async def interested_callee(freeswitch, app: App, name: str, after: list[float |
     return f"loopback/talk-{name}/voicebot-lab"
 
 
-async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen(
-    freeswitch, fs_desk_settings
-):
-    settings = fs_desk_settings
+async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen(freeswitch, fs_settings_for):
+    # an agent_wait shorter than the agent's call: once she answered, the call is hers (voicebot
+    # heard the queue's bridge-agent-start) and is not taken back when the wait passes
+    settings = settings_with_script(fs_settings_for, queue=DESK, agent_wait=5.0)
+    settings = settings.model_copy(update={"console": settings.console.model_copy(update={"port": 0})})
     async with App(settings) as app, console_for(app, settings) as server:
         alice = agent(app, "alice")
         await server.desk.set_state(alice, "ready")
@@ -133,6 +134,7 @@ async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen
         events = await app.store.events(outcome.call_id)
     r = outcome.record
     assert r.outcome == "transferred", (r.node_path, r.intents, r.transcript)
+    assert "no_agent" not in {e.kind for e in events}
     # the queue rang alice's phone, she answered, the callee hung up: one hand-off, all of it kept
     assert [(h.user_id, h.queue, h.result) for h in handoffs] == [(alice.id, DESK, "completed")]
     h = handoffs[0]
@@ -180,3 +182,38 @@ async def test_a_paused_agent_gets_no_call_and_an_offline_one_leaves_the_queue(f
     assert outcome.record.outcome == "transferred", outcome.record.node_path
     assert handoffs == []  # the queue rang nobody: the paused agent got nothing
     assert phone("bob") not in after, after  # offline: out of the queue's tier
+
+
+async def test_a_transfer_no_agent_takes_in_time_comes_back_to_the_bot_with_a_callback(
+    freeswitch, fs_settings_for
+):
+    """mod_callcenter's wait is the queue's (120 s in the lab): voicebot keeps the campaign's
+    agent_wait (8 s) and brings the callee back to the bot when no agent answered by then. Dave
+    is ready, but his phone rings on and never answers."""
+    settings = settings_with_script(fs_settings_for, queue=DESK, agent_wait=8.0)
+    settings = settings.model_copy(update={"console": settings.console.model_copy(update={"port": 0})})
+    async with App(settings) as app, console_for(app, settings) as server:
+        dave = agent(app, "dave", "loopback/slow-dave/voicebot-lab-phones")
+        try:
+            await server.desk.set_state(dave, "ready")
+            # the callee stays silent after the transfer: the bot's offer of a callback goes unanswered
+            destination = await interested_callee(freeswitch, app, "fs-handoff-nobody-in-time", [45.0])
+            outcome = await asyncio.wait_for(app.call(destination), 150)
+            events = await app.store.events(outcome.call_id)
+            handoffs = await app.store.run(app.store.console.handoffs, outcome.call_id)
+        finally:
+            await server.desk.set_state(dave, "offline")
+    r = outcome.record
+    kinds = [e.kind for e in events]
+    if not ("transfer" in kinds and "no_agent" in kinds):
+        pytest.fail(story(r, events))
+    transfer, back = (next(e for e in events if e.kind == kind) for kind in ("transfer", "no_agent"))
+    assert 7.5 <= (back.at - transfer.at).total_seconds() <= 11, (transfer.at, back.at)
+    # dave's phone rang; he never answered; the callee left the queue unanswered
+    assert handoffs and all(h.user_id == dave.id and h.answered_at is None for h in handoffs), handoffs
+    # the bot took the callee back: apologized, promised a callback; both sessions in the record
+    assert (r.outcome, r.callback) == ("callback", "unspecified"), (r.outcome, r.node_path)
+    assert r.node_path[:3] == ["opening", "offer", "transfer"] and r.node_path[3] == "no_agent", r.node_path
+    bot_lines = [t["text"] for t in r.transcript if t["speaker"] == "bot"]
+    assert any("advisers are busy" in line for line in bot_lines), bot_lines
+    assert bot_lines[-1].startswith("Thank you. An adviser will call you back")

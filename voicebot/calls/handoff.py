@@ -10,6 +10,12 @@ accepts. The route sets ``VOICEBOT_WHISPER`` to ``accept`` or ``decline``.
 ``back``: when the campaign's wait passes and no agent took the call, the dialplan brings the
 callee back with ``AGI(agi://VOICEBOT/back,CALL_ID,QUEUESTATUS)``: a second bot session from the
 script's ``no_agent`` node (apologize, offer a callback). The record keeps both sessions.
+
+On FreeSWITCH mod_callcenter's wait is the queue's, not the campaign's: voicebot keeps the
+campaign's ``agent_wait`` itself and, when it passes with no agent on the call (the queue's
+``bridge-agent-start`` says when one answers), moves the callee out of the queue to
+``voicebot-transfer``'s ``back``, which hands the call to voicebot's call socket again
+(``VOICEBOT_ROUTE=back``): the same second session. No whisper there (yet).
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from voicebot.calls.context import ScriptResult
+from voicebot.calls.legs import AgiLeg, BotLeg
 from voicebot.calls.live import Live, quietly
 from voicebot.calls.session import SessionResult
-from voicebot.errors import AgiError, VoicebotError
+from voicebot.errors import AgiError, TelephonyError, VoicebotError
 from voicebot.media.stream import DtmfIn, HangupIn, MediaStream
 from voicebot.telephony.agi import AgiCall
+from voicebot.telephony.queues import QueueEvent
 
 log = logging.getLogger(__name__)
 
@@ -188,21 +196,34 @@ class Handoffs:
             await quietly(call.command(f"SET VARIABLE VOICEBOT_QUEUE_WAIT {int(left)}"))
             await quietly(call.command("SET VARIABLE VOICEBOT_REQUEUE 1"))
             return
+        # the route's second argument is QUEUESTATUS
+        await self._take_back(live, AgiLeg(call, self._audiosocket_address), call.lead_id)
+
+    async def on_back_leg(self, leg: BotLeg) -> None:
+        """FreeSWITCH: the callee voicebot moved out of the queue (no agent in time) is at the
+        call socket again: the bot takes them back."""
+        live = self._live.get(leg.call_id)
+        if live is None or not self._transferred(live) or live.back or live.agent_took:
+            await leg.refuse()
+            return
+        await self._take_back(live, leg, "TIMEOUT")
+
+    async def _take_back(self, live: Live, leg: BotLeg, status: str) -> None:
+        """The bot's second session with a callee no agent took: from the script's no_agent
+        node, on the same record (both sessions merged)."""
         live.back = True
-        self._event(call.call_id, "no_agent", {"queue_status": call.lead_id})  # the route's second argument
+        self._event(live.call_id, "no_agent", {"queue_status": status})
         first = live.session_result
         live.media_started, live.session_done = False, asyncio.Event()
         live.media_id = str(uuid.uuid4())
-        self._by_media[live.media_id] = call.call_id
+        self._by_media[live.media_id] = live.call_id
         try:
-            await call.command(
-                f"EXEC AudioSocket {live.media_id},{self._audiosocket_address()}",
-                timeout=self._max_call_seconds + 60,
-            )
-        except AgiError as e:  # once the media ran, AudioSocket "fails" when the callee hangs up
+            await leg.bridge(live.media_id, timeout=self._max_call_seconds + 60)
+        except (TelephonyError, TimeoutError) as e:  # AGI "fails" when the callee hangs up
             if not live.media_started:
+                message = e.message if isinstance(e, TelephonyError) else "media timed out"
                 log.error(
-                    "the bot could not take the call back: %s", e.message, extra={"call_id": call.call_id}
+                    "the bot could not take the call back: %s", message, extra={"call_id": live.call_id}
                 )
         if live.media_started:
             with contextlib.suppress(TimeoutError):
@@ -211,3 +232,24 @@ class Handoffs:
             live.session_result = merged(first, live.session_result)
         else:
             live.session_result = first
+
+    def on_queue_event(self, event: QueueEvent) -> None:
+        """FreeSWITCH: the queue's news of our calls (an agent answered: the call is theirs)."""
+        live = self._live.get(event.call_id)
+        if live is not None and event.kind == "answered":
+            live.agent_took = True
+
+    async def _await_agent(self, live: Live, bring_back: Callable[[str], Awaitable[None]]) -> None:
+        """FreeSWITCH: when the campaign's wait passes and no agent has answered, move the
+        callee out of the queue back to the bot."""
+        await asyncio.sleep(live.agent_wait)
+        if live.agent_took or live.back or self._live.get(live.call_id) is not live:
+            return
+        try:
+            await bring_back(live.call_id)
+        except VoicebotError as e:
+            log.warning(
+                "no agent in time, and the callee could not be taken back: %s",
+                e.message,
+                extra={"call_id": live.call_id},
+            )

@@ -90,6 +90,7 @@ class CallService(Survivors, Handoffs, Inbound):
         inbound: Callable[[str], Behaviour] | None = None,
         on_inbound_end: InboundEnded | None = None,
         inspector: Inspector | None = None,
+        take_back: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         #: Scores each completed call (quality inspection); never holds up the call's end.
         self._inspector = inspector
@@ -103,6 +104,10 @@ class CallService(Survivors, Handoffs, Inbound):
         self._whisperer = whisperer
         #: What the bot does when no agent took a transfer in time (default: the call's behaviour).
         self._no_agent = no_agent
+        #: FreeSWITCH: moves a callee still waiting for an agent after the campaign's wait back
+        #: to the bot (mod_callcenter's wait is the queue's); None: the dialplan does (Asterisk).
+        self._take_back_from_queue = take_back
+        self._waits: set[asyncio.Task[None]] = set()  # transfers waiting for an agent (FreeSWITCH)
         self._decline_window = decline_window
         #: AudioSocket sessions that are not a callee's conversation (an agent's whisper).
         self._side_media: dict[str, Callable[[MediaStream], Awaitable[None]]] = {}
@@ -131,10 +136,10 @@ class CallService(Survivors, Handoffs, Inbound):
         self._adopted: set[asyncio.Task[None]] = set()  # followers of calls we did not originate
 
     async def close(self) -> None:
-        """Stop following adopted calls and finish pending record writes."""
-        for task in list(self._adopted):
+        """Stop following adopted calls and waiting transfers, and finish pending record writes."""
+        for task in [*self._adopted, *self._waits]:
             task.cancel()
-        await asyncio.gather(*self._adopted, return_exceptions=True)
+        await asyncio.gather(*self._adopted, *self._waits, return_exceptions=True)
         await self._drain()
 
     @property
@@ -340,6 +345,12 @@ class CallService(Survivors, Handoffs, Inbound):
             live.transferred_at = asyncio.get_running_loop().time()
             await leg.set_transfer(script.transfer_to)
             self._event(leg.call_id, "transfer", {"queue": script.transfer_to})
+            if self._take_back_from_queue is not None:
+                wait = asyncio.create_task(
+                    self._await_agent(live, self._take_back_from_queue), name=f"agent-wait-{leg.call_id}"
+                )
+                self._waits.add(wait)
+                wait.add_done_callback(self._waits.discard)
         # Returning lets go of the call; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (16).
 
     async def on_machine(self, call: AgiCall) -> None:
