@@ -174,7 +174,7 @@ class App(PeopleSide, PbxSide):
                 agent_wait=settings.call.agent_wait,
                 clock=self.clock,
             )
-            if i.enabled and settings.pbx.kind == "asterisk"  # FreeSWITCH: not yet (issue 15)
+            if i.enabled
             else None
         )
         self.agi: AgiServer | None = None
@@ -241,7 +241,10 @@ class App(PeopleSide, PbxSide):
             await self._start_freeswitch()
         else:
             await self._start_asterisk()
-        if self.inbound_router is not None:
+        if self.inbound_router is not None and self.esl is not None:
+            await self._announce_socket()
+            self.esl.on_reconnect(self._announce_socket)
+        elif self.inbound_router is not None:
             await self._announce_agi()
             self.ami.on_reconnect(self._announce_agi)
         if settings.console.enabled:

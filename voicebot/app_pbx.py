@@ -3,9 +3,13 @@ bot for a call (a part of :class:`voicebot.app.App`)."""
 
 from __future__ import annotations
 
+import logging
+import re
+
 from voicebot.calls.legs import AgiLeg, FreeSwitchLeg
 from voicebot.calls.service import CallService
 from voicebot.config import Settings
+from voicebot.errors import VoicebotError
 from voicebot.telephony.agi import BACK_ROUTE, INBOUND_ROUTE, WHISPER_ROUTE, AgiCall, AgiServer
 from voicebot.telephony.ami import AmiClient
 from voicebot.telephony.audiosocket.server import AudioSocketServer
@@ -16,6 +20,10 @@ from voicebot.telephony.pbx import AsteriskPbx
 from voicebot.telephony.peers import PeerFilter
 from voicebot.telephony.queues import AgentQueues
 from voicebot.telephony.unicast import UnicastServer
+
+log = logging.getLogger(__name__)
+#: The FreeSWITCH global voicebot-inbound reads for voicebot's call socket (host:port).
+SOCKET_GLOBAL = "VOICEBOT_SOCKET"
 
 
 class PbxSide:
@@ -85,10 +93,26 @@ class PbxSide:
         u = self.settings.unicast
         ip = u.advertise or ("127.0.0.1" if u.host in ("0.0.0.0", "::", "") else u.host)
         leg = FreeSwitchLeg(call, self.unicast, self.calls.on_media, ip)
-        if call.variables.get("VOICEBOT_ROUTE") == "back":  # voicebot moved it out of the queue
+        route = call.variables.get("VOICEBOT_ROUTE", "")
+        if route == "back":  # voicebot moved it out of the queue
             await self.calls.on_back_leg(leg)
+        elif route == "inbound":  # a callee calling back (voicebot-inbound)
+            await self.calls.on_inbound_leg(leg, call.variables.get("VOICEBOT_DIALED", ""))
         else:
             await self.calls.on_bot(leg)
+
+    async def _announce_socket(self) -> None:
+        """Tell FreeSWITCH where inbound calls find this worker's call socket (the global
+        VOICEBOT_SOCKET, which voicebot-inbound reads): at start and after every reconnect."""
+        assert self.esl is not None
+        address = self._bot_variables()["VOICEBOT_SOCKET"]
+        if not re.fullmatch(r"[A-Za-z0-9.:\[\]-]{1,80}", address):
+            log.error("inbound calls cannot find voicebot: %r is no host:port", address)
+            return
+        try:
+            await self.esl.api(f"global_setvar {SOCKET_GLOBAL}={address}")
+        except VoicebotError as e:
+            log.error("inbound calls cannot find voicebot: %s not set on FreeSWITCH (%s)", SOCKET_GLOBAL, e)
 
     def _bot_variables(self) -> dict[str, str]:
         """Where the PBX finds the bot for a call: FastAGI, or FreeSWITCH's call socket."""

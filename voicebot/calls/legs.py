@@ -50,6 +50,10 @@ class BotLeg(Protocol):
         """When the bot lets go, the dialplan hands the callee to ``target`` (a human)."""
         ...
 
+    async def set_variable(self, name: str, value: str) -> None:
+        """Set a channel variable for the dialplan (``value`` checked by the caller)."""
+        ...
+
     async def refuse(self) -> None:
         """Hang up a call that is not voicebot's to take."""
         ...
@@ -80,6 +84,9 @@ class AgiLeg:
         with contextlib.suppress(AgiError):
             await self._call.command(f"SET VARIABLE VOICEBOT_TRANSFER {target}")
 
+    async def set_variable(self, name: str, value: str) -> None:
+        await self._call.command(f"SET VARIABLE {name} {value}")
+
     async def refuse(self) -> None:
         with contextlib.suppress(AgiError):
             await self._call.command("HANGUP")
@@ -104,7 +111,7 @@ class FreeSwitchLeg:
         self.call_id = call.call_id
         self.channel = call.channel
         self.uniqueid = call.uuid
-        self.caller_id = v.get("caller_id_number", "")
+        self.caller_id = call.headers.get("Caller-Caller-ID-Number") or v.get("caller_id_number", "")
         self.lead_id = v.get("VOICEBOT_LEAD", "")
         self.campaign_id = v.get("VOICEBOT_CAMPAIGN", "")
 
@@ -143,6 +150,12 @@ class FreeSwitchLeg:
     async def set_transfer(self, target: str) -> None:
         with contextlib.suppress(EslError):
             await self._call.set("VOICEBOT_TRANSFER", target)
+
+    async def set_variable(self, name: str, value: str) -> None:
+        try:
+            await self._call.set(name, value)
+        except EslError as e:
+            raise TelephonyError(f"FreeSWITCH would not set {name}: {e.message}") from e
 
     async def refuse(self) -> None:
         await self._call.hangup("CALL_REJECTED")

@@ -345,13 +345,18 @@ class CallService(Survivors, Handoffs, Inbound):
             live.transferred_at = asyncio.get_running_loop().time()
             await leg.set_transfer(script.transfer_to)
             self._event(leg.call_id, "transfer", {"queue": script.transfer_to})
-            if self._take_back_from_queue is not None:
-                wait = asyncio.create_task(
-                    self._await_agent(live, self._take_back_from_queue), name=f"agent-wait-{leg.call_id}"
-                )
-                self._waits.add(wait)
-                wait.add_done_callback(self._waits.discard)
+            self._wait_for_agent(live)
         # Returning lets go of the call; the dialplan transfers (VOICEBOT_TRANSFER) or hangs up (16).
+
+    def _wait_for_agent(self, live: Live) -> None:
+        """FreeSWITCH: keep the campaign's agent_wait for a callee now in the agents' queue."""
+        if self._take_back_from_queue is None:
+            return  # Asterisk's Queue keeps it (VOICEBOT_QUEUE_WAIT)
+        wait = asyncio.create_task(
+            self._await_agent(live, self._take_back_from_queue), name=f"agent-wait-{live.call_id}"
+        )
+        self._waits.add(wait)
+        wait.add_done_callback(self._waits.discard)
 
     async def on_machine(self, call: AgiCall) -> None:
         """FastAGI ``machine``: the dialplan's AMD found an answering machine (it hangs up or

@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from voicebot.errors import ConfigError, EslActionError, EslDisconnected, EslError, EslProtocolError
 from voicebot.telephony.esl.protocol import (
@@ -52,11 +53,12 @@ class SocketCall:
         self._reader = reader
         self._writer = writer
         self._parser = parser
-        self.headers: Mapping[str, str] = data.headers
-        self.uuid = data.headers.get("Unique-ID", "")
-        self.channel = data.headers.get("Channel-Name", "")
+        # the channel data's values come URL-encoded, as an event's do ("%2B86..." is "+86...")
+        self.headers: Mapping[str, str] = {k: unquote(v) for k, v in data.headers.items()}
+        self.uuid = self.headers.get("Unique-ID", "")
+        self.channel = self.headers.get("Channel-Name", "")
         self.variables = {
-            k.removeprefix("variable_"): v for k, v in data.headers.items() if k.startswith("variable_")
+            k.removeprefix("variable_"): v for k, v in self.headers.items() if k.startswith("variable_")
         }
         self._replies: asyncio.Queue[Message] = asyncio.Queue()
         self._listeners: list[Callable[[Event], None]] = []
