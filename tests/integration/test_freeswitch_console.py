@@ -11,28 +11,25 @@ script.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
+import uuid
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from tests.integration.test_freeswitch_bot import _left
+from tests.integration.test_handoff import DESK, console_for
+from tests.integration.test_handoff import agent as handoff_agent
 from tests.integration.test_scripted_calls import conversation, prompt_seconds, settings_with_script, story
 from voicebot.app import App
-from voicebot.console.auth import hash_password
 from voicebot.console.desk import Push
-from voicebot.console.server import ConsoleServer
-from voicebot.console.web import as_user
 from voicebot.errors import ConsoleError
 from voicebot.media import audio
 from voicebot.media.wavfile import read_call_audio
 from voicebot.telephony.callcenter import table
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("empty_fs_desk")]
-DESK = "voicebot-lab-desk"
 
 
 def phone(name: str) -> str:
@@ -40,17 +37,7 @@ def phone(name: str) -> str:
 
 
 def agent(app: App, name: str, interface: str | None = None):
-    info = app.store.console.add_user(
-        name,
-        role="agent",
-        name=name.title(),
-        password_hash=hash_password("correct horse battery"),
-        interface=interface or phone(name),
-        queues=(DESK,),
-        department="Sales",
-        actor="test",
-    )
-    return as_user(info)
+    return handoff_agent(app, name, interface or phone(name))
 
 
 def agents(freeswitch) -> dict[str, dict[str, str]]:
@@ -63,16 +50,6 @@ def agents(freeswitch) -> dict[str, dict[str, str]]:
 def fs_desk_settings(fs_settings_for):
     settings = settings_with_script(fs_settings_for, queue=DESK)
     return settings.model_copy(update={"console": settings.console.model_copy(update={"port": 0})})
-
-
-@contextlib.asynccontextmanager
-async def console_for(app: App, settings) -> AsyncIterator[ConsoleServer]:
-    server = ConsoleServer(app.store, app.queues, app.pbx, settings)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 async def interested_callee(freeswitch, app: App, name: str, after: list[float | str]) -> str:
@@ -201,6 +178,8 @@ async def test_a_transfer_no_agent_takes_in_time_comes_back_to_the_bot_with_a_ca
             outcome = await asyncio.wait_for(app.call(destination), 150)
             events = await app.store.events(outcome.call_id)
             handoffs = await app.store.run(app.store.console.handoffs, outcome.call_id)
+            await asyncio.sleep(0.5)  # the queue's last events
+            state = await app.store.run(app.store.console.agent_state, dave.id)
         finally:
             await server.desk.set_state(dave, "offline")
     r = outcome.record
@@ -211,9 +190,31 @@ async def test_a_transfer_no_agent_takes_in_time_comes_back_to_the_bot_with_a_ca
     assert 7.5 <= (back.at - transfer.at).total_seconds() <= 11, (transfer.at, back.at)
     # dave's phone rang; he never answered; the callee left the queue unanswered
     assert handoffs and all(h.user_id == dave.id and h.answered_at is None for h in handoffs), handoffs
+    # his ring was cut by the callee's leaving, not let ring out: he is not paused for it
+    assert (state.state, state.reason) == ("ready", ""), state
     # the bot took the callee back: apologized, promised a callback; both sessions in the record
     assert (r.outcome, r.callback) == ("callback", "unspecified"), (r.outcome, r.node_path)
     assert r.node_path[:3] == ["opening", "offer", "transfer"] and r.node_path[3] == "no_agent", r.node_path
     bot_lines = [t["text"] for t in r.transcript if t["speaker"] == "bot"]
     assert any("advisers are busy" in line for line in bot_lines), bot_lines
     assert bot_lines[-1].startswith("Thank you. An adviser will call you back")
+
+
+async def test_a_call_socket_request_for_a_call_voicebot_does_not_know_is_hung_up(
+    freeswitch, fs_settings_for
+):
+    """Only the PBX reaches the call socket; a back route for a call voicebot is not following
+    (a forged or stale request) is hung up and leaves no record."""
+    async with App(fs_settings_for()) as app:
+        forged = str(uuid.uuid4())
+        freeswitch.cli(
+            f"bgapi originate {{origination_uuid={forged},VOICEBOT_CALL_ID={forged},VOICEBOT_ROUTE=back}}"
+            "loopback/silent/voicebot-lab back XML voicebot-transfer"
+        )
+        for _ in range(100):
+            if "false" in freeswitch.cli(f"uuid_exists {forged}"):
+                break
+            await asyncio.sleep(0.1)
+        gone = "false" in freeswitch.cli(f"uuid_exists {forged}")
+        records = await app.store.recent_calls(5)
+    assert gone and records == []

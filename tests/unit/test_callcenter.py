@@ -138,6 +138,16 @@ def test_lists_are_read_by_their_header_and_a_caller_name_with_a_bar_keeps_the_c
             | {"CC-Agent-Called-Time": "200", "CC-Agent-Aborted-Time": "215"},
             QueueEvent("no_answer", "c1", "desk", "user/1001@pbx", ring_seconds=15.0),
         ),
+        # the callee left the queue while the phone rang: not the agent's no-answer
+        (
+            {
+                "CC-Action": "bridge-agent-fail",
+                "CC-Agent": "user/1001@pbx",
+                "CC-Hangup-Cause": "ORIGINATOR_CANCEL",
+            }
+            | {"CC-Agent-Called-Time": "200", "CC-Agent-Aborted-Time": "208"},
+            QueueEvent("abandoned", "c1", "desk", "user/1001@pbx"),
+        ),
         # the agent's own status changes are not calls
         ({"CC-Action": "agent-status-change", "CC-Agent": "user/1001@pbx"}, None),
     ],

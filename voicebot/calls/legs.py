@@ -39,6 +39,12 @@ class BotLeg(Protocol):
     @property
     def campaign_id(self) -> str: ...
 
+    @property
+    def machine_check(self) -> str:
+        """The campaign's AMD (``hangup`` or ``message``) when voicebot must tell a machine
+        itself before the bot speaks; empty when the PBX did (Asterisk's AMD) or it is off."""
+        ...
+
     async def answer(self) -> None: ...
 
     async def bridge(self, media_id: str, timeout: float) -> None:
@@ -72,6 +78,7 @@ class AgiLeg:
         self.caller_id = call.caller_id
         self.lead_id = call.lead_id
         self.campaign_id = call.campaign_id
+        self.machine_check = ""  # the dialplan's AMD() ran before the bot was asked
 
     async def answer(self) -> None:
         await self._call.command("ANSWER")
@@ -114,6 +121,8 @@ class FreeSwitchLeg:
         self.caller_id = call.headers.get("Caller-Caller-ID-Number") or v.get("caller_id_number", "")
         self.lead_id = v.get("VOICEBOT_LEAD", "")
         self.campaign_id = v.get("VOICEBOT_CAMPAIGN", "")
+        amd = v.get("VOICEBOT_AMD", "")
+        self.machine_check = amd if amd in ("hangup", "message") else ""
 
     async def answer(self) -> None:
         with contextlib.suppress(EslError):  # the dialplan answered it already

@@ -32,6 +32,8 @@ class Live:
     session_result: SessionResult | None = None
     recording: str | None = None
     machine: str | None = None  # AMD's cause, when an answering machine took the call
+    #: The campaign's AMD (hangup, message) when voicebot detects machines itself (FreeSWITCH)
+    amd: str = ""
     record: CallRecord | None = None  # as written so far
     #: The warm transfer: when the callee joined the queue (loop time), how long they may wait,
     #: whether an agent declined in the whisper, whether one took the call.

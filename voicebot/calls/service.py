@@ -33,6 +33,7 @@ from voicebot.calls.live import MAX_TRANSFERRED_SECONDS, Live, is_uuid
 from voicebot.calls.session import Behaviour, CallSession
 from voicebot.calls.survivors import Survivors
 from voicebot.errors import TelephonyError, VoicebotError
+from voicebot.media.amd import Verdict, detect, wait_for_silence
 from voicebot.media.stream import MediaStream
 from voicebot.store import CallRecord, Store
 from voicebot.store.outbox import Outbox
@@ -56,6 +57,10 @@ class CallOutcome:
     call_id: str
     disposition: str
     record: CallRecord
+
+
+#: Where the dialplan plays a machine the campaign's message (voicebot-transfer, FreeSWITCH).
+MACHINE_MESSAGE = "machine-message"
 
 
 class CallService(Survivors, Handoffs, Inbound):
@@ -322,6 +327,7 @@ class CallService(Survivors, Handoffs, Inbound):
         live.media_id = str(uuid.uuid4())
         self._by_media[live.media_id] = leg.call_id
         live.recording = f"voicebot/{leg.call_id}.wav"
+        live.amd = leg.machine_check
         self._event(leg.call_id, "agi", {"channel": leg.channel})
         try:
             await leg.answer()
@@ -338,6 +344,9 @@ class CallService(Survivors, Handoffs, Inbound):
                 await asyncio.wait_for(live.session_done.wait(), 5.0)
             except TimeoutError:
                 return
+        if live.machine is not None and live.amd == "message":
+            await leg.set_transfer(MACHINE_MESSAGE)  # the dialplan plays the campaign's message
+            return
         script = live.session_result.script if live.session_result else None
         if script is not None and script.transfer_to and live.session_result is not None:
             # the agent's screen shows what the bot heard: the bot's part is in the record first
@@ -382,25 +391,44 @@ class CallService(Survivors, Handoffs, Inbound):
             await stream.hangup()
             return
         live.media_started = True
-        journal = self._journal(live.call_id)
-        behaviour = self._behaviour
-        if live.back and self._no_agent is not None:
-            behaviour = self._no_agent
-        elif live.inbound and self._inbound_behaviour is not None:
-            behaviour = self._inbound_behaviour
-        session = CallSession(
-            live.call_id,
-            stream,
-            behaviour(live.call_id),
-            journal,
-            self._ears(stream),
-            max_seconds=self._max_call_seconds,
-            hangup_grace=self._hangup_grace,
-        )
         try:
+            if live.amd and not live.back and await self._answered_by_machine(live, stream):
+                return
+            behaviour = self._behaviour
+            if live.back and self._no_agent is not None:
+                behaviour = self._no_agent
+            elif live.inbound and self._inbound_behaviour is not None:
+                behaviour = self._inbound_behaviour
+            session = CallSession(
+                live.call_id,
+                stream,
+                behaviour(live.call_id),
+                self._journal(live.call_id),
+                self._ears(stream),
+                max_seconds=self._max_call_seconds,
+                hangup_grace=self._hangup_grace,
+            )
             live.session_result = await session.run()
         finally:
             live.session_done.set()
+
+    async def _answered_by_machine(self, live: Live, stream: MediaStream) -> bool:
+        """Voicebot's own answering-machine detection, before the bot speaks (FreeSWITCH; on
+        Asterisk the dialplan's AMD() ran already). True when there is no one to talk to: a
+        machine (after its greeting, for the campaign's message), or a far end already gone."""
+        result = await detect(stream)
+        self._event(
+            live.call_id,
+            "amd",
+            {"verdict": result.verdict.value, "cause": result.cause, "after_ms": result.after_ms},
+        )
+        if not result.machine:
+            return result.verdict is Verdict.HANGUP
+        live.machine = result.cause
+        self._event(live.call_id, "machine", {"cause": result.cause})
+        if live.amd == "message":
+            await wait_for_silence(stream)  # the greeting is over: its beep, then the message
+        return True
 
     async def _block_opted_out(self, call_id: str) -> str | None:
         """The callee refused: put the number on the list (the hook). The error, if that failed."""

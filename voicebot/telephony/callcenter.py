@@ -161,6 +161,11 @@ _ACTIONS = {
 }
 
 
+#: A ring cut short by the callee's side, not the agent's: the callee left the queue (voicebot
+#: took them back, they hung up), or ring-all let another agent take the call.
+_CALLER_LEFT = frozenset({"ORIGINATOR_CANCEL", "LOSE_RACE"})
+
+
 def callcenter_event(headers: Mapping[str, str]) -> QueueEvent | None:
     """A ``callcenter::info`` event as a queue event, or None when it is none of ours."""
     if headers.get("Event-Subclass") != "callcenter::info":
@@ -182,6 +187,10 @@ def callcenter_event(headers: Mapping[str, str]) -> QueueEvent | None:
     kind = _ACTIONS.get(action)
     if kind is None:
         return None
+    if kind == "no_answer" and headers.get("CC-Hangup-Cause") in _CALLER_LEFT:
+        # the callee left the queue (or another agent took the call) while this phone rang:
+        # the agent let nothing ring out
+        return QueueEvent("abandoned", call_id, queue, headers.get("CC-Agent", ""))
     joined = _number(headers.get("CC-Member-Joined-Time"))
     called = _number(headers.get("CC-Agent-Called-Time"))
     answered = _number(headers.get("CC-Agent-Answered-Time"))
