@@ -130,8 +130,10 @@ async def test_a_warm_lead_reaches_the_ready_agent_with_the_transcript_on_screen
     assert kinds[0] == "ring" and pushes[0][1].data["call_id"] == outcome.call_id, kinds
     assert [p.data["state"] for _, p in pushes if p.kind == "state"] == ["talking", "wrapup"]
     # what the bot heard was in the record when the agent's phone rang: the screen-pop shows it
-    said = " ".join(t["text"] for t in transcript_at_ring[0] if t["speaker"] == "callee").lower()
-    assert "interested" in said and "put me through" in said, transcript_at_ring
+    # (both callee turns, each by a word Whisper tiny.en hears every time: it once wrote "but me
+    # through" for "put me through")
+    turns = [t["text"].lower() for t in transcript_at_ring[0] if t["speaker"] == "callee"]
+    assert len(turns) >= 2 and "interested" in turns[0] and "through" in turns[-1], transcript_at_ring
     # after the call the agent is in wrap-up: paused on the queue until the wrap-up is filed
     assert (state.state, state.reason, state.call_id) == ("wrapup", "wrap-up", outcome.call_id)
     assert "paused" in listed_after[phone("alice")].lower()
